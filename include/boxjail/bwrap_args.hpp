@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The bwrap-compatible command line front end: argv in, Spec out.
+#pragma once
+
+#include <boxjail/error.hpp>
+#include <boxjail/spec.hpp>
+
+#include <string>
+#include <vector>
+
+namespace boxjail {
+
+enum class Action { Run, Help, Version };
+
+struct Invocation {
+  Action action = Action::Run;
+  Spec spec;
+  // Warnings to print, in order, already worded as bwrap does ("Only the last --chdir option
+  // will take effect"); `level_prefix` tells whether --level-prefix was in force when each arose.
+  struct Warning {
+    std::string text;
+    bool level_prefix = false;
+  };
+  std::vector<Warning> warnings;
+};
+
+struct ParseContext {
+  std::vector<std::string> environ;  // the caller's environment: --setenv etc. edit a copy
+};
+
+// Parses bwrap's options (everything after argv[0]). Reads --args FDs. Errors carry bwrap's
+// exact wording in Error::message with step "parse-args"; Error::usage asks for the usage text.
+result<Invocation> parse_bwrap_args(const std::vector<std::string>& args, const ParseContext& ctx);
+
+// The usage text, first line "usage: <prog> [OPTIONS...] [--] COMMAND [ARGS...]".
+std::string usage_text(const std::string& prog);
+
+// The list of option names the parser accepts, for docs and tests (from the one option table).
+std::vector<std::string> option_names();
+
+}  // namespace boxjail

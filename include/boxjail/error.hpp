@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one error type of boxjail: every fallible call returns result<T> whose error says
+// which setup step failed, in which syscall, on which path, with which errno.
+#pragma once
+
+#include <boost/outcome/basic_result.hpp>
+#include <boost/outcome/policy/terminate.hpp>
+#include <boost/outcome/try.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace boxjail {
+
+struct Error {
+  std::string step;     // stable step name (see steps.hpp), "parse-args" for the front ends
+  std::string syscall;  // the call that failed, empty when no syscall was involved
+  std::string path;     // the target path (inside the sandbox where it applies)
+  std::string source;   // a second path: the bind source, the overlay lower dir...
+  int err = 0;          // errno, 0 when the failure is not an errno (a bad option)
+  std::string message;  // bwrap's wording, without the program prefix and strerror
+  std::vector<std::pair<std::string, std::string>> evidence;  // facts gathered on failure
+  bool usage = false;   // print the usage text to stderr after the message (bwrap: no COMMAND)
+  bool level_prefix = false;  // print with the syslog "<3>" prefix (--level-prefix)
+};
+
+template <class T>
+using result = boost::outcome_v2::basic_result<T, Error, boost::outcome_v2::policy::terminate>;
+
+// Returns the error of a failed result from the enclosing function. A single statement, unlike
+// Boost 1.74's BOOST_OUTCOME_TRYV, so it is safe under an unbraced `if`.
+#define BOXJAIL_TRY(...)                                  \
+  do {                                                    \
+    auto&& boxjail_try_result_ = (__VA_ARGS__);           \
+    if (!boxjail_try_result_) {                           \
+      return std::move(boxjail_try_result_).error();      \
+    }                                                     \
+  } while (0)
+
+inline Error make_error(std::string step, std::string message) {
+  Error e;
+  e.step = std::move(step);
+  e.message = std::move(message);
+  return e;
+}
+
+// An error from a failed syscall; `message` is the human wording (bwrap's where it has one).
+inline Error sys_error(std::string step, std::string syscall, std::string path, int err,
+                       std::string message) {
+  Error e;
+  e.step = std::move(step);
+  e.syscall = std::move(syscall);
+  e.path = std::move(path);
+  e.err = err;
+  e.message = std::move(message);
+  return e;
+}
+
+// "<message>: <strerror>" as bwrap prints it (ENOSPC from mount gets bwrap's hint instead).
+std::string describe(const Error& e);
+
+// One line: "<prog>: <step>: <describe>"; under the program name "bwrap" the step is left out so
+// that callers matching bwrap's messages verbatim keep working.
+std::string format_error_line(const std::string& prog, const Error& e);
+
+// The same error as one JSON object (for --report-fd and machine readers).
+std::string error_to_json(const Error& e);
+
+// Flat encoding used to carry an Error from the sandboxed child to the monitor over a socket.
+struct ErrorRecord {
+  Error error;
+};
+std::string serialize(const Error& e);
+result<ErrorRecord> deserialize(const std::string& bytes);
+
+}  // namespace boxjail

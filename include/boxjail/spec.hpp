@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Spec: a plain value that says everything a jail can be asked to be. Every front end (the
+// bwrap-style argv parser, later the JSON spec reader, the setuid helper and the library API)
+// produces one; the engine consumes nothing else.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace boxjail {
+
+// Filesystem operations, run in order inside the new root (bwrap's SETUP_* operations).
+enum class OpKind : std::uint8_t {
+  Bind,        // --bind, --ro-bind, --dev-bind and their -try forms: source is a host path
+  BindFd,      // --bind-fd, --ro-bind-fd: the source is the open directory fd
+  RemountRo,   // --remount-ro
+  Proc,        // --proc
+  Dev,         // --dev
+  Tmpfs,       // --tmpfs (perms, size)
+  Mqueue,      // --mqueue
+  Dir,         // --dir (perms)
+  File,        // --file FD DEST (perms, default 0666)
+  BindData,    // --bind-data / --ro-bind-data FD DEST (perms, default 0600)
+  Symlink,     // --symlink TARGET DEST: source holds TARGET
+  Chmod,       // --chmod OCTAL PATH: perms holds the mode
+  Overlay,     // --overlay RW WORK DEST
+  TmpOverlay,  // --tmp-overlay DEST
+  RoOverlay,   // --ro-overlay DEST
+};
+
+struct MountOp {
+  OpKind kind = OpKind::Bind;
+  std::string source;              // Bind: host path; Symlink: the link's target text
+  std::string dest;                // path inside the sandbox
+  int fd = -1;                     // BindFd, File, BindData
+  bool readonly = false;           // ro-bind*, ro-bind-fd, ro-bind-data
+  bool devices = false;            // dev-bind*: leave device nodes usable (no nodev)
+  bool allow_missing = false;      // *-try: a missing source skips the operation
+  std::optional<unsigned> perms;   // --perms for Dir/File/BindData/Tmpfs, the mode for Chmod
+  std::optional<std::uint64_t> size;  // --size for Tmpfs
+  std::vector<std::string> overlay_sources;  // host paths, bottom layer first
+  std::string overlay_upper;       // Overlay: RW dir (host path)
+  std::string overlay_work;        // Overlay: WORK dir (host path)
+};
+
+// Capability request as bwrap's --cap-add/--cap-drop leave it after applying them in order.
+struct CapRequest {
+  bool specified = false;   // any --cap-add/--cap-drop seen; if not, root keeps its caps
+  std::uint64_t mask = 0;   // bit n = capability n
+};
+
+struct Spec {
+  // What to run.
+  std::vector<std::string> command;  // command[0] is looked up in the sandbox's PATH
+  std::optional<std::string> argv0;  // --argv0
+  std::vector<std::string> env;      // the complete "NAME=value" environment of the command
+
+  // Namespaces.
+  bool unshare_user = false;
+  bool unshare_user_try = false;
+  bool unshare_ipc = false;
+  bool unshare_pid = false;
+  bool unshare_net = false;
+  bool unshare_uts = false;
+  bool unshare_cgroup = false;
+  bool unshare_cgroup_try = false;
+  int userns_fd = -1;   // --userns
+  int userns2_fd = -1;  // --userns2
+  int pidns_fd = -1;    // --pidns
+  bool disable_userns = false;
+  bool assert_userns_disabled = false;
+  std::optional<uid_t> uid;  // --uid
+  std::optional<gid_t> gid;  // --gid
+  std::optional<std::string> hostname;
+
+  // Process.
+  std::optional<std::string> chdir;
+  std::vector<std::string> lock_files;
+  int sync_fd = -1;
+  int block_fd = -1;
+  int userns_block_fd = -1;
+  int info_fd = -1;
+  int json_status_fd = -1;
+  bool new_session = false;
+  bool die_with_parent = false;
+  bool as_pid_1 = false;
+  CapRequest caps;
+  std::optional<std::string> exec_label;
+  std::optional<std::string> file_label;
+  int seccomp_fd = -1;                 // --seccomp (issue "Seccomp")
+  std::vector<int> add_seccomp_fds;    // --add-seccomp-fd (issue "Seccomp")
+
+  // Filesystem, in command-line order.
+  std::vector<MountOp> ops;
+
+  // Diagnostics.
+  bool level_prefix = false;  // --level-prefix
+};
+
+}  // namespace boxjail

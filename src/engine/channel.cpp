@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/channel.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <string>
+
+namespace boxjail::channel {
+
+void send_error(int fd, const Error& e) {
+  std::string msg(1, static_cast<char>(Kind::Fail));
+  msg += serialize(e);
+  // A record larger than the socket allows would be lost whole; cut the evidence first.
+  if (msg.size() > 60000) msg.resize(60000);
+  (void)::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL);
+}
+
+void send(int fd, Kind kind) {
+  char c = static_cast<char>(kind);
+  (void)::send(fd, &c, 1, MSG_NOSIGNAL);
+}
+
+result<std::optional<Message>> receive(int fd) {
+  std::string buf(65536, '\0');
+  ssize_t n;
+  do {
+    n = ::recv(fd, buf.data(), buf.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return sys_error("monitor", "recv", "", errno, "Reading the sandbox's status failed");
+  if (n == 0) return std::optional<Message>{};
+  buf.resize(static_cast<size_t>(n));
+  Message m{static_cast<Kind>(buf[0]), {}};
+  if (m.kind == Kind::Fail) {
+    BOOST_OUTCOME_TRY(record, deserialize(buf.substr(1)));
+    m.error = std::move(record.error);
+  }
+  return std::optional<Message>{std::move(m)};
+}
+
+}  // namespace boxjail::channel

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+// The setup order lives in setup_and_exec(): read it top to bottom; each line is a named step and
+// the reason for its place is in steps.hpp.
+#include "engine/child.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/channel.hpp"
+#include "engine/fs_ops.hpp"
+#include "engine/identity.hpp"
+#include "engine/rootfs.hpp"
+#include "engine/steps.hpp"
+#include "sys/fd.hpp"
+
+extern char** environ;
+
+namespace boxjail {
+namespace {
+
+using boost::outcome_v2::success;
+
+Error fail(std::string_view step_name, const char* syscall, const std::string& path, int err,
+           std::string message) {
+  return sys_error(std::string(step_name), syscall, path, err, std::move(message));
+}
+
+std::string env_value(const std::vector<std::string>& env, std::string_view name) {
+  for (const auto& kv : env) {
+    if (kv.size() > name.size() && kv.compare(0, name.size(), name) == 0 && kv[name.size()] == '=') {
+      return kv.substr(name.size() + 1);
+    }
+  }
+  return {};
+}
+
+void set_env(std::vector<std::string>& env, const std::string& name, const std::string& value) {
+  for (auto& kv : env) {
+    if (kv.compare(0, name.size() + 1, name + "=") == 0) {
+      kv = name + "=" + value;
+      return;
+    }
+  }
+  env.push_back(name + "=" + value);
+}
+
+result<void> wait_for_go(int channel) {
+  BOOST_OUTCOME_TRY(msg, channel::receive(channel));
+  if (!msg || msg->kind != channel::Kind::Go) {
+    return fail(step::kWaitMonitor, "recv", "", EPIPE, "The monitor went away before the sandbox was set up");
+  }
+  return success();
+}
+
+result<void> limit_userns(int proc) {
+  // Counted in this (the sandbox's first) user namespace: the nested namespace made next uses the
+  // only slot, so the command can create none.
+  UniqueFd f(openat(proc, "sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC));
+  if (!f || write(f.get(), "1", 1) != 1) {
+    return fail(step::kLimitUserns, "write", "/proc/sys/user/max_user_namespaces", errno,
+                "sysctl user.max_user_namespaces = 1");
+  }
+  return success();
+}
+
+result<void> enter_nested_userns(const Plan& plan, int proc) {
+  if (unshare(CLONE_NEWUSER) != 0) return fail(step::kNestedUserns, "unshare(CLONE_NEWUSER)", "", errno, "unshare user ns");
+  UniqueFd self(openat(proc, "self", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!self) return fail(step::kNestedUserns, "openat", "/proc/self", errno, "Can't open /proc/self");
+  // setgroups is already denied in the outer namespace, and a child namespace inherits that.
+  auto r = write_id_maps(self.get(), plan.sandbox_uid, plan.ns_uid, plan.sandbox_gid, plan.ns_gid, false);
+  if (!r) {
+    Error e = r.error();
+    e.step = std::string(step::kNestedUserns) + "/" + e.step;
+    return e;
+  }
+  return success();
+}
+
+result<void> assert_userns_disabled() {
+  if (unshare(CLONE_NEWUSER) == 0) {
+    return fail(step::kAssertUsernsDisabled, "unshare(CLONE_NEWUSER)", "", 0,
+                "creation of new user namespaces was not disabled as requested");
+  }
+  return success();
+}
+
+result<std::vector<UniqueFd>> lock_files(const Spec& spec) {
+  std::vector<UniqueFd> fds;
+  for (const auto& path : spec.lock_files) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail(step::kLockFiles, "open", path, errno, "Unable to open lock file " + path);
+    struct flock lock{};
+    lock.l_type = F_RDLCK;
+    lock.l_whence = SEEK_SET;
+    if (fcntl(fd.get(), F_SETLK, &lock) < 0) return fail(step::kLockFiles, "fcntl(F_SETLK)", path, errno, "Unable to lock file " + path);
+    fds.push_back(std::move(fd));
+  }
+  return fds;
+}
+
+result<void> read_block_fd(int fd) {
+  char b;
+  ssize_t n;
+  do {
+    n = read(fd, &b, 1);
+  } while (n < 0 && errno == EINTR);
+  close(fd);
+  return success();
+}
+
+// bwrap: --chdir must work; otherwise the old cwd, then $HOME, then "/". PWD always follows.
+result<std::string> change_dir(const Spec& spec, const Plan& plan) {
+  if (spec.chdir) {
+    if (chdir(spec.chdir->c_str()) != 0) return fail(step::kChdir, "chdir", *spec.chdir, errno, "Can't chdir to " + *spec.chdir);
+    return *spec.chdir;
+  }
+  if (!plan.old_cwd.empty() && chdir(plan.old_cwd.c_str()) == 0) return plan.old_cwd;
+  std::string home = env_value(spec.env, "HOME");
+  if (!home.empty() && chdir(home.c_str()) == 0) return home;
+  return std::string("/");
+}
+
+result<void> set_exec_label(const Spec& spec, int proc) {
+  UniqueFd f(openat(proc, "thread-self/attr/exec", O_WRONLY | O_CLOEXEC));
+  if (!f || write(f.get(), spec.exec_label->data(), spec.exec_label->size()) < 0) {
+    return fail(step::kExecLabel, "write", "/proc/thread-self/attr/exec", errno,
+                "Invalid --exec-label " + *spec.exec_label);
+  }
+  return success();
+}
+
+// Closes the fds that belong to bwrap's protocol, not to the command.
+void close_setup_fds(const Spec& spec) {
+  for (int fd : {spec.info_fd, spec.json_status_fd, spec.userns_block_fd, spec.userns_fd,
+                 spec.userns2_fd, spec.pidns_fd}) {
+    if (fd > 2) close(fd);
+  }
+}
+
+result<void> setup_and_exec(const ChildArgs& a) {
+  const Spec& spec = a.spec;
+  const Plan& plan = a.plan;
+  if (spec.die_with_parent) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != a.monitor_pid) _exit(1);  // the monitor died before the prctl took hold
+  }
+  if (plan.child_waits) BOXJAIL_TRY(wait_for_go(a.channel));
+  close_setup_fds(spec);
+  // The host's /proc, kept as a fd: the maps of the nested namespace, the userns limit and the
+  // exec label are written through it after /proc may have vanished from the root.
+  UniqueFd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!proc) return fail(step::kWriteUidMap, "open", "/proc", errno, "Can't open /proc");
+  if (plan.map_writer == MapWriter::Child) {
+    UniqueFd self(openat(proc.get(), "self", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    BOXJAIL_TRY(write_id_maps(self.get(), plan.ns_uid, plan.real_uid, plan.ns_gid, plan.real_gid, true));
+  }
+  if (spec.unshare_net) BOXJAIL_TRY(loopback_up());
+  if (spec.hostname) BOXJAIL_TRY(set_hostname(*spec.hostname));
+  BOOST_OUTCOME_TRY(sources, resolve_sources(spec));
+  const mode_t old_umask = umask(0);  // modes given by --perms are applied exactly
+  BOXJAIL_TRY(enter_base_root());
+  {
+    UniqueFd oldroot(open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!oldroot) return fail(step::kPivotRoot, "open", "/oldroot", errno, "Can't open /oldroot");
+    FsContext ctx{spec, plan, oldroot.get(), sources, a.resolver};
+    BOXJAIL_TRY(run_fs_ops(ctx));
+  }
+  sources.clear();
+  for (const auto& op : spec.ops) {
+    if (op.fd > 2 && (op.kind == OpKind::File || op.kind == OpKind::BindData || op.kind == OpKind::BindFd)) close(op.fd);
+  }
+  if (spec.disable_userns) BOXJAIL_TRY(limit_userns(proc.get()));
+  BOXJAIL_TRY(enter_new_root());
+  if (spec.userns2_fd >= 0 && setns(spec.userns2_fd, CLONE_NEWUSER) != 0) {
+    return fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", "", errno, "Setting userns2 failed");
+  }
+  if (plan.nested_userns) BOXJAIL_TRY(enter_nested_userns(plan, proc.get()));
+  if (spec.disable_userns || spec.assert_userns_disabled) BOXJAIL_TRY(assert_userns_disabled());
+  BOOST_OUTCOME_TRY(locks, lock_files(spec));
+  BOXJAIL_TRY(drop_capabilities(plan.keep_caps, spec.caps.specified));
+  if (spec.block_fd >= 0) BOXJAIL_TRY(read_block_fd(spec.block_fd));
+  BOOST_OUTCOME_TRY(cwd, change_dir(spec, plan));
+  std::vector<std::string> env = spec.env;
+  set_env(env, "PWD", cwd);
+  if (spec.new_session && setsid() == -1) return fail(step::kNewSession, "setsid", "", errno, "setsid");
+  if (plan.needs_pid1) {
+    pid_t pid = fork();
+    if (pid < 0) return fail(step::kForkCommand, "fork", "", errno, "Can't fork");
+    if (pid > 0) {
+      std::vector<int> keep;
+      for (const auto& l : locks) keep.push_back(l.get());
+      if (spec.sync_fd >= 0) keep.push_back(spec.sync_fd);
+      reaper_main(pid, keep);  // holds the locks and the sync fd for the sandbox's lifetime
+    }
+    if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);  // fork cleared it
+    locks.clear();
+  }
+  if (spec.sync_fd > 2 && !spec.as_pid_1) close(spec.sync_fd);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return fail(step::kNoNewPrivs, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno, "prctl(PR_SET_NO_NEW_PRIVS) failed");
+  }
+  if (spec.exec_label) BOXJAIL_TRY(set_exec_label(spec, proc.get()));
+  proc.reset();
+
+  // From here on only what execve needs: the caller's signal state and umask come back.
+  umask(old_umask);
+  signal(SIGCHLD, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &a.original_mask, nullptr);
+  std::vector<char*> envp;
+  for (auto& kv : env) envp.push_back(kv.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (const auto& s : spec.command) argv.push_back(const_cast<char*>(s.c_str()));
+  if (spec.argv0) argv[0] = const_cast<char*>(spec.argv0->c_str());
+  argv.push_back(nullptr);
+  environ = envp.data();  // execvp searches this PATH, as bwrap's does after --setenv PATH
+  channel::send(a.channel, channel::Kind::Exec);
+  execvp(spec.command[0].c_str(), argv.data());
+  return fail(step::kExec, "execvp", spec.command[0], errno, "execvp " + spec.command[0]);
+}
+
+}  // namespace
+
+const sigset_t& forwarded_signals() {
+  static const sigset_t set = [] {
+    sigset_t s;
+    sigemptyset(&s);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&s, sig);
+    return s;
+  }();
+  return set;
+}
+
+int propagate_status(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 255;
+}
+
+void child_main(const ChildArgs& args) {
+  auto r = setup_and_exec(args);
+  channel::send_error(args.channel, r.error());
+  _exit(1);
+}
+
+}  // namespace boxjail

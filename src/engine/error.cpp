@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <boxjail/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+namespace boxjail {
+
+std::string describe(const Error& e) {
+  std::string out = e.message;
+  if (e.err == 0) return out;
+  // bwrap replaces strerror(ENOSPC) from mount with this hint: the limit that bites is
+  // fs.mount-max, and "No space left on device" sends people looking at their disks.
+  if (e.err == ENOSPC && e.syscall.find("mount") != std::string::npos) {
+    return out + ": Limit exceeded (ENOSPC). (Hint: Check that /proc/sys/fs/mount-max is "
+                 "sufficient, typically 100000)";
+  }
+  if (!out.empty()) out += ": ";
+  out += std::strerror(e.err);
+  return out;
+}
+
+std::string format_error_line(const std::string& prog, const Error& e) {
+  std::string line = e.level_prefix ? "<3>" : "";
+  line += prog + ": ";
+  // Under the name "bwrap" the wording must match bwrap's byte for byte after the prefix (callers
+  // grep for it); under our own name the stable step name leads, so a reader sees where it failed.
+  if (prog != "bwrap" && !e.step.empty() && e.step != "parse-args" && e.step != "validate-spec") {
+    line += e.step + ": ";
+  }
+  line += describe(e);
+  return line;
+}
+
+std::string error_to_json(const Error& e) {
+  nlohmann::json j;
+  j["step"] = e.step;
+  j["syscall"] = e.syscall;
+  j["path"] = e.path;
+  j["source"] = e.source;
+  j["errno"] = e.err;
+  j["errno_name"] = e.err ? (strerrorname_np(e.err) ? strerrorname_np(e.err) : "") : "";
+  j["message"] = describe(e);
+  nlohmann::json ev = nlohmann::json::object();
+  for (const auto& [k, v] : e.evidence) ev[k] = v;
+  j["evidence"] = ev;
+  return j.dump();
+}
+
+// Encoding: fields separated by NUL, numbers as decimal text, evidence as alternating key/value.
+// The child writes it in one SOCK_SEQPACKET message; the monitor never trusts a length it did not
+// receive, so a malformed record is an error, not a crash.
+std::string serialize(const Error& e) {
+  std::string out;
+  auto put = [&out](const std::string& s) {
+    out += s;
+    out.push_back('\0');
+  };
+  put(e.step);
+  put(e.syscall);
+  put(e.path);
+  put(e.source);
+  put(std::to_string(e.err));
+  put(e.message);
+  for (const auto& [k, v] : e.evidence) {
+    put(k);
+    put(v);
+  }
+  return out;
+}
+
+result<ErrorRecord> deserialize(const std::string& bytes) {
+  std::vector<std::string> fields;
+  std::string::size_type start = 0;
+  while (start < bytes.size()) {
+    auto end = bytes.find('\0', start);
+    if (end == std::string::npos) break;
+    fields.emplace_back(bytes.substr(start, end - start));
+    start = end + 1;
+  }
+  if (fields.size() < 6 || (fields.size() - 6) % 2 != 0) {
+    return make_error("monitor", "malformed error record from the sandbox child");
+  }
+  Error e;
+  e.step = fields[0];
+  e.syscall = fields[1];
+  e.path = fields[2];
+  e.source = fields[3];
+  e.err = std::atoi(fields[4].c_str());
+  e.message = fields[5];
+  for (size_t i = 6; i + 1 < fields.size(); i += 2) e.evidence.emplace_back(fields[i], fields[i + 1]);
+  return ErrorRecord{std::move(e)};
+}
+
+}  // namespace boxjail

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/fs_ops.hpp"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include "engine/mounts.hpp"
+#include "engine/steps.hpp"
+
+namespace boxjail {
+namespace {
+
+std::string octal(unsigned mode) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "0%o", mode);
+  return buf;
+}
+
+bool is_overlay(OpKind k) {
+  return k == OpKind::Overlay || k == OpKind::TmpOverlay || k == OpKind::RoOverlay;
+}
+
+// overlayfs splits lowerdir on ':' and unescapes '\'; bwrap also escapes ','.
+std::string overlay_escape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ':' || c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+Error op_error(std::string_view step, const char* syscall, const std::string& path, int err,
+               std::string message) {
+  return sys_error(std::string(step), syscall, path, err, std::move(message));
+}
+
+result<void> bind_tree(const RootDir& root, const MountOp& op, int src_fd,
+                       const std::string& src_shown) {
+  struct stat st;
+  if (fstat(src_fd, &st) != 0) {
+    return op_error(step::kBindMount, "fstat", op.dest, errno, "Can't stat source " + src_shown);
+  }
+  const mode_t pmode = parent_mode_for(op);
+  auto target = S_ISDIR(st.st_mode) ? ensure_dir(root, op.dest, 0755, pmode, step::kBindMount)
+                                    : ensure_file(root, op.dest, 0444, pmode, step::kBindMount);
+  if (!target) return target.error();
+  // nosuid always: a bind must never bring setuid binaries into a sandbox that could then use
+  // them against the ids mapped in it. nodev unless --dev-bind asked for device nodes.
+  unsigned attrs = MOUNT_ATTR_NOSUID;
+  if (!op.devices) attrs |= MOUNT_ATTR_NODEV;
+  if (op.readonly) attrs |= MOUNT_ATTR_RDONLY;
+  const std::string what = "Can't bind mount " + src_shown + " on " + normalize(op.dest);
+  int tree = clone_tree(src_fd, true, attrs);
+  if (tree < 0) {
+    auto e = op_error(step::kBindMount, "open_tree", op.dest, -tree,
+                      what + ": Unable to mount source on destination");
+    e.source = src_shown;
+    return e;
+  }
+  UniqueFd tree_fd(tree);
+  if (int rc = attach(tree_fd.get(), target.value().get()); rc < 0) {
+    auto e = op_error(step::kBindMount, "move_mount", op.dest, -rc,
+                      what + ": Unable to mount source on destination");
+    e.source = src_shown;
+    return e;
+  }
+  return boost::outcome_v2::success();
+}
+
+result<void> mount_fs_at(const RootDir& root, const std::string& dest, std::string_view step_name,
+                         const char* fstype,
+                         const std::vector<std::pair<std::string, std::string>>& options,
+                         unsigned attrs, mode_t pmode, const std::string& what) {
+  BOOST_OUTCOME_TRY(target, ensure_dir(root, dest, 0755, pmode, step_name));
+  std::string key;
+  int mnt = new_filesystem(fstype, options, attrs, &key);
+  if (mnt < 0) return op_error(step_name, key.empty() ? "fsmount" : "fsconfig", dest, -mnt, what);
+  UniqueFd mnt_fd(mnt);
+  if (int rc = attach(mnt_fd.get(), target.get()); rc < 0) {
+    return op_error(step_name, "move_mount", dest, -rc, what);
+  }
+  return boost::outcome_v2::success();
+}
+
+result<void> do_tmpfs(FsContext& ctx, const RootDir& root, const MountOp& op) {
+  std::vector<std::pair<std::string, std::string>> opts{{"mode", octal(op.perms.value_or(0755))}};
+  if (op.size) opts.emplace_back("size", std::to_string(*op.size));
+  if (ctx.spec.file_label) opts.emplace_back("context", *ctx.spec.file_label);
+  return mount_fs_at(root, op.dest, step::kMountTmpfs, "tmpfs", opts,
+                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, parent_mode_for(op),
+                     "Can't mount tmpfs on " + normalize(op.dest));
+}
+
+result<void> do_dir(const RootDir& root, const MountOp& op) {
+  BOXJAIL_TRY(ensure_dir(root, op.dest, op.perms.value_or(0755), parent_mode_for(op),
+                               step::kMakeDir));
+  return boost::outcome_v2::success();
+}
+
+result<void> copy_fd(int from, int to, std::string_view step_name, const std::string& dest) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(from, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return op_error(step_name, "read", dest, errno, "Can't read data for " + dest);
+    if (n == 0) return boost::outcome_v2::success();
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(to, buf + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return op_error(step_name, "write", dest, errno, "Can't write data to file " + dest);
+      off += w;
+    }
+  }
+}
+
+result<void> do_file(const RootDir& root, const MountOp& op) {
+  BOOST_OUTCOME_TRY(parent, ensure_parent(root, op.dest, parent_mode_for(op), step::kWriteFile));
+  // O_NOFOLLOW: a symlink planted at the destination is refused, not written through.
+  UniqueFd out(openat(parent.dir.get(), parent.name.c_str(),
+                      O_CREAT | O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                      op.perms.value_or(0666)));
+  if (!out) {
+    return op_error(step::kWriteFile, "openat", op.dest, errno,
+                    "Can't create file at " + normalize(op.dest));
+  }
+  return copy_fd(op.fd, out.get(), step::kWriteFile, normalize(op.dest));
+}
+
+result<void> do_bind_data(const RootDir& root, const MountOp& op, int index) {
+  // The data lives in a file of the private base tmpfs (cwd is its root), bound onto the
+  // destination, then unlinked: the base tmpfs is detached later, so nothing outside sees it.
+  const std::string tmp = "bind-data-" + std::to_string(index);
+  UniqueFd data(openat(AT_FDCWD, tmp.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
+                       op.perms.value_or(0600)));
+  if (!data) return op_error(step::kBindData, "openat", "/" + tmp, errno, "Can't create tmpfile");
+  BOXJAIL_TRY(copy_fd(op.fd, data.get(), step::kBindData, normalize(op.dest)));
+  BOOST_OUTCOME_TRY(target, ensure_file(root, op.dest, 0444, parent_mode_for(op), step::kBindData));
+  unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (op.readonly ? MOUNT_ATTR_RDONLY : 0);
+  const std::string what = "Can't bind mount /" + tmp + " on " + normalize(op.dest);
+  int tree = clone_tree(data.get(), false, attrs);
+  if (tree < 0) return op_error(step::kBindData, "open_tree", op.dest, -tree, what);
+  UniqueFd tree_fd(tree);
+  if (int rc = attach(tree_fd.get(), target.get()); rc < 0) {
+    return op_error(step::kBindData, "move_mount", op.dest, -rc, what);
+  }
+  unlinkat(AT_FDCWD, tmp.c_str(), 0);
+  return boost::outcome_v2::success();
+}
+
+result<void> do_symlink(const RootDir& root, const MountOp& op) {
+  BOOST_OUTCOME_TRY(parent, ensure_parent(root, op.dest, 0755, step::kMakeSymlink));
+  if (symlinkat(op.source.c_str(), parent.dir.get(), parent.name.c_str()) == 0) {
+    return boost::outcome_v2::success();
+  }
+  int err = errno;
+  const std::string what = "Can't make symlink at " + normalize(op.dest);
+  if (err == EEXIST) {
+    char buf[PATH_MAX];
+    ssize_t n = readlinkat(parent.dir.get(), parent.name.c_str(), buf, sizeof buf - 1);
+    if (n >= 0) {
+      std::string existing(buf, static_cast<size_t>(n));
+      if (existing == op.source) return boost::outcome_v2::success();  // idempotent (bwrap 0.9+)
+      return op_error(step::kMakeSymlink, "symlinkat", op.dest, 0,
+                      what + ": existing destination is " + existing);
+    }
+  }
+  return op_error(step::kMakeSymlink, "symlinkat", op.dest, err, what);
+}
+
+result<void> do_chmod(const RootDir& root, const MountOp& op) {
+  const unsigned mode = op.perms.value_or(0);
+  char what[64];
+  snprintf(what, sizeof what, "Can't chmod %#o ", mode);
+  int fd = open_in_root(root, op.dest, O_PATH);
+  if (fd < 0) return op_error(step::kChmod, "openat2", op.dest, -fd, what + normalize(op.dest));
+  UniqueFd target(fd);
+  // fchmodat2(AT_EMPTY_PATH) (Linux 6.6) changes the very inode we resolved; older kernels go
+  // through the fd's magic link in the host's /proc, which names the same inode.
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+  if (syscall(SYS_fchmodat2, target.get(), "", mode, AT_EMPTY_PATH) == 0) {
+    return boost::outcome_v2::success();
+  }
+  if (errno == ENOSYS || errno == EINVAL) {
+    std::string link = "/oldroot/proc/self/fd/" + std::to_string(target.get());
+    if (chmod(link.c_str(), mode) == 0) return boost::outcome_v2::success();
+  }
+  return op_error(step::kChmod, "fchmodat2", op.dest, errno, what + normalize(op.dest));
+}
+
+result<void> do_remount_ro(const RootDir& root, const MountOp& op) {
+  const std::string what = "Can't remount readonly on " + normalize(op.dest);
+  int fd = open_in_root(root, op.dest, O_PATH);
+  if (fd < 0) return op_error(step::kRemountRo, "openat2", op.dest, -fd, what);
+  UniqueFd target(fd);
+  if (int rc = set_mount_attr(target.get(), MOUNT_ATTR_RDONLY, false); rc < 0) {
+    return op_error(step::kRemountRo, "mount_setattr", op.dest, -rc, what);
+  }
+  return boost::outcome_v2::success();
+}
+
+result<void> do_mqueue(const RootDir& root, const MountOp& op) {
+  return mount_fs_at(root, op.dest, step::kMountMqueue, "mqueue", {}, 0, parent_mode_for(op),
+                     "Can't mount mqueue on " + normalize(op.dest));
+}
+
+result<void> do_overlay(const RootDir& root, const MountOp& op, const SourceRef& src, int index) {
+  // src.paths: the lower layers bottom first, then (Overlay) upper and work.
+  const size_t nlower = op.overlay_sources.size();
+  std::string lower;
+  for (size_t i = nlower; i-- > 0;) {  // overlayfs lists the top layer first
+    if (!lower.empty()) lower += ':';
+    lower += overlay_escape("/oldroot" + src.paths[i]);
+  }
+  std::vector<std::pair<std::string, std::string>> opts;
+  if (op.kind == OpKind::Overlay) {
+    opts.emplace_back("upperdir", overlay_escape("/oldroot" + src.paths[nlower]));
+    opts.emplace_back("workdir", overlay_escape("/oldroot" + src.paths[nlower + 1]));
+  } else if (op.kind == OpKind::TmpOverlay) {
+    // Upper and work dirs in the private base tmpfs: invisible, and gone with the sandbox.
+    const std::string upper = "tmp-overlay-upper-" + std::to_string(index);
+    const std::string work = "tmp-overlay-work-" + std::to_string(index);
+    for (const auto& d : {upper, work}) {
+      if (mkdirat(AT_FDCWD, d.c_str(), 0755) != 0) {
+        return op_error(step::kMountOverlay, "mkdirat", "/" + d, errno, "Can't make overlay dirs");
+      }
+    }
+    opts.emplace_back("upperdir", "/" + upper);
+    opts.emplace_back("workdir", "/" + work);
+  }
+  opts.emplace_back("lowerdir", lower);
+  opts.emplace_back("userxattr", "");
+  std::string shown_opts;
+  for (const auto& [k, v] : opts) {
+    if (!shown_opts.empty()) shown_opts += ',';
+    shown_opts += v.empty() ? k : k + "=" + v;
+  }
+  unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (op.kind == OpKind::RoOverlay) attrs |= MOUNT_ATTR_RDONLY;
+  BOOST_OUTCOME_TRY(target, ensure_dir(root, op.dest, 0755, parent_mode_for(op), step::kMountOverlay));
+  std::string key;
+  int mnt = new_filesystem("overlay", opts, attrs, &key);
+  if (mnt < 0) {
+    if (-mnt == ELOOP) {
+      return op_error(step::kMountOverlay, "fsconfig", op.dest, 0,
+                      "Overlay directories may not overlap");
+    }
+    return op_error(step::kMountOverlay, key.empty() ? "fsmount" : "fsconfig", op.dest, -mnt,
+                    "Can't make overlay mount on " + normalize(op.dest) + " with options " +
+                        shown_opts);
+  }
+  UniqueFd mnt_fd(mnt);
+  if (int rc = attach(mnt_fd.get(), target.get()); rc < 0) {
+    return op_error(step::kMountOverlay, "move_mount", op.dest, -rc,
+                    "Can't make overlay mount on " + normalize(op.dest));
+  }
+  return boost::outcome_v2::success();
+}
+
+}  // namespace
+
+mode_t parent_mode_for(const MountOp& op) {
+  mode_t mode = 0755;
+  if (op.perms && op.kind != OpKind::Chmod) {
+    if ((*op.perms & 0070) == 0) mode &= ~0050;
+    if ((*op.perms & 0007) == 0) mode &= ~0005;
+  }
+  return mode;
+}
+
+result<std::vector<SourceRef>> resolve_sources(const Spec& spec) {
+  std::vector<SourceRef> refs(spec.ops.size());
+  for (size_t i = 0; i < spec.ops.size(); ++i) {
+    const MountOp& op = spec.ops[i];
+    if (op.kind == OpKind::Bind) {
+      int fd = open(op.source.c_str(), O_PATH | O_CLOEXEC);
+      if (fd < 0) {
+        if (errno == ENOENT && op.allow_missing) {
+          refs[i].skip = true;
+          continue;
+        }
+        return sys_error(std::string(step::kResolveSources), "open", op.source, errno,
+                         "Can't find source path " + op.source);
+      }
+      refs[i].fd.reset(fd);
+    } else if (is_overlay(op.kind)) {
+      std::vector<std::string> dirs = op.overlay_sources;
+      if (op.kind == OpKind::Overlay) {
+        dirs.push_back(op.overlay_upper);
+        dirs.push_back(op.overlay_work);
+      }
+      for (const auto& d : dirs) {
+        char real[PATH_MAX];
+        if (realpath(d.c_str(), real) == nullptr) {
+          return sys_error(std::string(step::kResolveSources), "realpath", d, errno,
+                           "Can't find source path " + d);
+        }
+        refs[i].paths.emplace_back(real);
+      }
+    }
+  }
+  return refs;
+}
+
+result<void> run_fs_ops(FsContext& ctx) {
+  for (size_t i = 0; i < ctx.spec.ops.size(); ++i) {
+    const MountOp& op = ctx.spec.ops[i];
+    // Re-open the new root for every operation: an earlier operation may have mounted over it
+    // (--bind / /), and a fd taken before that would still point at the covered directory.
+    UniqueFd root_fd(open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd) {
+      return sys_error("bind-mount", "open", "/newroot", errno, "Can't open the new root");
+    }
+    RootDir root{root_fd.get(), "", ctx.resolver};
+    SourceRef& src = ctx.sources[i];
+    const int index = static_cast<int>(i);
+    switch (op.kind) {
+      case OpKind::Bind:
+        if (src.skip) break;
+        BOXJAIL_TRY(bind_tree(root, op, src.fd.get(), "/oldroot" + normalize(op.source)));
+        break;
+      case OpKind::BindFd:
+        BOXJAIL_TRY(bind_tree(root, op, op.fd, "fd " + std::to_string(op.fd)));
+        break;
+      case OpKind::RemountRo: BOXJAIL_TRY(do_remount_ro(root, op)); break;
+      case OpKind::Proc: BOXJAIL_TRY(mount_proc(ctx, root, op)); break;
+      case OpKind::Dev: BOXJAIL_TRY(mount_dev(ctx, root, op)); break;
+      case OpKind::Tmpfs: BOXJAIL_TRY(do_tmpfs(ctx, root, op)); break;
+      case OpKind::Mqueue: BOXJAIL_TRY(do_mqueue(root, op)); break;
+      case OpKind::Dir: BOXJAIL_TRY(do_dir(root, op)); break;
+      case OpKind::File: BOXJAIL_TRY(do_file(root, op)); break;
+      case OpKind::BindData: BOXJAIL_TRY(do_bind_data(root, op, index)); break;
+      case OpKind::Symlink: BOXJAIL_TRY(do_symlink(root, op)); break;
+      case OpKind::Chmod: BOXJAIL_TRY(do_chmod(root, op)); break;
+      case OpKind::Overlay:
+      case OpKind::TmpOverlay:
+      case OpKind::RoOverlay: BOXJAIL_TRY(do_overlay(root, op, src, index)); break;
+    }
+  }
+  return boost::outcome_v2::success();
+}
+
+}  // namespace boxjail

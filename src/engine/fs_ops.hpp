@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// The filesystem operations of a Spec, run in command-line order against the new root.
+#pragma once
+
+#include <boxjail/error.hpp>
+#include <boxjail/spec.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/paths.hpp"
+#include "engine/plan.hpp"
+#include "sys/fd.hpp"
+
+namespace boxjail {
+
+// What an operation's host-side source resolved to, before the host root moved away.
+struct SourceRef {
+  UniqueFd fd;                      // Bind: O_PATH fd of the source
+  bool skip = false;                // *-try with a missing source
+  std::vector<std::string> paths;   // Overlay: real paths of sources (then upper, work)
+};
+
+// Opens every host-side source while the host root is still "/": bind sources as O_PATH fds
+// (no later re-resolution, no race), overlay directories as canonical paths.
+result<std::vector<SourceRef>> resolve_sources(const Spec& spec);
+
+struct FsContext {
+  const Spec& spec;
+  const Plan& plan;
+  int oldroot_fd;        // O_PATH fd of the host root, at /oldroot
+  std::vector<SourceRef>& sources;
+  Resolver resolver = Resolver::Auto;
+};
+
+result<void> run_fs_ops(FsContext& ctx);
+
+// --dev and --proc live in their own files; run_fs_ops calls them.
+result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op);
+result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op);
+
+// The parent-directory mode bwrap derives from --perms: parents lose g-rx / o-rx when the
+// operation's own mode grants no group / other access.
+mode_t parent_mode_for(const MountOp& op);
+
+}  // namespace boxjail

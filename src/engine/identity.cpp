@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/identity.hpp"
+
+#include <cap-ng.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/steps.hpp"
+#include "sys/fd.hpp"
+
+namespace boxjail {
+namespace {
+
+int write_file_at(int dirfd, const char* name, const std::string& content) {
+  UniqueFd fd(openat(dirfd, name, O_WRONLY | O_CLOEXEC));
+  if (!fd) return -errno;
+  ssize_t n = write(fd.get(), content.data(), content.size());
+  if (n < 0) return -errno;
+  return n == static_cast<ssize_t>(content.size()) ? 0 : -EIO;
+}
+
+}  // namespace
+
+result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
+                           gid_t outside_gid, bool deny_setgroups) {
+  // The kernel only lets an unprivileged writer map its own gid once setgroups is denied, or a
+  // dropped supplementary group could be regained (CVE-2014-8989). ENOENT: a pre-3.19 kernel.
+  if (deny_setgroups) {
+    if (int rc = write_file_at(proc_pid_dir, "setgroups", "deny\n"); rc < 0 && rc != -ENOENT) {
+      auto e = sys_error(std::string(step::kWriteSetgroups), "write", "/proc/self/setgroups", -rc,
+                         "error writing to setgroups");
+      return e;
+    }
+  }
+  const std::string uid_map = std::to_string(inside_uid) + " " + std::to_string(outside_uid) + " 1\n";
+  if (int rc = write_file_at(proc_pid_dir, "uid_map", uid_map); rc < 0) {
+    return sys_error(std::string(step::kWriteUidMap), "write", "/proc/self/uid_map", -rc,
+                     "setting up uid map");
+  }
+  const std::string gid_map = std::to_string(inside_gid) + " " + std::to_string(outside_gid) + " 1\n";
+  if (int rc = write_file_at(proc_pid_dir, "gid_map", gid_map); rc < 0) {
+    return sys_error(std::string(step::kWriteGidMap), "write", "/proc/self/gid_map", -rc,
+                     "setting up gid map");
+  }
+  return boost::outcome_v2::success();
+}
+
+result<void> loopback_up() {
+  UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) return sys_error(std::string(step::kLoopbackUp), "socket", "lo", errno, "loopback: Failed to create socket");
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) {
+    return sys_error(std::string(step::kLoopbackUp), "ioctl(SIOCGIFFLAGS)", "lo", errno, "loopback: Failed to look up lo");
+  }
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) {
+    return sys_error(std::string(step::kLoopbackUp), "ioctl(SIOCSIFFLAGS)", "lo", errno, "loopback: Failed to bring up lo");
+  }
+  return boost::outcome_v2::success();
+}
+
+result<void> set_hostname(const std::string& name) {
+  if (sethostname(name.data(), name.size()) != 0) {
+    return sys_error(std::string(step::kSetHostname), "sethostname", "", errno, "Can't set hostname to " + name);
+  }
+  return boost::outcome_v2::success();
+}
+
+std::uint64_t effective_caps() {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data) != 0) return 0;
+  return (static_cast<std::uint64_t>(data[1].effective) << 32) | data[0].effective;
+}
+
+result<void> drop_capabilities(std::uint64_t keep, bool ambient) {
+  capng_clear(CAPNG_SELECT_ALL);
+  for (int cap = 0; cap <= CAP_LAST_CAP && cap < 64; ++cap) {
+    if ((keep >> cap) & 1) {
+      capng_update(CAPNG_ADD,
+                   static_cast<capng_type_t>(
+                       CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET |
+                       (ambient ? (CAPNG_INHERITABLE | CAPNG_AMBIENT) : 0)),
+                   static_cast<unsigned>(cap));
+    }
+  }
+  if (int rc = capng_apply(CAPNG_SELECT_ALL); rc != 0) {
+    return sys_error(std::string(step::kDropCapabilities), "capng_apply", "", errno ? errno : EPERM,
+                     "Failed to drop capabilities (capng_apply returned " + std::to_string(rc) + ")");
+  }
+  return boost::outcome_v2::success();
+}
+
+}  // namespace boxjail

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/monitor.hpp"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "engine/channel.hpp"
+#include "engine/child.hpp"
+
+namespace boxjail {
+namespace {
+
+void write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the reader went away: bwrap ignores that too
+    off += static_cast<size_t>(n);
+  }
+}
+
+// Namespace inodes in bwrap's order; mnt always, the others only when unshared.
+std::vector<std::pair<const char*, unsigned long long>> namespace_ids(const Spec& spec, pid_t pid) {
+  struct Entry {
+    const char* name;
+    bool present;
+  };
+  const Entry entries[] = {{"cgroup", spec.unshare_cgroup}, {"ipc", spec.unshare_ipc},
+                           {"mnt", true},                   {"net", spec.unshare_net},
+                           {"pid", spec.unshare_pid},       {"uts", spec.unshare_uts}};
+  std::vector<std::pair<const char*, unsigned long long>> out;
+  for (const auto& e : entries) {
+    if (!e.present) continue;
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + e.name;
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) out.emplace_back(e.name, st.st_ino);
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_child_info(const Spec& spec, pid_t child) {
+  if (spec.info_fd < 0 && spec.json_status_fd < 0) return;
+  auto ids = namespace_ids(spec, child);
+  if (spec.info_fd >= 0) {
+    std::string s = "{\n    \"child-pid\": " + std::to_string(child);
+    for (const auto& [name, ino] : ids) {
+      s += ",\n    \"" + std::string(name) + "-namespace\": " + std::to_string(ino);
+    }
+    s += "\n}\n";
+    write_all(spec.info_fd, s);
+    close(spec.info_fd);
+  }
+  if (spec.json_status_fd >= 0) {
+    std::string s = "{ \"child-pid\": " + std::to_string(child);
+    for (const auto& [name, ino] : ids) {
+      s += ", \"" + std::string(name) + "-namespace\": " + std::to_string(ino);
+    }
+    s += " }\n";
+    write_all(spec.json_status_fd, s);
+  }
+}
+
+result<int> supervise(const Spec& spec, const Supervised& s) {
+  std::optional<Error> setup_error;
+  bool exec_started = false;
+  bool channel_open = true;
+  std::optional<int> exit_status;
+
+  auto drain_channel = [&](bool blocking) -> result<void> {
+    while (channel_open) {
+      if (!blocking) {
+        pollfd p{s.channel, POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0) return boost::outcome_v2::success();
+      }
+      BOOST_OUTCOME_TRY(msg, channel::receive(s.channel));
+      if (!msg) {
+        channel_open = false;
+        break;
+      }
+      if (msg->kind == channel::Kind::Exec) exec_started = true;
+      if (msg->kind == channel::Kind::Fail) setup_error = std::move(msg->error);
+      if (!blocking) continue;
+      break;
+    }
+    return boost::outcome_v2::success();
+  };
+
+  while (!exit_status) {
+    pollfd fds[2] = {{s.signal_fd, POLLIN, 0}, {channel_open ? s.channel : -1, POLLIN, 0}};
+    int n = poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("monitor", "poll", "", errno, "poll");
+    }
+    if (fds[1].revents != 0) BOXJAIL_TRY(drain_channel(true));
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      if (read(s.signal_fd, &si, sizeof si) != sizeof si) continue;
+      if (static_cast<int>(si.ssi_signo) != SIGCHLD) {
+        // Forwarded to the sandbox's first process: the command itself, or pid 1, which passes
+        // it on to the command.
+        kill(s.child, static_cast<int>(si.ssi_signo));
+        continue;
+      }
+      int status;
+      pid_t r = waitpid(s.child, &status, WNOHANG);
+      if (r == s.child) exit_status = propagate_status(status);
+    }
+  }
+  // Records sent just before the child exited are still queued.
+  BOXJAIL_TRY(drain_channel(false));
+  if (setup_error) return std::move(*setup_error);
+  if (spec.json_status_fd >= 0) {
+    if (exec_started) {
+      write_all(spec.json_status_fd, "{ \"exit-code\": " + std::to_string(*exit_status) + " }\n");
+    }
+    close(spec.json_status_fd);
+  }
+  return *exit_status;
+}
+
+}  // namespace boxjail

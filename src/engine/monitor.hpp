@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+// The monitor: the caller's own process, which stays outside the sandbox, reports status on the
+// status fds, forwards signals, and returns the command's exit status.
+#pragma once
+
+#include <boxjail/error.hpp>
+#include <boxjail/spec.hpp>
+
+#include <sys/types.h>
+
+namespace boxjail {
+
+struct Supervised {
+  pid_t child;        // the first process of the sandbox (pid 1 when there is a reaper)
+  int channel;        // monitor's end of the record channel
+  int signal_fd;      // SIGCHLD and the forwarded signals
+};
+
+// Writes bwrap's --info-fd object and the first --json-status-fd line.
+void write_child_info(const Spec& spec, pid_t child);
+
+// Waits for the sandbox to end. Returns the exit status, or the child's setup Error.
+result<int> supervise(const Spec& spec, const Supervised& s);
+
+}  // namespace boxjail

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/plan.hpp"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace boxjail {
+
+Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effective_caps) {
+  Plan p;
+  p.real_uid = caller.uid;
+  p.real_gid = caller.gid;
+  p.sandbox_uid = spec.uid.value_or(caller.uid);
+  p.sandbox_gid = spec.gid.value_or(caller.gid);
+
+  // CLONE_NEWNS always: every jail has its own root. The others as asked.
+  p.clone_flags = CLONE_NEWNS;
+  if (spec.unshare_user) p.clone_flags |= CLONE_NEWUSER;
+  if (spec.unshare_pid) p.clone_flags |= CLONE_NEWPID;
+  if (spec.unshare_ipc) p.clone_flags |= CLONE_NEWIPC;
+  if (spec.unshare_net) p.clone_flags |= CLONE_NEWNET;
+  if (spec.unshare_uts) p.clone_flags |= CLONE_NEWUTS;
+  if (spec.unshare_cgroup) p.clone_flags |= CLONE_NEWCGROUP;
+
+  if (spec.unshare_user) {
+    p.map_writer = spec.userns_block_fd >= 0 ? MapWriter::External : MapWriter::Child;
+  }
+  p.ns_uid = p.sandbox_uid;
+  p.ns_gid = p.sandbox_gid;
+  const bool needs_devpts = std::any_of(spec.ops.begin(), spec.ops.end(),
+                                        [](const MountOp& op) { return op.kind == OpKind::Dev; });
+  // devpts refuses to mount (EINVAL) in a user namespace where uid 0 and gid 0 are unmapped, so
+  // with --dev the first namespace maps root; a nested one maps the sandbox ids afterwards.
+  if (p.map_writer == MapWriter::Child && needs_devpts) {
+    p.ns_uid = 0;
+    p.ns_gid = 0;
+  }
+  p.nested_userns = p.map_writer == MapWriter::Child &&
+                    (p.ns_uid != p.sandbox_uid || p.ns_gid != p.sandbox_gid || spec.disable_userns);
+
+  p.needs_pid1 = !spec.as_pid_1 && (spec.unshare_pid || !spec.lock_files.empty() || spec.sync_fd >= 0);
+  p.child_waits = spec.info_fd >= 0 || spec.json_status_fd >= 0 || spec.userns_block_fd >= 0 ||
+                  p.map_writer == MapWriter::Monitor;
+  p.new_procfs = spec.unshare_pid || spec.pidns_fd >= 0;
+
+  // bwrap: root keeps its effective capabilities unless --cap-add/--cap-drop says otherwise;
+  // anyone else starts from none.
+  if (spec.caps.specified) {
+    p.keep_caps = spec.caps.mask;
+  } else if (caller.is_root()) {
+    p.keep_caps = caller_effective_caps;
+  }
+
+  char buf[PATH_MAX];
+  if (getcwd(buf, sizeof buf) != nullptr) p.old_cwd = buf;
+  return p;
+}
+
+}  // namespace boxjail

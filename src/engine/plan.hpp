@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// Plan: the facts the engine derives once from a resolved Spec and the caller, before cloning.
+// Steps read the Plan; none of them re-derives policy from the Spec.
+#pragma once
+
+#include <boxjail/spec.hpp>
+#include <boxjail/validate.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace boxjail {
+
+// Who writes the uid/gid maps of the new user namespace.
+enum class MapWriter {
+  None,      // no new user namespace
+  Child,     // unprivileged: the child maps its own uid (bwrap's unprivileged path)
+  Monitor,   // the monitor writes /proc/PID/*_map (the setuid helper's path)
+  External,  // --userns-block-fd: newuidmap or similar writes them
+};
+
+struct Plan {
+  std::uint64_t clone_flags = 0;
+  MapWriter map_writer = MapWriter::None;
+  uid_t real_uid = 0;
+  gid_t real_gid = 0;
+  uid_t sandbox_uid = 0;  // what the command sees
+  gid_t sandbox_gid = 0;
+  uid_t ns_uid = 0;       // what the first user namespace maps the real uid to
+  gid_t ns_gid = 0;
+  bool nested_userns = false;   // a second user namespace maps sandbox_uid -> ns_uid
+  bool needs_pid1 = false;      // a reaper runs as pid 1 and the command as pid 2
+  bool child_waits = false;     // the child waits for the monitor's go-ahead
+  bool new_procfs = false;      // --proc mounts a new procfs (there is a pid namespace)
+  std::uint64_t keep_caps = 0;  // capabilities the command keeps
+  std::string old_cwd;          // the caller's cwd, for bwrap's chdir fallback
+};
+
+// Derives the plan. `caller_effective_caps` is root's effective set (bwrap keeps it by default).
+Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effective_caps);
+
+}  // namespace boxjail

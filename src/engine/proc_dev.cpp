@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// --proc and --dev: the two operations that assemble a filesystem from several mounts.
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "engine/fs_ops.hpp"
+#include "engine/mounts.hpp"
+#include "engine/steps.hpp"
+
+namespace boxjail {
+namespace {
+
+Error fail(std::string_view step_name, const char* syscall, const std::string& path, int err,
+           std::string message) {
+  return sys_error(std::string(step_name), syscall, path, err, std::move(message));
+}
+
+// Binds the object at `src_fd` onto `target_fd` with `attrs`.
+result<void> bind_fd_onto(std::string_view step_name, int src_fd, int target_fd, bool recursive,
+                          unsigned attrs, const std::string& src_shown, const std::string& dest) {
+  const std::string what = "Can't bind mount " + src_shown + " on " + dest;
+  int tree = clone_tree(src_fd, recursive, attrs);
+  if (tree < 0) return fail(step_name, "open_tree", dest, -tree, what);
+  UniqueFd tree_fd(tree);
+  if (int rc = attach(tree_fd.get(), target_fd); rc < 0) {
+    return fail(step_name, "move_mount", dest, -rc, what);
+  }
+  return boost::outcome_v2::success();
+}
+
+}  // namespace
+
+result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) {
+  const std::string dest = normalize(op.dest);
+  BOOST_OUTCOME_TRY(target, ensure_dir(root, op.dest, 0755, parent_mode_for(op), step::kMountProc));
+  if (ctx.plan.new_procfs) {
+    // A procfs of the sandbox's own pid namespace; noexec/nosuid/nodev as bwrap mounts it.
+    int mnt = new_filesystem("proc", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV);
+    if (mnt < 0) return fail(step::kMountProc, "fsmount", dest, -mnt, "Can't mount proc on " + dest);
+    UniqueFd mnt_fd(mnt);
+    if (int rc = attach(mnt_fd.get(), target.get()); rc < 0) {
+      return fail(step::kMountProc, "move_mount", dest, -rc, "Can't mount proc on " + dest);
+    }
+  } else {
+    // Same pid namespace as the host: a new procfs would show the same processes, so bwrap binds
+    // the host's, and so do we.
+    RootDir host{ctx.oldroot_fd, "/oldroot", ctx.resolver};
+    int src = open_in_root(host, "/proc", O_PATH | O_DIRECTORY);
+    if (src < 0) return fail(step::kMountProc, "openat2", "/oldroot/proc", -src, "Can't open /oldroot/proc");
+    UniqueFd src_fd(src);
+    BOXJAIL_TRY(bind_fd_onto(step::kMountProc, src_fd.get(), target.get(), true,
+                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/oldroot/proc", dest));
+  }
+  int proc = open_in_root(root, op.dest, O_PATH | O_DIRECTORY);
+  if (proc < 0) return fail(step::kMountProc, "openat2", dest, -proc, "Can't open " + dest);
+  UniqueFd proc_fd(proc);
+  // Old interfaces that could hurt the host if writable (sysrq-trigger reboots it): cover each
+  // one that is writable with a read-only bind of itself.
+  for (const char* name : {"sys", "sysrq-trigger", "irq", "bus"}) {
+    const std::string sub = dest + "/" + name;
+    if (faccessat(proc_fd.get(), name, W_OK, 0) != 0) {
+      if (errno == EACCES || errno == ENOENT || errno == EROFS) continue;
+      return fail(step::kMountProc, "faccessat", sub, errno, "Can't access " + sub);
+    }
+    UniqueFd node(openat(proc_fd.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!node) return fail(step::kMountProc, "openat", sub, errno, "Can't access " + sub);
+    BOXJAIL_TRY(bind_fd_onto(step::kMountProc, node.get(), node.get(), true,
+                                   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, sub,
+                                   sub));
+  }
+  return boost::outcome_v2::success();
+}
+
+result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
+  const std::string dest = normalize(op.dest);
+  BOOST_OUTCOME_TRY(target, ensure_dir(root, op.dest, 0755, parent_mode_for(op), step::kMountDev));
+  std::vector<std::pair<std::string, std::string>> opts{{"mode", "0755"}};
+  if (ctx.spec.file_label) opts.emplace_back("context", *ctx.spec.file_label);
+  int mnt = new_filesystem("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  if (mnt < 0) return fail(step::kMountDev, "fsmount", dest, -mnt, "Can't mount tmpfs on " + dest);
+  UniqueFd dev(mnt);
+  if (int rc = attach(dev.get(), target.get()); rc < 0) {
+    return fail(step::kMountDev, "move_mount", dest, -rc, "Can't mount tmpfs on " + dest);
+  }
+  // `dev` now names the root of the attached tmpfs: everything below is created through it.
+  RootDir host{ctx.oldroot_fd, "/oldroot", ctx.resolver};
+  for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    const std::string node_dest = dest + "/" + name;
+    const std::string node_src = std::string("/dev/") + name;
+    int created = openat(dev.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (created < 0) return fail(step::kMountDev, "openat", node_dest, errno, "Can't create file at " + node_dest);
+    close(created);
+    int src = open_in_root(host, node_src, O_PATH);
+    if (src < 0) {
+      return fail(step::kMountDev, "openat2", "/oldroot" + node_src, -src,
+                  "Can't bind mount /oldroot" + node_src + " on " + node_dest);
+    }
+    UniqueFd src_fd(src);
+    UniqueFd node(openat(dev.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!node) return fail(step::kMountDev, "openat", node_dest, errno, "Can't open " + node_dest);
+    // Device nodes must stay usable: no nodev on these binds, nosuid and noexec still.
+    BOXJAIL_TRY(bind_fd_onto(step::kMountDev, src_fd.get(), node.get(), false,
+                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/oldroot" + node_src,
+                                   node_dest));
+  }
+  static constexpr std::pair<const char*, const char*> kLinks[] = {
+      {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+      {"fd", "/proc/self/fd"},      {"core", "/proc/kcore"},       {"ptmx", "pts/ptmx"}};
+  for (const auto& [name, target_text] : kLinks) {
+    if (symlinkat(target_text, dev.get(), name) != 0) {
+      return fail(step::kMountDev, "symlinkat", dest + "/" + name, errno,
+                  "Can't make symlink at " + dest + "/" + name);
+    }
+  }
+  for (const char* name : {"shm", "pts"}) {
+    if (mkdirat(dev.get(), name, 0755) != 0) {
+      return fail(step::kMountDev, "mkdirat", dest + "/" + name, errno, "Can't mkdir " + dest + "/" + name);
+    }
+  }
+  // A private devpts instance: the sandbox's ptys are its own, and it cannot open the host's.
+  const std::string pts_dest = dest + "/pts";
+  int pts = new_filesystem("devpts", {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "620"}},
+                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  if (pts < 0) return fail(step::kMountDev, "fsmount", pts_dest, -pts, "Can't mount devpts on " + pts_dest);
+  UniqueFd pts_fd(pts);
+  UniqueFd pts_dir(openat(dev.get(), "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!pts_dir) return fail(step::kMountDev, "openat", pts_dest, errno, "Can't open " + pts_dest);
+  if (int rc = attach(pts_fd.get(), pts_dir.get()); rc < 0) {
+    return fail(step::kMountDev, "move_mount", pts_dest, -rc, "Can't mount devpts on " + pts_dest);
+  }
+  // bwrap binds the caller's terminal on /dev/console when stdout is one.
+  if (isatty(1)) {
+    const std::string console = dest + "/console";
+    int created = openat(dev.get(), "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (created < 0) return fail(step::kMountDev, "openat", console, errno, "Can't create file at " + console);
+    close(created);
+    UniqueFd node(openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!node) return fail(step::kMountDev, "openat", console, errno, "Can't open " + console);
+    BOXJAIL_TRY(bind_fd_onto(step::kMountDev, 1, node.get(), false,
+                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "the terminal on stdout",
+                                   console));
+  }
+  return boost::outcome_v2::success();
+}
+
+}  // namespace boxjail

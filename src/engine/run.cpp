@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+// run(): the monitor's side of the flow. Everything the child does is in child.cpp.
+#include <boxjail/run.hpp>
+#include <boxjail/validate.hpp>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "engine/channel.hpp"
+#include "engine/child.hpp"
+#include "engine/identity.hpp"
+#include "engine/monitor.hpp"
+#include "engine/plan.hpp"
+#include "engine/steps.hpp"
+#include "sys/fd.hpp"
+#include "sys/syscalls.hpp"
+
+namespace boxjail {
+namespace {
+
+Error fail(std::string_view step_name, const char* syscall, int err, std::string message) {
+  return sys_error(std::string(step_name), syscall, "", err, std::move(message));
+}
+
+// Restores the caller's signal mask however run() leaves.
+class SignalMaskGuard {
+ public:
+  explicit SignalMaskGuard(const sigset_t& block) { sigprocmask(SIG_BLOCK, &block, &old_); }
+  ~SignalMaskGuard() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
+  const sigset_t& old() const { return old_; }
+
+ private:
+  sigset_t old_;
+};
+
+bool selinux_enabled() {
+  struct stat st;
+  return stat("/sys/fs/selinux/enforce", &st) == 0;
+}
+
+Error clone_error(int err, bool new_user) {
+  // bwrap's wording for the two cases a user can act on.
+  if (err == EINVAL) {
+    return fail(step::kCloneNamespaces, "clone3", err,
+                "Creating new namespace failed, likely because the kernel does not support user "
+                "namespaces.  bwrap must be installed setuid on such systems.");
+  }
+  if (err == EPERM && new_user) {
+    return fail(step::kCloneNamespaces, "clone3", err,
+                "No permissions to creating new namespace, likely because the kernel does not "
+                "allow non-privileged user namespaces. On e.g. debian this can be enabled with "
+                "'sysctl kernel.unprivileged_userns_clone=1'.");
+  }
+  return fail(step::kCloneNamespaces, "clone3", err, "Creating new namespace failed");
+}
+
+}  // namespace
+
+result<int> run(const Spec& spec, const RunOptions& options) {
+  if ((spec.exec_label || spec.file_label) && !selinux_enabled()) {
+    return make_error("validate-spec", "labeling not supported on this system");
+  }
+  // A caller that ignores SIGCHLD would make the kernel reap our child behind our back.
+  signal(SIGCHLD, SIG_DFL);
+  const Caller caller = current_caller();
+  const Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
+
+  sigset_t block = forwarded_signals();
+  sigaddset(&block, SIGCHLD);
+  SignalMaskGuard mask(block);
+  UniqueFd signal_fd(signalfd(-1, &block, SFD_CLOEXEC));
+  if (!signal_fd) return fail("monitor", "signalfd", errno, "signalfd");
+
+  const pid_t monitor_pid = getpid();
+  if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (spec.userns_fd >= 0 && setns(spec.userns_fd, CLONE_NEWUSER) != 0) {
+    return fail(step::kJoinUserns, "setns(CLONE_NEWUSER)", errno,
+                errno == EINVAL ? "Joining the specified user namespace failed, it might not be a "
+                                  "descendant of the current user namespace."
+                                : "Joining specified user namespace failed");
+  }
+  if (spec.pidns_fd >= 0 && setns(spec.pidns_fd, CLONE_NEWPID) != 0) {
+    return fail(step::kJoinPidns, "setns(CLONE_NEWPID)", errno, "Joining specified pid namespace failed");
+  }
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return fail("monitor", "socketpair", errno, "Can't create the status channel");
+  }
+  UniqueFd mine(sv[0]), theirs(sv[1]);
+
+  clone_args args{};
+  args.flags = plan.clone_flags;
+  args.exit_signal = SIGCHLD;
+  pid_t pid = sys::clone3(args);
+  if (pid < 0) return clone_error(errno, (plan.clone_flags & CLONE_NEWUSER) != 0);
+  if (pid == 0) {
+    mine.reset();
+    signal_fd.reset();
+    ChildArgs child{spec, plan, theirs.get(), mask.old(), monitor_pid,
+                    options.force_path_walk ? Resolver::Walk : Resolver::Auto};
+    child_main(child);
+  }
+  theirs.reset();
+
+  write_child_info(spec, pid);
+  if (spec.userns_block_fd >= 0) {
+    // newuidmap (or the like) writes the maps now; one byte says it is done.
+    char b;
+    while (read(spec.userns_block_fd, &b, 1) < 0 && errno == EINTR) {
+    }
+    close(spec.userns_block_fd);
+  }
+  if (spec.userns2_fd >= 0 && setns(spec.userns2_fd, CLONE_NEWUSER) != 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", errno, "Setting userns2 failed");
+  }
+  if (plan.child_waits) channel::send(mine.get(), channel::Kind::Go);
+  return supervise(spec, Supervised{pid, mine.get(), signal_fd.get()});
+}
+
+}  // namespace boxjail

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// The stable names of every setup step, in the order the engine runs them, each with the reason
+// for its place. Error records, logs, docs/design.md and the diagnosis rules all use these names;
+// a test checks that docs/design.md lists exactly this table.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace boxjail::step {
+
+struct Info {
+  std::string_view name;
+  std::string_view why;
+};
+
+inline constexpr std::string_view kJoinUserns = "join-userns";
+inline constexpr std::string_view kJoinPidns = "join-pidns";
+inline constexpr std::string_view kCloneNamespaces = "clone-namespaces";
+inline constexpr std::string_view kWaitMonitor = "wait-monitor";
+inline constexpr std::string_view kWriteSetgroups = "write-setgroups";
+inline constexpr std::string_view kWriteUidMap = "write-uid-map";
+inline constexpr std::string_view kWriteGidMap = "write-gid-map";
+inline constexpr std::string_view kLoopbackUp = "loopback-up";
+inline constexpr std::string_view kSetHostname = "set-hostname";
+inline constexpr std::string_view kResolveSources = "resolve-sources";
+inline constexpr std::string_view kMakeRootRslave = "make-root-rslave";
+inline constexpr std::string_view kMountBaseTmpfs = "mount-base-tmpfs";
+inline constexpr std::string_view kPivotRoot = "pivot-root";
+inline constexpr std::string_view kBindMount = "bind-mount";
+inline constexpr std::string_view kRemountRo = "remount-ro";
+inline constexpr std::string_view kMountProc = "mount-proc";
+inline constexpr std::string_view kMountDev = "mount-dev";
+inline constexpr std::string_view kMountTmpfs = "mount-tmpfs";
+inline constexpr std::string_view kMountMqueue = "mount-mqueue";
+inline constexpr std::string_view kMakeDir = "make-dir";
+inline constexpr std::string_view kWriteFile = "write-file";
+inline constexpr std::string_view kBindData = "bind-data";
+inline constexpr std::string_view kMakeSymlink = "make-symlink";
+inline constexpr std::string_view kChmod = "chmod";
+inline constexpr std::string_view kMountOverlay = "mount-overlay";
+inline constexpr std::string_view kLimitUserns = "limit-userns";
+inline constexpr std::string_view kDetachOldRoot = "detach-old-root";
+inline constexpr std::string_view kPivotNewRoot = "pivot-new-root";
+inline constexpr std::string_view kJoinUserns2 = "join-userns2";
+inline constexpr std::string_view kNestedUserns = "nested-userns";
+inline constexpr std::string_view kAssertUsernsDisabled = "assert-userns-disabled";
+inline constexpr std::string_view kLockFiles = "lock-files";
+inline constexpr std::string_view kDropCapabilities = "drop-capabilities";
+inline constexpr std::string_view kNoNewPrivs = "no-new-privs";
+inline constexpr std::string_view kBlockFd = "block-fd";
+inline constexpr std::string_view kSeccomp = "seccomp";
+inline constexpr std::string_view kExecLabel = "exec-label";
+inline constexpr std::string_view kChdir = "chdir";
+inline constexpr std::string_view kNewSession = "new-session";
+inline constexpr std::string_view kForkCommand = "fork-command";
+inline constexpr std::string_view kExec = "exec";
+
+// The order, with the reason for each position. Monitor-side steps come first.
+inline constexpr std::array kOrder = {
+    Info{kJoinUserns, "--userns: enter the caller's user namespace before cloning, so every new "
+                      "namespace is owned by it"},
+    Info{kJoinPidns, "--pidns: the clone's child is born inside the given pid namespace"},
+    Info{kCloneNamespaces, "one clone3 creates every namespace at once: the child never exists "
+                           "half-isolated, and no second fork is needed"},
+    Info{kWaitMonitor, "only when the monitor must act first (--info-fd, --userns-block-fd, maps "
+                       "written from outside): the child waits for its go-ahead"},
+    Info{kWriteSetgroups, "setgroups must be denied before an unprivileged gid_map write (kernel "
+                          "rule since 3.19, CVE-2014-8989)"},
+    Info{kWriteUidMap, "capabilities in the new namespace mean nothing for file access until the "
+                       "ids are mapped"},
+    Info{kWriteGidMap, "after setgroups=deny"},
+    Info{kLoopbackUp, "needs CAP_NET_ADMIN over the new net namespace, which the mapped child has"},
+    Info{kSetHostname, "needs the new uts namespace; harmless before the mounts"},
+    Info{kResolveSources, "host paths (bind and overlay sources) are opened while the host view is "
+                          "still the root: the same meaning bwrap gives them via realpath"},
+    Info{kMakeRootRslave, "MS_SLAVE|MS_REC before any mount: nothing we mount propagates back to "
+                          "the host, while host unmounts still reach us"},
+    Info{kMountBaseTmpfs, "a private tmpfs on /tmp holds newroot/ and oldroot/: no predictable "
+                          "host path an attacker could pre-create (CVE-2019-12439)"},
+    Info{kPivotRoot, "the host root moves to /oldroot; sources are reached only through it"},
+    Info{kBindMount, "each filesystem operation runs in command-line order; destinations are "
+                     "resolved with openat2(RESOLVE_IN_ROOT) so no symlink leads outside newroot"},
+    Info{kRemountRo, ""},
+    Info{kMountProc, ""},
+    Info{kMountDev, ""},
+    Info{kMountTmpfs, ""},
+    Info{kMountMqueue, ""},
+    Info{kMakeDir, ""},
+    Info{kWriteFile, ""},
+    Info{kBindData, ""},
+    Info{kMakeSymlink, ""},
+    Info{kChmod, ""},
+    Info{kMountOverlay, ""},
+    Info{kLimitUserns, "--disable-userns: user.max_user_namespaces=1 must be written while the "
+                       "old root's /proc is still reachable"},
+    Info{kDetachOldRoot, "rprivate first so the detach sends no unmount events to the host"},
+    Info{kPivotNewRoot, "pivot_root(\".\", \".\") stacks the old root under the new one, then it "
+                        "is detached: no path leads back to the host tree"},
+    Info{kJoinUserns2, "--userns2: after setup, when no further privilege is needed"},
+    Info{kNestedUserns, "devpts needed uid 0 mapped; now that mounting is done the sandbox uid is "
+                        "mapped in a nested namespace, which also drops all outer capabilities"},
+    Info{kAssertUsernsDisabled, "checked after the limit and the nesting are in place"},
+    Info{kLockFiles, "locks are taken by the process that will stay as pid 1, as fcntl locks are "
+                     "per process"},
+    Info{kDropCapabilities, "after the last privileged step; bounding set first, then capset, "
+                            "then ambient"},
+    Info{kNoNewPrivs, "after the capability drop and before seccomp: filters require it"},
+    Info{kBlockFd, "the caller's last chance to act on a fully set-up sandbox"},
+    Info{kSeccomp, "last before exec: a filter would otherwise have to allow the setup calls"},
+    Info{kExecLabel, "SELinux exec context, applied at execve"},
+    Info{kChdir, "inside the final root; PWD follows"},
+    Info{kNewSession, "setsid() detaches from the caller's terminal (TIOCSTI, CVE-2017-5226)"},
+    Info{kForkCommand, "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
+                       "fd to hold"},
+    Info{kExec, "the command; the error channel is close-on-exec, so its EOF means success"},
+};
+
+}  // namespace boxjail::step
