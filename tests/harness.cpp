@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "harness.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace boxjail::test {
+namespace {
+
+void write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+[[noreturn]] void die_in_child(const char* what) {
+  dprintf(2, "harness: %s: %s\n", what, strerror(errno));
+  _exit(127);
+}
+
+void install_denials(const std::vector<Deny>& deny) {
+  if (deny.empty()) return;
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) die_in_child("seccomp_init");
+  for (const auto& d : deny) {
+    int nr = seccomp_syscall_resolve_name(d.syscall.c_str());
+    if (nr == __NR_SCMP_ERROR) die_in_child("unknown syscall in Deny");
+    int rc;
+    if (d.arg_index < 0) {
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(d.err), nr, 0);
+    } else {
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(d.err), nr, 1,
+                            SCMP_CMP(static_cast<unsigned>(d.arg_index), SCMP_CMP_MASKED_EQ, d.mask,
+                                     d.value));
+    }
+    if (rc != 0) {
+      errno = -rc;
+      die_in_child("seccomp_rule_add");
+    }
+  }
+  if (seccomp_load(ctx) != 0) die_in_child("seccomp_load");
+  seccomp_release(ctx);
+}
+
+std::string drain(int fd) {
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+  return s;
+}
+
+}  // namespace
+
+const std::string& boxjail_binary() {
+  static const std::string path = [] {
+    char tmpl[] = "/tmp/boxjail-bin-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+    chmod(tmpl, 0755);
+    std::string dst = std::string(tmpl) + "/boxjail";
+    std::filesystem::copy_file(BOXJAIL_BINARY, dst);
+    chmod(dst.c_str(), 0755);
+    std::string dir = tmpl;
+    // Removed when the test process exits.
+    static struct Cleanup {
+      std::string d;
+      ~Cleanup() { std::filesystem::remove_all(d); }
+    } cleanup{dir};
+    return dst;
+  }();
+  return path;
+}
+
+bool bwrap_available() { return access("/usr/bin/bwrap", X_OK) == 0; }
+
+RunResult run(const std::vector<std::string>& args, const RunOpts& opts) {
+  const std::string binary = opts.use_bwrap ? "/usr/bin/bwrap" : boxjail_binary();
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  std::vector<std::pair<int, int>> data_pipes;  // (target fd, write end)
+  std::vector<std::pair<int, int>> read_ends;   // (target fd, read end)
+  for (const auto& [fd, data] : opts.fd_data) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) throw std::runtime_error("pipe");
+    data_pipes.emplace_back(fd, p[1]);
+    read_ends.emplace_back(fd, p[0]);
+  }
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork");
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    // Move read ends out of the way first, then onto their targets (targets may collide).
+    std::vector<std::pair<int, int>> moved;
+    for (const auto& [target, fd] : read_ends) {
+      int high = fcntl(fd, F_DUPFD, 100);
+      moved.emplace_back(target, high);
+    }
+    for (const auto& [target, fd] : moved) {
+      dup2(fd, target);
+      close(fd);
+    }
+    for (int fd : opts.keep_fds) {
+      int flags = fcntl(fd, F_GETFD);
+      fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (chdir(opts.cwd.c_str()) != 0) die_in_child("chdir");
+    install_denials(opts.deny);
+    if (opts.as_nobody) {
+      if (setgroups(0, nullptr) != 0) die_in_child("setgroups");
+      if (setresgid(65534, 65534, 65534) != 0) die_in_child("setresgid");
+      if (setresuid(65534, 65534, 65534) != 0) die_in_child("setresuid");
+    }
+    std::vector<char*> argv;
+    std::string argv0 = opts.argv0.empty() ? binary : opts.argv0;
+    argv.push_back(argv0.data());
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    die_in_child("execv");
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  for (const auto& [target, fd] : read_ends) close(fd);
+  // Feed stdin and the data fds, then close them so the program sees EOF.
+  signal(SIGPIPE, SIG_IGN);
+  write_all(in[1], opts.stdin_data);
+  close(in[1]);
+  for (size_t i = 0; i < data_pipes.size(); ++i) {
+    write_all(data_pipes[i].second, opts.fd_data[i].second);
+    close(data_pipes[i].second);
+  }
+
+  RunResult r;
+  // Read both pipes until EOF with a deadline, so a hung jail fails the test instead of CI.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(opts.timeout_sec);
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_count = 2;
+  while (open_count > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      kill(pid, SIGKILL);
+      r.err += "\nharness: timeout\n";
+      break;
+    }
+    int n = poll(fds, 2, static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      ssize_t m = read(fds[i].fd, buf, sizeof buf);
+      if (m > 0) {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(m));
+      } else {
+        fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+  close(out[0]);
+  close(err[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+RunResult jail_sh(std::vector<std::string> jail_args, const std::string& script, const RunOpts& opts) {
+  jail_args.insert(jail_args.end(), {"sh", "-c", script});
+  return run(jail_args, opts);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string host_mountinfo() { return read_file("/proc/self/mountinfo"); }
+
+int count_processes_of(const std::string& exe) {
+  int count = 0;
+  DIR* d = opendir("/proc");
+  if (!d) return -1;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    char link[64], target[4096];
+    snprintf(link, sizeof link, "/proc/%s/exe", e->d_name);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    if (exe == target) ++count;
+  }
+  closedir(d);
+  return count;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/boxjail-test-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+  chmod(tmpl, 0755);
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::file(const std::string& name, const std::string& content, unsigned mode) const {
+  std::string p = path_ + "/" + name;
+  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
+  std::ofstream(p) << content;
+  chmod(p.c_str(), mode);
+  return p;
+}
+
+}  // namespace boxjail::test
