@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds boxjail and runs a real jail, as root and as uid 65534.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake --preset release -DBOXJAIL_BUILD_TESTS=OFF >/dev/null
+cmake --build --preset release --target boxjail
+bin=$(mktemp -d); chmod 755 "$bin"; cp build/release/boxjail "$bin/"; trap 'rm -rf "$bin"' EXIT
+probe='echo "uid: $(id -u)  pid: $$  hostname: $(hostname)"; echo "uid_map: $(cat /proc/self/uid_map)";
+echo "mount ns: $(readlink /proc/self/ns/mnt)"; echo "net: $(ls /sys/class/net | tr "\n" " ")";
+echo "/tmp: $(ls -A /tmp | wc -l) entries"; grep -E "CapEff|NoNewPrivs" /proc/self/status'
+echo "host mount ns: $(readlink /proc/self/ns/mnt)"
+for who in root nobody; do
+  echo "--- jail as $who"
+  run=("$bin/boxjail"); [ "$who" = nobody ] && run=(setpriv --reuid 65534 --regid 65534 --clear-groups "$bin/boxjail")
+  (cd / && "${run[@]}" --unshare-all --hostname jail --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp -- sh -c "$probe")
+done

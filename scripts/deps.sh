@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs boxjail's build and test dependencies from Debian 12's own packages.
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build pkg-config
+      libboost-dev libseccomp-dev libcap-ng-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+      libtomlplusplus-dev libgtest-dev
+      bubblewrap iproute2 util-linux procps)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
