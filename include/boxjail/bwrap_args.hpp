@@ -22,6 +22,7 @@ struct Invocation {
     bool level_prefix = false;
   };
   std::vector<Warning> warnings;
+  std::string log_level;  // --log-level (boxjail's own): empty = logging off
 };
 
 struct ParseContext {

@@ -5,6 +5,8 @@
 #include <boxjail/run.hpp>
 #include <boxjail/validate.hpp>
 
+#include "engine/log.hpp"
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -54,6 +56,10 @@ int main(int argc, char** argv) {
   auto& inv = parsed.value();
   for (const auto& w : inv.warnings) {
     std::fprintf(stderr, "%s%s: %s\n", w.level_prefix ? "<4>" : "", prog.c_str(), w.text.c_str());
+  }
+  if (!inv.log_level.empty()) {
+    boxjail::log::Level level;
+    if (boxjail::log::parse_level(inv.log_level, &level)) boxjail::log::set_level(level);
   }
   if (inv.action == boxjail::Action::Help) {
     std::fputs(boxjail::usage_text(prog).c_str(), stdout);

@@ -16,7 +16,9 @@
 #include "engine/channel.hpp"
 #include "engine/fs_ops.hpp"
 #include "engine/identity.hpp"
+#include "engine/log.hpp"
 #include "engine/rootfs.hpp"
+#include "engine/seccomp_fd.hpp"
 #include "engine/steps.hpp"
 #include "sys/fd.hpp"
 
@@ -187,10 +189,24 @@ result<void> setup_and_exec(const ChildArgs& a) {
   BOOST_OUTCOME_TRY(locks, lock_files(spec));
   BOXJAIL_TRY(drop_capabilities(plan.keep_caps, spec.caps.specified));
   if (spec.block_fd >= 0) BOXJAIL_TRY(read_block_fd(spec.block_fd));
+  // bwrap reads --seccomp late, after --block-fd: the caller may still be writing it.
+  std::vector<std::string> command_programs;
+  if (spec.seccomp_fd >= 0) {
+    BOOST_OUTCOME_TRY(program, read_seccomp_program(spec.seccomp_fd));
+    command_programs.push_back(std::move(program));
+  }
   BOOST_OUTCOME_TRY(cwd, change_dir(spec, plan));
   std::vector<std::string> env = spec.env;
   set_env(env, "PWD", cwd);
   if (spec.new_session && setsid() == -1) return fail(step::kNewSession, "setsid", "", errno, "setsid");
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return fail(step::kNoNewPrivs, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno, "prctl(PR_SET_NO_NEW_PRIVS) failed");
+  }
+  if (spec.exec_label) BOXJAIL_TRY(set_exec_label(spec, proc.get()));
+  proc.reset();
+  // --add-seccomp-fd programs bind pid 1 as well as the command (bwrap installs them in both), so
+  // they go on before the fork; --seccomp binds only the command, right before execve.
+  if (a.add_seccomp) BOXJAIL_TRY(install_seccomp_programs(*a.add_seccomp));
   if (plan.needs_pid1) {
     pid_t pid = fork();
     if (pid < 0) return fail(step::kForkCommand, "fork", "", errno, "Can't fork");
@@ -204,16 +220,10 @@ result<void> setup_and_exec(const ChildArgs& a) {
     locks.clear();
   }
   if (spec.sync_fd > 2 && !spec.as_pid_1) close(spec.sync_fd);
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return fail(step::kNoNewPrivs, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno, "prctl(PR_SET_NO_NEW_PRIVS) failed");
-  }
-  if (spec.exec_label) BOXJAIL_TRY(set_exec_label(spec, proc.get()));
-  proc.reset();
 
   // From here on only what execve needs: the caller's signal state and umask come back.
   umask(old_umask);
   signal(SIGCHLD, SIG_DFL);
-  sigprocmask(SIG_SETMASK, &a.original_mask, nullptr);
   std::vector<char*> envp;
   for (auto& kv : env) envp.push_back(kv.data());
   envp.push_back(nullptr);
@@ -222,7 +232,10 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (spec.argv0) argv[0] = const_cast<char*>(spec.argv0->c_str());
   argv.push_back(nullptr);
   environ = envp.data();  // execvp searches this PATH, as bwrap's does after --setenv PATH
+  BOXJAIL_LOG(Debug, "exec: " + spec.command[0]);
   channel::send(a.channel, channel::Kind::Exec);
+  sigprocmask(SIG_SETMASK, &a.original_mask, nullptr);
+  BOXJAIL_TRY(install_seccomp_programs(command_programs));
   execvp(spec.command[0].c_str(), argv.data());
   return fail(step::kExec, "execvp", spec.command[0], errno, "execvp " + spec.command[0]);
 }

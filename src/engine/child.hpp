@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <string>
 #include <vector>
 
 #include "engine/paths.hpp"
@@ -20,6 +21,7 @@ struct ChildArgs {
   sigset_t original_mask;  // the caller's signal mask, restored before exec
   pid_t monitor_pid;
   Resolver resolver = Resolver::Auto;
+  const std::vector<std::string>* add_seccomp = nullptr;  // --add-seccomp-fd, read by the monitor
 };
 
 // Never returns: execs the command, or sends an Error record and exits 1.

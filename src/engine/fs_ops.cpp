@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdlib>
 
+#include "engine/log.hpp"
 #include "engine/mounts.hpp"
 #include "engine/steps.hpp"
 
@@ -22,6 +23,13 @@ std::string octal(unsigned mode) {
   char buf[16];
   snprintf(buf, sizeof buf, "0%o", mode);
   return buf;
+}
+
+std::string_view kind_name(OpKind k) {
+  static constexpr std::string_view kNames[] = {
+      "bind",    "bind-fd", "remount-ro", "proc",    "dev",     "tmpfs",      "mqueue",    "dir",
+      "file",    "bind-data", "symlink",  "chmod",   "overlay", "tmp-overlay", "ro-overlay"};
+  return kNames[static_cast<size_t>(k)];
 }
 
 bool is_overlay(OpKind k) {
@@ -324,6 +332,8 @@ result<void> run_fs_ops(FsContext& ctx) {
     RootDir root{root_fd.get(), "", ctx.resolver};
     SourceRef& src = ctx.sources[i];
     const int index = static_cast<int>(i);
+    BOXJAIL_LOG(Debug, "operation " + std::to_string(i) + ": " + std::string(kind_name(op.kind)) +
+                           " on " + op.dest);
     switch (op.kind) {
       case OpKind::Bind:
         if (src.skip) break;

@@ -14,12 +14,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "engine/channel.hpp"
 #include "engine/child.hpp"
 #include "engine/identity.hpp"
+#include "engine/log.hpp"
 #include "engine/monitor.hpp"
 #include "engine/plan.hpp"
+#include "engine/seccomp_fd.hpp"
 #include "engine/steps.hpp"
 #include "sys/fd.hpp"
 #include "sys/syscalls.hpp"
@@ -69,10 +72,23 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   if ((spec.exec_label || spec.file_label) && !selinux_enabled()) {
     return make_error("validate-spec", "labeling not supported on this system");
   }
+  // bwrap reads --add-seccomp-fd programs at parse time, before anything is set up.
+  std::vector<std::string> add_seccomp;
+  for (int fd : spec.add_seccomp_fds) {
+    BOOST_OUTCOME_TRY(program, read_seccomp_program(fd));
+    add_seccomp.push_back(std::move(program));
+  }
   // A caller that ignores SIGCHLD would make the kernel reap our child behind our back.
   signal(SIGCHLD, SIG_DFL);
   const Caller caller = current_caller();
   const Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
+  char flags_hex[32];
+  snprintf(flags_hex, sizeof flags_hex, "%#llx", static_cast<unsigned long long>(plan.clone_flags));
+  BOXJAIL_LOG(Debug, std::string("plan: clone flags ") + flags_hex + ", uid " +
+                         std::to_string(plan.sandbox_uid) + " (first map " +
+                         std::to_string(plan.ns_uid) + " -> " + std::to_string(plan.real_uid) +
+                         (plan.nested_userns ? ", nested" : "") + ")" +
+                         (plan.needs_pid1 ? ", pid-1 reaper" : ""));
 
   sigset_t block = forwarded_signals();
   sigaddset(&block, SIGCHLD);
@@ -107,10 +123,11 @@ result<int> run(const Spec& spec, const RunOptions& options) {
     mine.reset();
     signal_fd.reset();
     ChildArgs child{spec, plan, theirs.get(), mask.old(), monitor_pid,
-                    options.force_path_walk ? Resolver::Walk : Resolver::Auto};
+                    options.force_path_walk ? Resolver::Walk : Resolver::Auto, &add_seccomp};
     child_main(child);
   }
   theirs.reset();
+  BOXJAIL_LOG(Debug, "clone-namespaces: child " + std::to_string(pid));
 
   write_child_info(spec, pid);
   if (spec.userns_block_fd >= 0) {

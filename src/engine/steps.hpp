@@ -49,6 +49,7 @@ inline constexpr std::string_view kLockFiles = "lock-files";
 inline constexpr std::string_view kDropCapabilities = "drop-capabilities";
 inline constexpr std::string_view kNoNewPrivs = "no-new-privs";
 inline constexpr std::string_view kBlockFd = "block-fd";
+inline constexpr std::string_view kSeccomp = "seccomp";
 inline constexpr std::string_view kExecLabel = "exec-label";
 inline constexpr std::string_view kChdir = "chdir";
 inline constexpr std::string_view kNewSession = "new-session";
@@ -107,10 +108,13 @@ inline constexpr std::array kOrder = {
     Info{kBlockFd, "the caller's last chance to act on a fully set-up sandbox"},
     Info{kChdir, "inside the final root, with the sandbox's own uid; PWD follows"},
     Info{kNewSession, "setsid() detaches from the caller's terminal (TIOCSTI, CVE-2017-5226)"},
-    Info{kForkCommand, "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
-                       "fd to hold"},
     Info{kNoNewPrivs, "always, as bwrap: no setuid binary can raise the command's privileges"},
     Info{kExecLabel, "SELinux exec context, applied at execve"},
+    Info{kSeccomp, "--add-seccomp-fd programs before the fork (they bind pid 1 too), --seccomp "
+                   "in the command right before execve: a filter installed earlier would have to "
+                   "allow the setup calls"},
+    Info{kForkCommand, "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
+                       "fd to hold"},
     Info{kExec, "the command; the error channel is close-on-exec, so its EOF means success"},
 };
 

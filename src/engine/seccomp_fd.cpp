@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/seccomp_fd.hpp"
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace boxjail {
+
+result<std::string> read_seccomp_program(int fd) {
+  std::string data;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return sys_error("seccomp", "read", "fd " + std::to_string(fd), err, "Can't read seccomp data");
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  if (data.size() % 8 != 0) return make_error("seccomp", "Invalid seccomp data, must be multiple of 8");
+  return data;
+}
+
+result<void> install_seccomp_programs(const std::vector<std::string>& programs) {
+  for (const auto& p : programs) {
+    sock_fprog prog{};
+    prog.len = static_cast<unsigned short>(p.size() / 8);
+    prog.filter = reinterpret_cast<sock_filter*>(const_cast<char*>(p.data()));
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+      return sys_error("seccomp", "prctl(PR_SET_SECCOMP)", "", errno, "prctl(PR_SET_SECCOMP)");
+    }
+  }
+  return boost::outcome_v2::success();
+}
+
+}  // namespace boxjail

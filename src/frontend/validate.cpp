@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// resolve_spec(): the decisions bwrap's main() takes between parse_args() and the clone, in
+// bwrap's order, because the order decides which message a caller sees. For example
+// "--disable-userns" alone fails for an unprivileged caller although --unshare-user would be
+// implied a moment later: bwrap checks the explicit flags before adding the implied one.
+#include <boxjail/validate.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace boxjail {
+namespace {
+
+using Status = result<void>;
+
+Status ok() { return boost::outcome_v2::success(); }
+
+Error fail(const Spec& spec, std::string message) {
+  Error e = make_error("validate-spec", std::move(message));
+  e.level_prefix = spec.level_prefix;  // --level-prefix was parsed before any of these checks
+  return e;
+}
+
+bool path_exists(const char* path) {
+  struct stat st {};
+  return ::stat(path, &st) == 0;
+}
+
+// The first bytes of a small /proc or /sys file, or nothing if it cannot be read.
+std::optional<std::string> read_small_file(const char* path) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::array<char, 64> buf{};
+  const ssize_t n = ::read(fd, buf.data(), buf.size());
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return std::string(buf.data(), static_cast<std::size_t>(n));
+}
+
+// bwrap's test for --unshare-user-try: the kernel has user namespaces and they are not switched
+// off, either by RHEL7's module parameter or by max_user_namespaces = 0. Like bwrap, Debian's
+// unprivileged_userns_clone is not consulted: an unprivileged caller needs the namespace anyway.
+bool user_namespaces_usable() {
+  if (!path_exists("/proc/self/ns/user")) return false;
+  const auto enable = read_small_file("/sys/module/user_namespace/parameters/enable");
+  if (enable && !enable->empty() && (*enable)[0] == 'N') return false;
+  const auto max = read_small_file("/proc/sys/user/max_user_namespaces");
+  return !(max && *max == "0\n");
+}
+
+// Checked on the flags as given, before --unshare-user is implied.
+Status check_user_namespace_requests(const Spec& s) {
+  if (s.userns_block_fd != -1 && !s.unshare_user) {
+    return fail(s, "--userns-block-fd requires --unshare-user");
+  }
+  if (s.userns_block_fd != -1 && s.info_fd == -1) {
+    return fail(s, "--userns-block-fd requires --info-fd");
+  }
+  if (s.userns_fd != -1 && s.unshare_user) return fail(s, "--userns not compatible --unshare-user");
+  if (s.userns_fd != -1 && s.unshare_user_try) {
+    return fail(s, "--userns not compatible --unshare-user-try");
+  }
+  if (s.disable_userns && !s.unshare_user) {
+    return fail(s, "--disable-userns requires --unshare-user");
+  }
+  if (s.disable_userns && s.userns_block_fd != -1) {
+    // Sic: bwrap's message has two spaces before --userns-block-fd.
+    return fail(s, "--disable-userns is not compatible with  --userns-block-fd");
+  }
+  return ok();
+}
+
+// Turns implied and "-try" requests into definite ones; afterwards the -try flags are cleared so
+// the engine reads unshare_user and unshare_cgroup only.
+void apply_implications(Spec& s, const Caller& caller) {
+  // Without setuid, a non-root caller can do nothing without its own user namespace.
+  if (!caller.is_root() && s.userns_fd == -1) s.unshare_user = true;
+  if (s.unshare_user_try && user_namespaces_usable()) s.unshare_user = true;
+  if (s.unshare_cgroup_try && path_exists("/proc/self/ns/cgroup")) s.unshare_cgroup = true;
+  s.unshare_user_try = false;
+  s.unshare_cgroup_try = false;
+}
+
+// A different id inside the sandbox needs a user namespace to map it.
+Status check_identity(const Spec& s, const Caller& caller) {
+  const bool own_userns = s.unshare_user || s.userns_fd != -1;
+  if (!own_userns && s.uid && *s.uid != caller.uid) {
+    return fail(s, "Specifying --uid requires --unshare-user or --userns");
+  }
+  if (!own_userns && s.gid && *s.gid != caller.gid) {
+    return fail(s, "Specifying --gid requires --unshare-user or --userns");
+  }
+  return ok();
+}
+
+Status check_process_requests(const Spec& s) {
+  // sethostname in the caller's uts namespace would rename the host.
+  if (s.hostname && !s.unshare_uts) return fail(s, "Specifying --hostname requires --unshare-uts");
+  if (s.as_pid_1 && !s.unshare_pid) return fail(s, "Specifying --as-pid-1 requires --unshare-pid");
+  // Lock files are held by the pid-1 reaper, which --as-pid-1 removes.
+  if (s.as_pid_1 && !s.lock_files.empty()) {
+    return fail(s, "Specifying --as-pid-1 and --lock-file is not permitted");
+  }
+  return ok();
+}
+
+}  // namespace
+
+Caller current_caller() {
+  Caller c;
+  c.uid = ::getuid();
+  c.gid = ::getgid();
+  return c;
+}
+
+result<Spec> resolve_spec(Spec spec, const Caller& caller) {
+  BOOST_OUTCOME_TRY(check_user_namespace_requests(spec));
+  apply_implications(spec, caller);
+  BOOST_OUTCOME_TRY(check_identity(spec, caller));
+  BOOST_OUTCOME_TRY(check_process_requests(spec));
+  return spec;
+}
+
+}  // namespace boxjail
