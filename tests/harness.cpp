@@ -49,9 +49,9 @@ void install_denials(const std::vector<Deny>& deny) {
     if (d.arg_index < 0) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(d.err), nr, 0);
     } else {
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(d.err), nr, 1,
-                            SCMP_CMP(static_cast<unsigned>(d.arg_index), SCMP_CMP_MASKED_EQ, d.mask,
-                                     d.value));
+      rc = seccomp_rule_add(
+          ctx, SCMP_ACT_ERRNO(d.err), nr, 1,
+          SCMP_CMP(static_cast<unsigned>(d.arg_index), SCMP_CMP_MASKED_EQ, d.mask, d.value));
     }
     if (rc != 0) {
       errno = -rc;
@@ -60,14 +60,6 @@ void install_denials(const std::vector<Deny>& deny) {
   }
   if (seccomp_load(ctx) != 0) die_in_child("seccomp_load");
   seccomp_release(ctx);
-}
-
-std::string drain(int fd) {
-  std::string s;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
-  return s;
 }
 
 }  // namespace
@@ -96,7 +88,8 @@ bool bwrap_available() { return access("/usr/bin/bwrap", X_OK) == 0; }
 RunResult run(const std::vector<std::string>& args, const RunOpts& opts) {
   const std::string binary = opts.use_bwrap ? "/usr/bin/bwrap" : boxjail_binary();
   int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe");
   std::vector<std::pair<int, int>> data_pipes;  // (target fd, write end)
   std::vector<std::pair<int, int>> read_ends;   // (target fd, read end)
   for (const auto& [fd, data] : opts.fd_data) {
@@ -163,7 +156,9 @@ RunResult run(const std::vector<std::string>& args, const RunOpts& opts) {
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   int open_count = 2;
   while (open_count > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
     if (left <= 0) {
       kill(pid, SIGKILL);
       r.err += "\nharness: timeout\n";
@@ -191,7 +186,8 @@ RunResult run(const std::vector<std::string>& args, const RunOpts& opts) {
   return r;
 }
 
-RunResult jail_sh(std::vector<std::string> jail_args, const std::string& script, const RunOpts& opts) {
+RunResult jail_sh(std::vector<std::string> jail_args, const std::string& script,
+                  const RunOpts& opts) {
   jail_args.insert(jail_args.end(), {"sh", "-c", script});
   return run(jail_args, opts);
 }
@@ -211,7 +207,7 @@ int count_processes_of(const std::string& exe) {
   if (!d) return -1;
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    char link[64], target[4096];
+    char link[300], target[4096];
     snprintf(link, sizeof link, "/proc/%s/exe", e->d_name);
     ssize_t n = readlink(link, target, sizeof target - 1);
     if (n <= 0) continue;
@@ -234,12 +230,183 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::string TempDir::file(const std::string& name, const std::string& content, unsigned mode) const {
+std::string TempDir::file(const std::string& name, const std::string& content,
+                          unsigned mode) const {
   std::string p = path_ + "/" + name;
   std::filesystem::create_directories(std::filesystem::path(p).parent_path());
   std::ofstream(p) << content;
   chmod(p.c_str(), mode);
   return p;
+}
+
+}  // namespace boxjail::test
+
+// ---- Background runs (added for the process tests) ----
+
+namespace boxjail::test {
+namespace {
+
+// The child side of Spawned: the same set-up run() does before exec.
+[[noreturn]] void exec_spawned(const std::string& program, const std::vector<std::string>& args,
+                               const RunOpts& opts, int in, int out, int err,
+                               const std::vector<std::pair<int, int>>& read_ends) {
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(err, 2);
+  std::vector<std::pair<int, int>> moved;
+  for (const auto& [target, fd] : read_ends) moved.emplace_back(target, fcntl(fd, F_DUPFD, 100));
+  for (const auto& [target, fd] : moved) {
+    dup2(fd, target);
+    close(fd);
+  }
+  for (int fd : opts.keep_fds) {
+    int flags = fcntl(fd, F_GETFD);
+    fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (chdir(opts.cwd.c_str()) != 0) die_in_child("chdir");
+  install_denials(opts.deny);
+  if (opts.as_nobody) {
+    if (setgroups(0, nullptr) != 0) die_in_child("setgroups");
+    if (setresgid(65534, 65534, 65534) != 0) die_in_child("setresgid");
+    if (setresuid(65534, 65534, 65534) != 0) die_in_child("setresuid");
+  }
+  std::vector<char*> argv;
+  std::string argv0 = opts.argv0.empty() ? program : opts.argv0;
+  argv.push_back(argv0.data());
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execv(program.c_str(), argv.data());
+  die_in_child("execv");
+}
+
+}  // namespace
+
+Spawned::Spawned(const std::string& program, const std::vector<std::string>& args,
+                 const RunOpts& opts) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe");
+  std::vector<std::pair<int, int>> data_pipes, read_ends;
+  for (const auto& [fd, data] : opts.fd_data) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) throw std::runtime_error("pipe");
+    data_pipes.emplace_back(fd, p[1]);
+    read_ends.emplace_back(fd, p[0]);
+  }
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork");
+  if (pid_ == 0) exec_spawned(program, args, opts, in[0], out[1], err[1], read_ends);
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  for (const auto& [target, fd] : read_ends) close(fd);
+  in_ = in[1];
+  out_ = out[0];
+  err_ = err[0];
+  signal(SIGPIPE, SIG_IGN);
+  // Pipe-sized data only: the program may not read before the test talks to it.
+  for (size_t i = 0; i < data_pipes.size(); ++i) {
+    write_all(data_pipes[i].second, opts.fd_data[i].second);
+    close(data_pipes[i].second);
+  }
+  write_stdin(opts.stdin_data);
+}
+
+Spawned::~Spawned() {
+  if (!reaped_) {
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  for (int fd : {in_, out_, err_}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+void Spawned::write_stdin(const std::string& data) {
+  if (in_ >= 0) write_all(in_, data);
+}
+
+void Spawned::close_stdin() {
+  if (in_ >= 0) close(in_);
+  in_ = -1;
+}
+
+int Spawned::send_signal(int sig) const { return reaped_ ? -1 : ::kill(pid_, sig); }
+
+bool Spawned::pump(int timeout_ms) {
+  pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+  if (out_ < 0 && err_ < 0) return false;
+  int n = poll(fds, 2, timeout_ms);
+  if (n <= 0) return false;
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+    char buf[4096];
+    ssize_t m = read(fds[i].fd, buf, sizeof buf);
+    if (m > 0) {
+      if (i == 0) {
+        out_all_.append(buf, static_cast<size_t>(m));
+        out_pending_.append(buf, static_cast<size_t>(m));
+      } else {
+        err_all_.append(buf, static_cast<size_t>(m));
+      }
+    } else {
+      close(fds[i].fd);
+      (i == 0 ? out_ : err_) = -1;
+    }
+  }
+  return true;
+}
+
+std::optional<std::string> Spawned::read_line(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    size_t nl = out_pending_.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = out_pending_.substr(0, nl);
+      out_pending_.erase(0, nl + 1);
+      return line;
+    }
+    if (out_ < 0) return std::nullopt;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return std::nullopt;
+    pump(static_cast<int>(left));
+  }
+}
+
+RunResult Spawned::wait(int timeout_sec) {
+  close_stdin();
+  RunResult r;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_sec);
+  while (out_ >= 0 || err_ >= 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) {
+      ::kill(pid_, SIGKILL);
+      err_all_ += "\nharness: timeout\n";
+      break;
+    }
+    pump(static_cast<int>(left));
+  }
+  if (!reaped_) {
+    waitpid(pid_, &wait_status_, 0);
+    reaped_ = true;
+  }
+  r.status = WIFEXITED(wait_status_) ? WEXITSTATUS(wait_status_) : 128 + WTERMSIG(wait_status_);
+  r.out = out_all_;
+  r.err = err_all_;
+  return r;
+}
+
+std::unique_ptr<Spawned> spawn(const std::vector<std::string>& args, const RunOpts& opts) {
+  return std::make_unique<Spawned>(opts.use_bwrap ? "/usr/bin/bwrap" : boxjail_binary(), args,
+                                   opts);
 }
 
 }  // namespace boxjail::test

@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,19 +23,19 @@ struct Deny {
 };
 
 struct RunOpts {
-  bool as_nobody = false;                 // drop to uid/gid 65534 (no groups) before exec
-  std::string stdin_data;                 // written to the program's stdin, then EOF
+  bool as_nobody = false;  // drop to uid/gid 65534 (no groups) before exec
+  std::string stdin_data;  // written to the program's stdin, then EOF
   std::vector<std::pair<int, std::string>> fd_data;  // fd N in the program reads this data
-  std::vector<int> keep_fds;              // fds of the test process passed through unchanged
-  std::vector<Deny> deny;                 // seccomp rules installed as root before the drop
-  std::string argv0;                      // argv[0] (default: the binary path)
+  std::vector<int> keep_fds;  // fds of the test process passed through unchanged
+  std::vector<Deny> deny;     // seccomp rules installed as root before the drop
+  std::string argv0;          // argv[0] (default: the binary path)
   std::string cwd = "/";
   int timeout_sec = 60;
-  bool use_bwrap = false;                 // run /usr/bin/bwrap instead of boxjail
+  bool use_bwrap = false;  // run /usr/bin/bwrap instead of boxjail
 };
 
 struct RunResult {
-  int status = -1;      // exit status, or 128+signal
+  int status = -1;  // exit status, or 128+signal
   std::string out;
   std::string err;
 };
@@ -49,7 +51,7 @@ RunResult jail_sh(std::vector<std::string> jail_args, const std::string& script,
                   const RunOpts& opts = {});
 
 std::string read_file(const std::string& path);
-std::string host_mountinfo();          // /proc/self/mountinfo of the test process
+std::string host_mountinfo();                    // /proc/self/mountinfo of the test process
 int count_processes_of(const std::string& exe);  // live processes running that executable
 
 // A fresh mode-755 temp dir, removed with everything in it by the destructor.
@@ -67,5 +69,48 @@ class TempDir {
 };
 
 bool bwrap_available();
+
+}  // namespace boxjail::test
+
+// ---- Background runs (added for the process tests) ----
+
+namespace boxjail::test {
+
+// A program started in the background with the same set-up as run(): stdio pipes, fd_data
+// (written and closed at start), keep_fds, deny, as_nobody and cwd. Its stdin stays open until
+// close_stdin() or wait(), so a test can act on the running jail (signals, locks, maps) and then
+// let it finish. The destructor SIGKILLs and reaps it if the test did not wait().
+class Spawned {
+ public:
+  Spawned(const std::string& program, const std::vector<std::string>& args,
+          const RunOpts& opts = {});
+  ~Spawned();
+  Spawned(const Spawned&) = delete;
+  Spawned& operator=(const Spawned&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // The next line of stdout without its '\n'; nullopt at EOF or when none arrives in timeout_ms.
+  std::optional<std::string> read_line(int timeout_ms = 20000);
+  void write_stdin(const std::string& data);
+  void close_stdin();
+  int send_signal(int sig) const;
+  // Closes stdin, reads stdout and stderr to EOF and reaps the process; SIGKILLs it at the
+  // deadline. out holds all of stdout, including the lines read_line() returned.
+  RunResult wait(int timeout_sec = 60);
+  // The raw waitpid() status after wait(): tells a normal exit with 143 from death by SIGTERM.
+  int wait_status() const { return wait_status_; }
+
+ private:
+  bool pump(int timeout_ms);  // reads what is available; false when nothing came in time
+
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1, err_ = -1;
+  std::string out_all_, out_pending_, err_all_;
+  int wait_status_ = -1;
+  bool reaped_ = false;
+};
+
+// Starts boxjail (or bwrap, with opts.use_bwrap) in the background.
+std::unique_ptr<Spawned> spawn(const std::vector<std::string>& args, const RunOpts& opts = {});
 
 }  // namespace boxjail::test

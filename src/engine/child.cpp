@@ -4,6 +4,7 @@
 #include "engine/child.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -36,7 +37,8 @@ Error fail(std::string_view step_name, const char* syscall, const std::string& p
 
 std::string env_value(const std::vector<std::string>& env, std::string_view name) {
   for (const auto& kv : env) {
-    if (kv.size() > name.size() && kv.compare(0, name.size(), name) == 0 && kv[name.size()] == '=') {
+    if (kv.size() > name.size() && kv.compare(0, name.size(), name) == 0 &&
+        kv[name.size()] == '=') {
       return kv.substr(name.size() + 1);
     }
   }
@@ -56,7 +58,8 @@ void set_env(std::vector<std::string>& env, const std::string& name, const std::
 result<void> wait_for_go(int channel) {
   BOOST_OUTCOME_TRY(msg, channel::receive(channel));
   if (!msg || msg->kind != channel::Kind::Go) {
-    return fail(step::kWaitMonitor, "recv", "", EPIPE, "The monitor went away before the sandbox was set up");
+    return fail(step::kWaitMonitor, "recv", "", EPIPE,
+                "The monitor went away before the sandbox was set up");
   }
   return success();
 }
@@ -73,11 +76,14 @@ result<void> limit_userns(int proc) {
 }
 
 result<void> enter_nested_userns(const Plan& plan, int proc) {
-  if (unshare(CLONE_NEWUSER) != 0) return fail(step::kNestedUserns, "unshare(CLONE_NEWUSER)", "", errno, "unshare user ns");
+  if (unshare(CLONE_NEWUSER) != 0)
+    return fail(step::kNestedUserns, "unshare(CLONE_NEWUSER)", "", errno, "unshare user ns");
   UniqueFd self(openat(proc, "self", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!self) return fail(step::kNestedUserns, "openat", "/proc/self", errno, "Can't open /proc/self");
+  if (!self)
+    return fail(step::kNestedUserns, "openat", "/proc/self", errno, "Can't open /proc/self");
   // setgroups is already denied in the outer namespace, and a child namespace inherits that.
-  auto r = write_id_maps(self.get(), plan.sandbox_uid, plan.ns_uid, plan.sandbox_gid, plan.ns_gid, false);
+  auto r = write_id_maps(self.get(), plan.sandbox_uid, plan.ns_uid, plan.sandbox_gid, plan.ns_gid,
+                         false);
   if (!r) {
     Error e = r.error();
     e.step = std::string(step::kNestedUserns) + "/" + e.step;
@@ -99,10 +105,11 @@ result<std::vector<UniqueFd>> lock_files(const Spec& spec) {
   for (const auto& path : spec.lock_files) {
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return fail(step::kLockFiles, "open", path, errno, "Unable to open lock file " + path);
-    struct flock lock{};
+    struct flock lock {};
     lock.l_type = F_RDLCK;
     lock.l_whence = SEEK_SET;
-    if (fcntl(fd.get(), F_SETLK, &lock) < 0) return fail(step::kLockFiles, "fcntl(F_SETLK)", path, errno, "Unable to lock file " + path);
+    if (fcntl(fd.get(), F_SETLK, &lock) < 0)
+      return fail(step::kLockFiles, "fcntl(F_SETLK)", path, errno, "Unable to lock file " + path);
     fds.push_back(std::move(fd));
   }
   return fds;
@@ -121,7 +128,8 @@ result<void> read_block_fd(int fd) {
 // bwrap: --chdir must work; otherwise the old cwd, then $HOME, then "/". PWD always follows.
 result<std::string> change_dir(const Spec& spec, const Plan& plan) {
   if (spec.chdir) {
-    if (chdir(spec.chdir->c_str()) != 0) return fail(step::kChdir, "chdir", *spec.chdir, errno, "Can't chdir to " + *spec.chdir);
+    if (chdir(spec.chdir->c_str()) != 0)
+      return fail(step::kChdir, "chdir", *spec.chdir, errno, "Can't chdir to " + *spec.chdir);
     return *spec.chdir;
   }
   if (!plan.old_cwd.empty() && chdir(plan.old_cwd.c_str()) == 0) return plan.old_cwd;
@@ -141,8 +149,9 @@ result<void> set_exec_label(const Spec& spec, int proc) {
 
 // Closes the fds that belong to bwrap's protocol, not to the command.
 void close_setup_fds(const Spec& spec) {
+  // Not userns2_fd: the child joins it after setup (join-userns2) and closes it then.
   for (int fd : {spec.info_fd, spec.json_status_fd, spec.userns_block_fd, spec.userns_fd,
-                 spec.userns2_fd, spec.pidns_fd}) {
+                 spec.pidns_fd}) {
     if (fd > 2) close(fd);
   }
 }
@@ -152,17 +161,25 @@ result<void> setup_and_exec(const ChildArgs& a) {
   const Plan& plan = a.plan;
   if (spec.die_with_parent) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != a.monitor_pid) _exit(1);  // the monitor died before the prctl took hold
+    // The monitor died before the prctl took hold. Not getppid() != monitor_pid: in a new pid
+    // namespace getppid() is 0 (the parent lives outside it) and every --unshare-pid run died
+    // here silently. The monitor's end of the channel is closed exactly when it is gone.
+    pollfd hup{a.channel, POLLRDHUP, 0};
+    if (poll(&hup, 1, 0) == 1 && (hup.revents & (POLLHUP | POLLRDHUP)) != 0) _exit(1);
   }
-  if (plan.child_waits) BOXJAIL_TRY(wait_for_go(a.channel));
+  // Closed before waiting for the go-ahead: the monitor writes --info-fd and closes it, and a
+  // caller that reads it to EOF before writing the maps for --userns-block-fd (as bwrap lets it)
+  // would wait forever while this copy stayed open.
   close_setup_fds(spec);
+  if (plan.child_waits) BOXJAIL_TRY(wait_for_go(a.channel));
   // The host's /proc, kept as a fd: the maps of the nested namespace, the userns limit and the
   // exec label are written through it after /proc may have vanished from the root.
   UniqueFd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!proc) return fail(step::kWriteUidMap, "open", "/proc", errno, "Can't open /proc");
   if (plan.map_writer == MapWriter::Child) {
     UniqueFd self(openat(proc.get(), "self", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    BOXJAIL_TRY(write_id_maps(self.get(), plan.ns_uid, plan.real_uid, plan.ns_gid, plan.real_gid, true));
+    BOXJAIL_TRY(
+        write_id_maps(self.get(), plan.ns_uid, plan.real_uid, plan.ns_gid, plan.real_gid, true));
   }
   if (spec.unshare_net) BOXJAIL_TRY(loopback_up());
   if (spec.hostname) BOXJAIL_TRY(set_hostname(*spec.hostname));
@@ -177,13 +194,16 @@ result<void> setup_and_exec(const ChildArgs& a) {
   }
   sources.clear();
   for (const auto& op : spec.ops) {
-    if (op.fd > 2 && (op.kind == OpKind::File || op.kind == OpKind::BindData || op.kind == OpKind::BindFd)) close(op.fd);
+    if (op.fd > 2 &&
+        (op.kind == OpKind::File || op.kind == OpKind::BindData || op.kind == OpKind::BindFd))
+      close(op.fd);
   }
   if (spec.disable_userns) BOXJAIL_TRY(limit_userns(proc.get()));
   BOXJAIL_TRY(enter_new_root());
   if (spec.userns2_fd >= 0 && setns(spec.userns2_fd, CLONE_NEWUSER) != 0) {
     return fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", "", errno, "Setting userns2 failed");
   }
+  if (spec.userns2_fd > 2) close(spec.userns2_fd);
   if (plan.nested_userns) BOXJAIL_TRY(enter_nested_userns(plan, proc.get()));
   if (spec.disable_userns || spec.assert_userns_disabled) BOXJAIL_TRY(assert_userns_disabled());
   BOOST_OUTCOME_TRY(locks, lock_files(spec));
@@ -198,9 +218,11 @@ result<void> setup_and_exec(const ChildArgs& a) {
   BOOST_OUTCOME_TRY(cwd, change_dir(spec, plan));
   std::vector<std::string> env = spec.env;
   set_env(env, "PWD", cwd);
-  if (spec.new_session && setsid() == -1) return fail(step::kNewSession, "setsid", "", errno, "setsid");
+  if (spec.new_session && setsid() == -1)
+    return fail(step::kNewSession, "setsid", "", errno, "setsid");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return fail(step::kNoNewPrivs, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno, "prctl(PR_SET_NO_NEW_PRIVS) failed");
+    return fail(step::kNoNewPrivs, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno,
+                "prctl(PR_SET_NO_NEW_PRIVS) failed");
   }
   if (spec.exec_label) BOXJAIL_TRY(set_exec_label(spec, proc.get()));
   proc.reset();
