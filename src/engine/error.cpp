@@ -14,8 +14,9 @@ std::string describe(const Error& e) {
   // bwrap replaces strerror(ENOSPC) from mount with this hint: the limit that bites is
   // fs.mount-max, and "No space left on device" sends people looking at their disks.
   if (e.err == ENOSPC && e.syscall.find("mount") != std::string::npos) {
-    return out + ": Limit exceeded (ENOSPC). (Hint: Check that /proc/sys/fs/mount-max is "
-                 "sufficient, typically 100000)";
+    return out +
+           ": Limit exceeded (ENOSPC). (Hint: Check that /proc/sys/fs/mount-max is "
+           "sufficient, typically 100000)";
   }
   if (!out.empty()) out += ": ";
   out += std::strerror(e.err);
@@ -90,7 +91,8 @@ result<ErrorRecord> deserialize(const std::string& bytes) {
   e.source = fields[3];
   e.err = std::atoi(fields[4].c_str());
   e.message = fields[5];
-  for (size_t i = 6; i + 1 < fields.size(); i += 2) e.evidence.emplace_back(fields[i], fields[i + 1]);
+  for (size_t i = 6; i + 1 < fields.size(); i += 2)
+    e.evidence.emplace_back(fields[i], fields[i + 1]);
   return ErrorRecord{std::move(e)};
 }
 

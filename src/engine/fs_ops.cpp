@@ -27,8 +27,8 @@ std::string octal(unsigned mode) {
 
 std::string_view kind_name(OpKind k) {
   static constexpr std::string_view kNames[] = {
-      "bind",    "bind-fd", "remount-ro", "proc",    "dev",     "tmpfs",      "mqueue",    "dir",
-      "file",    "bind-data", "symlink",  "chmod",   "overlay", "tmp-overlay", "ro-overlay"};
+      "bind", "bind-fd",   "remount-ro", "proc",  "dev",     "tmpfs",       "mqueue",    "dir",
+      "file", "bind-data", "symlink",    "chmod", "overlay", "tmp-overlay", "ro-overlay"};
   return kNames[static_cast<size_t>(k)];
 }
 
@@ -109,8 +109,8 @@ result<void> do_tmpfs(FsContext& ctx, const RootDir& root, const MountOp& op) {
 }
 
 result<void> do_dir(const RootDir& root, const MountOp& op) {
-  BOXJAIL_TRY(ensure_dir(root, op.dest, op.perms.value_or(0755), parent_mode_for(op),
-                               step::kMakeDir));
+  BOXJAIL_TRY(
+      ensure_dir(root, op.dest, op.perms.value_or(0755), parent_mode_for(op), step::kMakeDir));
   return boost::outcome_v2::success();
 }
 
@@ -124,7 +124,8 @@ result<void> copy_fd(int from, int to, std::string_view step_name, const std::st
     for (ssize_t off = 0; off < n;) {
       ssize_t w = write(to, buf + off, static_cast<size_t>(n - off));
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return op_error(step_name, "write", dest, errno, "Can't write data to file " + dest);
+      if (w < 0)
+        return op_error(step_name, "write", dest, errno, "Can't write data to file " + dest);
       off += w;
     }
   }
@@ -255,7 +256,8 @@ result<void> do_overlay(const RootDir& root, const MountOp& op, const SourceRef&
   }
   unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (op.kind == OpKind::RoOverlay) attrs |= MOUNT_ATTR_RDONLY;
-  BOOST_OUTCOME_TRY(target, ensure_dir(root, op.dest, 0755, parent_mode_for(op), step::kMountOverlay));
+  BOOST_OUTCOME_TRY(target,
+                    ensure_dir(root, op.dest, 0755, parent_mode_for(op), step::kMountOverlay));
   std::string key;
   int mnt = new_filesystem("overlay", opts, attrs, &key);
   if (mnt < 0) {
@@ -263,9 +265,9 @@ result<void> do_overlay(const RootDir& root, const MountOp& op, const SourceRef&
       return op_error(step::kMountOverlay, "fsconfig", op.dest, 0,
                       "Overlay directories may not overlap");
     }
-    return op_error(step::kMountOverlay, key.empty() ? "fsmount" : "fsconfig", op.dest, -mnt,
-                    "Can't make overlay mount on " + normalize(op.dest) + " with options " +
-                        shown_opts);
+    return op_error(
+        step::kMountOverlay, key.empty() ? "fsmount" : "fsconfig", op.dest, -mnt,
+        "Can't make overlay mount on " + normalize(op.dest) + " with options " + shown_opts);
   }
   UniqueFd mnt_fd(mnt);
   if (int rc = attach(mnt_fd.get(), target.get()); rc < 0) {
@@ -301,6 +303,31 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec) {
                          "Can't find source path " + op.source);
       }
       refs[i].fd.reset(fd);
+    } else if (op.kind == OpKind::BindFd) {
+      // The caller opened FD in its own mount namespace, and CLONE_NEWNS gave us copies of those
+      // mounts: open_tree(OPEN_TREE_CLONE) refuses a mount of another namespace (EINVAL). Like
+      // bwrap, resolve the fd to a path, open that here (the host tree is still "/"), and check
+      // it is the very same inode, or someone swapped what the path names.
+      const std::string link = "/proc/self/fd/" + std::to_string(op.fd);
+      char real[PATH_MAX];
+      if (realpath(link.c_str(), real) == nullptr) {
+        return sys_error(std::string(step::kResolveSources), "realpath", link, errno,
+                         "Can't find source path " + link);
+      }
+      UniqueFd fd(open(real, O_PATH | O_CLOEXEC));
+      if (!fd) {
+        return sys_error(std::string(step::kResolveSources), "open", real, errno,
+                         "Can't find source path " + std::string(real));
+      }
+      struct stat given, opened;
+      if (fstat(op.fd, &given) != 0 || fstat(fd.get(), &opened) != 0) {
+        return sys_error(std::string(step::kResolveSources), "fstat", link, errno,
+                         "Can't stat fd " + std::to_string(op.fd));
+      }
+      if (given.st_dev != opened.st_dev || given.st_ino != opened.st_ino) {
+        return make_error(std::string(step::kResolveSources), "Race condition binding dirfd");
+      }
+      refs[i].fd = std::move(fd);
     } else if (is_overlay(op.kind)) {
       std::vector<std::string> dirs = op.overlay_sources;
       if (op.kind == OpKind::Overlay) {
@@ -340,21 +367,44 @@ result<void> run_fs_ops(FsContext& ctx) {
         BOXJAIL_TRY(bind_tree(root, op, src.fd.get(), "/oldroot" + normalize(op.source)));
         break;
       case OpKind::BindFd:
-        BOXJAIL_TRY(bind_tree(root, op, op.fd, "fd " + std::to_string(op.fd)));
+        // src.fd: the caller's fd re-opened in our mount namespace by resolve_sources().
+        BOXJAIL_TRY(bind_tree(root, op, src.fd.get(), "fd " + std::to_string(op.fd)));
         break;
-      case OpKind::RemountRo: BOXJAIL_TRY(do_remount_ro(root, op)); break;
-      case OpKind::Proc: BOXJAIL_TRY(mount_proc(ctx, root, op)); break;
-      case OpKind::Dev: BOXJAIL_TRY(mount_dev(ctx, root, op)); break;
-      case OpKind::Tmpfs: BOXJAIL_TRY(do_tmpfs(ctx, root, op)); break;
-      case OpKind::Mqueue: BOXJAIL_TRY(do_mqueue(root, op)); break;
-      case OpKind::Dir: BOXJAIL_TRY(do_dir(root, op)); break;
-      case OpKind::File: BOXJAIL_TRY(do_file(root, op)); break;
-      case OpKind::BindData: BOXJAIL_TRY(do_bind_data(root, op, index)); break;
-      case OpKind::Symlink: BOXJAIL_TRY(do_symlink(root, op)); break;
-      case OpKind::Chmod: BOXJAIL_TRY(do_chmod(root, op)); break;
+      case OpKind::RemountRo:
+        BOXJAIL_TRY(do_remount_ro(root, op));
+        break;
+      case OpKind::Proc:
+        BOXJAIL_TRY(mount_proc(ctx, root, op));
+        break;
+      case OpKind::Dev:
+        BOXJAIL_TRY(mount_dev(ctx, root, op));
+        break;
+      case OpKind::Tmpfs:
+        BOXJAIL_TRY(do_tmpfs(ctx, root, op));
+        break;
+      case OpKind::Mqueue:
+        BOXJAIL_TRY(do_mqueue(root, op));
+        break;
+      case OpKind::Dir:
+        BOXJAIL_TRY(do_dir(root, op));
+        break;
+      case OpKind::File:
+        BOXJAIL_TRY(do_file(root, op));
+        break;
+      case OpKind::BindData:
+        BOXJAIL_TRY(do_bind_data(root, op, index));
+        break;
+      case OpKind::Symlink:
+        BOXJAIL_TRY(do_symlink(root, op));
+        break;
+      case OpKind::Chmod:
+        BOXJAIL_TRY(do_chmod(root, op));
+        break;
       case OpKind::Overlay:
       case OpKind::TmpOverlay:
-      case OpKind::RoOverlay: BOXJAIL_TRY(do_overlay(root, op, src, index)); break;
+      case OpKind::RoOverlay:
+        BOXJAIL_TRY(do_overlay(root, op, src, index));
+        break;
     }
   }
   return boost::outcome_v2::success();

@@ -16,9 +16,9 @@ namespace boxjail {
 
 // What an operation's host-side source resolved to, before the host root moved away.
 struct SourceRef {
-  UniqueFd fd;                      // Bind: O_PATH fd of the source
-  bool skip = false;                // *-try with a missing source
-  std::vector<std::string> paths;   // Overlay: real paths of sources (then upper, work)
+  UniqueFd fd;                     // Bind, BindFd: O_PATH fd of the source
+  bool skip = false;               // *-try with a missing source
+  std::vector<std::string> paths;  // Overlay: real paths of sources (then upper, work)
 };
 
 // Opens every host-side source while the host root is still "/": bind sources as O_PATH fds
@@ -28,7 +28,7 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec);
 struct FsContext {
   const Spec& spec;
   const Plan& plan;
-  int oldroot_fd;        // O_PATH fd of the host root, at /oldroot
+  int oldroot_fd;  // O_PATH fd of the host root, at /oldroot
   std::vector<SourceRef>& sources;
   Resolver resolver = Resolver::Auto;
 };

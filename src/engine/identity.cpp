@@ -40,12 +40,14 @@ result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid
       return e;
     }
   }
-  const std::string uid_map = std::to_string(inside_uid) + " " + std::to_string(outside_uid) + " 1\n";
+  const std::string uid_map =
+      std::to_string(inside_uid) + " " + std::to_string(outside_uid) + " 1\n";
   if (int rc = write_file_at(proc_pid_dir, "uid_map", uid_map); rc < 0) {
     return sys_error(std::string(step::kWriteUidMap), "write", "/proc/self/uid_map", -rc,
                      "setting up uid map");
   }
-  const std::string gid_map = std::to_string(inside_gid) + " " + std::to_string(outside_gid) + " 1\n";
+  const std::string gid_map =
+      std::to_string(inside_gid) + " " + std::to_string(outside_gid) + " 1\n";
   if (int rc = write_file_at(proc_pid_dir, "gid_map", gid_map); rc < 0) {
     return sys_error(std::string(step::kWriteGidMap), "write", "/proc/self/gid_map", -rc,
                      "setting up gid map");
@@ -55,22 +57,27 @@ result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid
 
 result<void> loopback_up() {
   UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!sock) return sys_error(std::string(step::kLoopbackUp), "socket", "lo", errno, "loopback: Failed to create socket");
+  if (!sock)
+    return sys_error(std::string(step::kLoopbackUp), "socket", "lo", errno,
+                     "loopback: Failed to create socket");
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
   if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) {
-    return sys_error(std::string(step::kLoopbackUp), "ioctl(SIOCGIFFLAGS)", "lo", errno, "loopback: Failed to look up lo");
+    return sys_error(std::string(step::kLoopbackUp), "ioctl(SIOCGIFFLAGS)", "lo", errno,
+                     "loopback: Failed to look up lo");
   }
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
   if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) {
-    return sys_error(std::string(step::kLoopbackUp), "ioctl(SIOCSIFFLAGS)", "lo", errno, "loopback: Failed to bring up lo");
+    return sys_error(std::string(step::kLoopbackUp), "ioctl(SIOCSIFFLAGS)", "lo", errno,
+                     "loopback: Failed to bring up lo");
   }
   return boost::outcome_v2::success();
 }
 
 result<void> set_hostname(const std::string& name) {
   if (sethostname(name.data(), name.size()) != 0) {
-    return sys_error(std::string(step::kSetHostname), "sethostname", "", errno, "Can't set hostname to " + name);
+    return sys_error(std::string(step::kSetHostname), "sethostname", "", errno,
+                     "Can't set hostname to " + name);
   }
   return boost::outcome_v2::success();
 }
@@ -86,16 +93,17 @@ result<void> drop_capabilities(std::uint64_t keep, bool ambient) {
   capng_clear(CAPNG_SELECT_ALL);
   for (int cap = 0; cap <= CAP_LAST_CAP && cap < 64; ++cap) {
     if ((keep >> cap) & 1) {
-      capng_update(CAPNG_ADD,
-                   static_cast<capng_type_t>(
-                       CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET |
-                       (ambient ? (CAPNG_INHERITABLE | CAPNG_AMBIENT) : 0)),
-                   static_cast<unsigned>(cap));
+      capng_update(
+          CAPNG_ADD,
+          static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET |
+                                    (ambient ? (CAPNG_INHERITABLE | CAPNG_AMBIENT) : 0)),
+          static_cast<unsigned>(cap));
     }
   }
   if (int rc = capng_apply(CAPNG_SELECT_ALL); rc != 0) {
-    return sys_error(std::string(step::kDropCapabilities), "capng_apply", "", errno ? errno : EPERM,
-                     "Failed to drop capabilities (capng_apply returned " + std::to_string(rc) + ")");
+    return sys_error(
+        std::string(step::kDropCapabilities), "capng_apply", "", errno ? errno : EPERM,
+        "Failed to drop capabilities (capng_apply returned " + std::to_string(rc) + ")");
   }
   return boost::outcome_v2::success();
 }

@@ -40,8 +40,6 @@ void set_level(Level level) {
 
 bool enabled(Level level) { return current != Level::Off && level >= current; }
 
-void write(Level level, std::string_view message) {
-  spdlog::log(to_spdlog(level), "{}", message);
-}
+void write(Level level, std::string_view message) { spdlog::log(to_spdlog(level), "{}", message); }
 
 }  // namespace boxjail::log

@@ -21,9 +21,9 @@ void write(Level level, std::string_view message);
 
 }  // namespace boxjail::log
 
-#define BOXJAIL_LOG(level, ...)                                   \
-  do {                                                            \
-    if (::boxjail::log::enabled(::boxjail::log::Level::level)) {  \
+#define BOXJAIL_LOG(level, ...)                                           \
+  do {                                                                    \
+    if (::boxjail::log::enabled(::boxjail::log::Level::level)) {          \
       ::boxjail::log::write(::boxjail::log::Level::level, (__VA_ARGS__)); \
-    }                                                             \
+    }                                                                     \
   } while (0)

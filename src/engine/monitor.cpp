@@ -34,9 +34,9 @@ std::vector<std::pair<const char*, unsigned long long>> namespace_ids(const Spec
     const char* name;
     bool present;
   };
-  const Entry entries[] = {{"cgroup", spec.unshare_cgroup}, {"ipc", spec.unshare_ipc},
-                           {"mnt", true},                   {"net", spec.unshare_net},
-                           {"pid", spec.unshare_pid},       {"uts", spec.unshare_uts}};
+  const Entry entries[] = {
+      {"cgroup", spec.unshare_cgroup}, {"ipc", spec.unshare_ipc}, {"mnt", true},
+      {"net", spec.unshare_net},       {"pid", spec.unshare_pid}, {"uts", spec.unshare_uts}};
   std::vector<std::pair<const char*, unsigned long long>> out;
   for (const auto& e : entries) {
     if (!e.present) continue;

@@ -36,9 +36,9 @@ int new_filesystem(const char* fstype,
   UniqueFd fs(sys::fsopen(fstype, FSOPEN_CLOEXEC));
   if (!fs) return -errno;
   for (const auto& [key, value] : options) {
-    int rc = value.empty() ? sys::fsconfig(fs.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
-                           : sys::fsconfig(fs.get(), FSCONFIG_SET_STRING, key.c_str(),
-                                           value.c_str(), 0);
+    int rc = value.empty()
+                 ? sys::fsconfig(fs.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
+                 : sys::fsconfig(fs.get(), FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0);
     if (rc != 0) {
       if (failed_key) *failed_key = key;
       return -errno;

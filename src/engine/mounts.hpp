@@ -22,7 +22,8 @@ int clone_tree(int src_fd, bool recursive, unsigned attr_set);
 // A new detached filesystem instance of `fstype` configured with string `options`
 // ({"mode","0755"}, {"newinstance",""} for flags). Returns -errno; `failed_key` tells which
 // option the kernel refused.
-int new_filesystem(const char* fstype, const std::vector<std::pair<std::string, std::string>>& options,
+int new_filesystem(const char* fstype,
+                   const std::vector<std::pair<std::string, std::string>>& options,
                    unsigned attr_set, std::string* failed_key = nullptr);
 
 // Attaches a detached mount onto the object `target_fd` refers to. Returns -errno.

@@ -21,8 +21,8 @@ namespace boxjail {
 enum class Resolver { Auto, Openat2, Walk };
 
 struct RootDir {
-  int fd = -1;                // O_PATH directory fd of the root
-  std::string display;        // how paths are shown in messages ("" = as in the sandbox)
+  int fd = -1;          // O_PATH directory fd of the root
+  std::string display;  // how paths are shown in messages ("" = as in the sandbox)
   Resolver resolver = Resolver::Auto;
 };
 

@@ -41,7 +41,8 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
   p.nested_userns = p.map_writer == MapWriter::Child &&
                     (p.ns_uid != p.sandbox_uid || p.ns_gid != p.sandbox_gid || spec.disable_userns);
 
-  p.needs_pid1 = !spec.as_pid_1 && (spec.unshare_pid || !spec.lock_files.empty() || spec.sync_fd >= 0);
+  p.needs_pid1 =
+      !spec.as_pid_1 && (spec.unshare_pid || !spec.lock_files.empty() || spec.sync_fd >= 0);
   p.child_waits = spec.info_fd >= 0 || spec.json_status_fd >= 0 || spec.userns_block_fd >= 0 ||
                   p.map_writer == MapWriter::Monitor;
   p.new_procfs = spec.unshare_pid || spec.pidns_fd >= 0;

@@ -26,7 +26,7 @@ struct Plan {
   gid_t real_gid = 0;
   uid_t sandbox_uid = 0;  // what the command sees
   gid_t sandbox_gid = 0;
-  uid_t ns_uid = 0;       // what the first user namespace maps the real uid to
+  uid_t ns_uid = 0;  // what the first user namespace maps the real uid to
   gid_t ns_gid = 0;
   bool nested_userns = false;   // a second user namespace maps sandbox_uid -> ns_uid
   bool needs_pid1 = false;      // a reaper runs as pid 1 and the command as pid 2

@@ -40,7 +40,8 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
   if (ctx.plan.new_procfs) {
     // A procfs of the sandbox's own pid namespace; noexec/nosuid/nodev as bwrap mounts it.
     int mnt = new_filesystem("proc", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV);
-    if (mnt < 0) return fail(step::kMountProc, "fsmount", dest, -mnt, "Can't mount proc on " + dest);
+    if (mnt < 0)
+      return fail(step::kMountProc, "fsmount", dest, -mnt, "Can't mount proc on " + dest);
     UniqueFd mnt_fd(mnt);
     if (int rc = attach(mnt_fd.get(), target.get()); rc < 0) {
       return fail(step::kMountProc, "move_mount", dest, -rc, "Can't mount proc on " + dest);
@@ -50,10 +51,11 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
     // the host's, and so do we.
     RootDir host{ctx.oldroot_fd, "/oldroot", ctx.resolver};
     int src = open_in_root(host, "/proc", O_PATH | O_DIRECTORY);
-    if (src < 0) return fail(step::kMountProc, "openat2", "/oldroot/proc", -src, "Can't open /oldroot/proc");
+    if (src < 0)
+      return fail(step::kMountProc, "openat2", "/oldroot/proc", -src, "Can't open /oldroot/proc");
     UniqueFd src_fd(src);
     BOXJAIL_TRY(bind_fd_onto(step::kMountProc, src_fd.get(), target.get(), true,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/oldroot/proc", dest));
+                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/oldroot/proc", dest));
   }
   int proc = open_in_root(root, op.dest, O_PATH | O_DIRECTORY);
   if (proc < 0) return fail(step::kMountProc, "openat2", dest, -proc, "Can't open " + dest);
@@ -69,8 +71,7 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
     UniqueFd node(openat(proc_fd.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!node) return fail(step::kMountProc, "openat", sub, errno, "Can't access " + sub);
     BOXJAIL_TRY(bind_fd_onto(step::kMountProc, node.get(), node.get(), true,
-                                   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, sub,
-                                   sub));
+                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, sub, sub));
   }
   return boost::outcome_v2::success();
 }
@@ -91,8 +92,10 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
     const std::string node_dest = dest + "/" + name;
     const std::string node_src = std::string("/dev/") + name;
-    int created = openat(dev.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
-    if (created < 0) return fail(step::kMountDev, "openat", node_dest, errno, "Can't create file at " + node_dest);
+    int created =
+        openat(dev.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (created < 0)
+      return fail(step::kMountDev, "openat", node_dest, errno, "Can't create file at " + node_dest);
     close(created);
     int src = open_in_root(host, node_src, O_PATH);
     if (src < 0) {
@@ -102,10 +105,11 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
     UniqueFd src_fd(src);
     UniqueFd node(openat(dev.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!node) return fail(step::kMountDev, "openat", node_dest, errno, "Can't open " + node_dest);
-    // Device nodes must stay usable: no nodev on these binds, nosuid and noexec still.
-    BOXJAIL_TRY(bind_fd_onto(step::kMountDev, src_fd.get(), node.get(), false,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/oldroot" + node_src,
-                                   node_dest));
+    // Device nodes must stay usable: no nodev on these binds, nosuid still. No noexec either:
+    // bwrap binds them with nosuid only, and noexec makes mmap(PROT_EXEC) of /dev/zero fail
+    // with EPERM, which programs that map executable anonymous memory this way rely on.
+    BOXJAIL_TRY(bind_fd_onto(step::kMountDev, src_fd.get(), node.get(), false, MOUNT_ATTR_NOSUID,
+                             "/oldroot" + node_src, node_dest));
   }
   static constexpr std::pair<const char*, const char*> kLinks[] = {
       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
@@ -118,14 +122,16 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
   }
   for (const char* name : {"shm", "pts"}) {
     if (mkdirat(dev.get(), name, 0755) != 0) {
-      return fail(step::kMountDev, "mkdirat", dest + "/" + name, errno, "Can't mkdir " + dest + "/" + name);
+      return fail(step::kMountDev, "mkdirat", dest + "/" + name, errno,
+                  "Can't mkdir " + dest + "/" + name);
     }
   }
   // A private devpts instance: the sandbox's ptys are its own, and it cannot open the host's.
   const std::string pts_dest = dest + "/pts";
   int pts = new_filesystem("devpts", {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "620"}},
                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-  if (pts < 0) return fail(step::kMountDev, "fsmount", pts_dest, -pts, "Can't mount devpts on " + pts_dest);
+  if (pts < 0)
+    return fail(step::kMountDev, "fsmount", pts_dest, -pts, "Can't mount devpts on " + pts_dest);
   UniqueFd pts_fd(pts);
   UniqueFd pts_dir(openat(dev.get(), "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!pts_dir) return fail(step::kMountDev, "openat", pts_dest, errno, "Can't open " + pts_dest);
@@ -135,14 +141,16 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
   // bwrap binds the caller's terminal on /dev/console when stdout is one.
   if (isatty(1)) {
     const std::string console = dest + "/console";
-    int created = openat(dev.get(), "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
-    if (created < 0) return fail(step::kMountDev, "openat", console, errno, "Can't create file at " + console);
+    int created =
+        openat(dev.get(), "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (created < 0)
+      return fail(step::kMountDev, "openat", console, errno, "Can't create file at " + console);
     close(created);
     UniqueFd node(openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!node) return fail(step::kMountDev, "openat", console, errno, "Can't open " + console);
-    BOXJAIL_TRY(bind_fd_onto(step::kMountDev, 1, node.get(), false,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "the terminal on stdout",
-                                   console));
+    // nosuid only, as bwrap binds it (see the device nodes above).
+    BOXJAIL_TRY(bind_fd_onto(step::kMountDev, 1, node.get(), false, MOUNT_ATTR_NOSUID,
+                             "the terminal on stdout", console));
   }
   return boost::outcome_v2::success();
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/close_range.h>
 
 #include <algorithm>
 #include <cerrno>

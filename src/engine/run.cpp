@@ -105,7 +105,8 @@ result<int> run(const Spec& spec, const RunOptions& options) {
                                 : "Joining specified user namespace failed");
   }
   if (spec.pidns_fd >= 0 && setns(spec.pidns_fd, CLONE_NEWPID) != 0) {
-    return fail(step::kJoinPidns, "setns(CLONE_NEWPID)", errno, "Joining specified pid namespace failed");
+    return fail(step::kJoinPidns, "setns(CLONE_NEWPID)", errno,
+                "Joining specified pid namespace failed");
   }
 
   int sv[2];
@@ -122,8 +123,10 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   if (pid == 0) {
     mine.reset();
     signal_fd.reset();
-    ChildArgs child{spec, plan, theirs.get(), mask.old(), monitor_pid,
-                    options.force_path_walk ? Resolver::Walk : Resolver::Auto, &add_seccomp};
+    ChildArgs child{spec,         plan,
+                    theirs.get(), mask.old(),
+                    monitor_pid,  options.force_path_walk ? Resolver::Walk : Resolver::Auto,
+                    &add_seccomp};
     child_main(child);
   }
   theirs.reset();

@@ -19,13 +19,15 @@ result<std::string> read_seccomp_program(int fd) {
     if (n < 0) {
       int err = errno;
       close(fd);
-      return sys_error("seccomp", "read", "fd " + std::to_string(fd), err, "Can't read seccomp data");
+      return sys_error("seccomp", "read", "fd " + std::to_string(fd), err,
+                       "Can't read seccomp data");
     }
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
   }
   close(fd);
-  if (data.size() % 8 != 0) return make_error("seccomp", "Invalid seccomp data, must be multiple of 8");
+  if (data.size() % 8 != 0)
+    return make_error("seccomp", "Invalid seccomp data, must be multiple of 8");
   return data;
 }
 

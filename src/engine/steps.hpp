@@ -58,29 +58,38 @@ inline constexpr std::string_view kExec = "exec";
 
 // The order, with the reason for each position. Monitor-side steps come first.
 inline constexpr std::array kOrder = {
-    Info{kJoinUserns, "--userns: enter the caller's user namespace before cloning, so every new "
-                      "namespace is owned by it"},
+    Info{kJoinUserns,
+         "--userns: enter the caller's user namespace before cloning, so every new "
+         "namespace is owned by it"},
     Info{kJoinPidns, "--pidns: the clone's child is born inside the given pid namespace"},
-    Info{kCloneNamespaces, "one clone3 creates every namespace at once: the child never exists "
-                           "half-isolated, and no second fork is needed"},
-    Info{kWaitMonitor, "only when the monitor must act first (--info-fd, --userns-block-fd, maps "
-                       "written from outside): the child waits for its go-ahead"},
-    Info{kWriteSetgroups, "setgroups must be denied before an unprivileged gid_map write (kernel "
-                          "rule since 3.19, CVE-2014-8989)"},
-    Info{kWriteUidMap, "capabilities in the new namespace mean nothing for file access until the "
-                       "ids are mapped"},
+    Info{kCloneNamespaces,
+         "one clone3 creates every namespace at once: the child never exists "
+         "half-isolated, and no second fork is needed"},
+    Info{kWaitMonitor,
+         "only when the monitor must act first (--info-fd, --userns-block-fd, maps "
+         "written from outside): the child waits for its go-ahead"},
+    Info{kWriteSetgroups,
+         "setgroups must be denied before an unprivileged gid_map write (kernel "
+         "rule since 3.19, CVE-2014-8989)"},
+    Info{kWriteUidMap,
+         "capabilities in the new namespace mean nothing for file access until the "
+         "ids are mapped"},
     Info{kWriteGidMap, "after setgroups=deny"},
     Info{kLoopbackUp, "needs CAP_NET_ADMIN over the new net namespace, which the mapped child has"},
     Info{kSetHostname, "needs the new uts namespace; harmless before the mounts"},
-    Info{kResolveSources, "host paths (bind and overlay sources) are opened while the host view is "
-                          "still the root: the same meaning bwrap gives them via realpath"},
-    Info{kMakeRootRslave, "MS_SLAVE|MS_REC before any mount: nothing we mount propagates back to "
-                          "the host, while host unmounts still reach us"},
-    Info{kMountBaseTmpfs, "a private tmpfs on /tmp holds newroot/ and oldroot/: no predictable "
-                          "host path an attacker could pre-create (CVE-2019-12439)"},
+    Info{kResolveSources,
+         "host paths (bind and overlay sources) are opened while the host view is "
+         "still the root: the same meaning bwrap gives them via realpath"},
+    Info{kMakeRootRslave,
+         "MS_SLAVE|MS_REC before any mount: nothing we mount propagates back to "
+         "the host, while host unmounts still reach us"},
+    Info{kMountBaseTmpfs,
+         "a private tmpfs on /tmp holds newroot/ and oldroot/: no predictable "
+         "host path an attacker could pre-create (CVE-2019-12439)"},
     Info{kPivotRoot, "the host root moves to /oldroot; sources are reached only through it"},
-    Info{kBindMount, "each filesystem operation runs in command-line order; destinations are "
-                     "resolved with openat2(RESOLVE_IN_ROOT) so no symlink leads outside newroot"},
+    Info{kBindMount,
+         "each filesystem operation runs in command-line order; destinations are "
+         "resolved with openat2(RESOLVE_IN_ROOT) so no symlink leads outside newroot"},
     Info{kRemountRo, ""},
     Info{kMountProc, ""},
     Info{kMountDev, ""},
@@ -92,29 +101,36 @@ inline constexpr std::array kOrder = {
     Info{kMakeSymlink, ""},
     Info{kChmod, ""},
     Info{kMountOverlay, ""},
-    Info{kLimitUserns, "--disable-userns: user.max_user_namespaces=1 must be written while the "
-                       "old root's /proc is still reachable"},
+    Info{kLimitUserns,
+         "--disable-userns: user.max_user_namespaces=1 must be written while the "
+         "old root's /proc is still reachable"},
     Info{kDetachOldRoot, "rprivate first so the detach sends no unmount events to the host"},
-    Info{kPivotNewRoot, "pivot_root(\".\", \".\") stacks the old root under the new one, then it "
-                        "is detached: no path leads back to the host tree"},
+    Info{kPivotNewRoot,
+         "pivot_root(\".\", \".\") stacks the old root under the new one, then it "
+         "is detached: no path leads back to the host tree"},
     Info{kJoinUserns2, "--userns2: after setup, when no further privilege is needed"},
-    Info{kNestedUserns, "devpts needed uid 0 mapped; now that mounting is done the sandbox uid is "
-                        "mapped in a nested namespace, which also drops all outer capabilities"},
+    Info{kNestedUserns,
+         "devpts needed uid 0 mapped; now that mounting is done the sandbox uid is "
+         "mapped in a nested namespace, which also drops all outer capabilities"},
     Info{kAssertUsernsDisabled, "checked after the limit and the nesting are in place"},
-    Info{kLockFiles, "locks are taken by the process that will stay as pid 1, as fcntl locks are "
-                     "per process"},
-    Info{kDropCapabilities, "after the last privileged step; bounding set first, then capset, "
-                            "then ambient"},
+    Info{kLockFiles,
+         "locks are taken by the process that will stay as pid 1, as fcntl locks are "
+         "per process"},
+    Info{kDropCapabilities,
+         "after the last privileged step; bounding set first, then capset, "
+         "then ambient"},
     Info{kBlockFd, "the caller's last chance to act on a fully set-up sandbox"},
     Info{kChdir, "inside the final root, with the sandbox's own uid; PWD follows"},
     Info{kNewSession, "setsid() detaches from the caller's terminal (TIOCSTI, CVE-2017-5226)"},
     Info{kNoNewPrivs, "always, as bwrap: no setuid binary can raise the command's privileges"},
     Info{kExecLabel, "SELinux exec context, applied at execve"},
-    Info{kSeccomp, "--add-seccomp-fd programs before the fork (they bind pid 1 too), --seccomp "
-                   "in the command right before execve: a filter installed earlier would have to "
-                   "allow the setup calls"},
-    Info{kForkCommand, "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
-                       "fd to hold"},
+    Info{kSeccomp,
+         "--add-seccomp-fd programs before the fork (they bind pid 1 too), --seccomp "
+         "in the command right before execve: a filter installed earlier would have to "
+         "allow the setup calls"},
+    Info{kForkCommand,
+         "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
+         "fd to hold"},
     Info{kExec, "the command; the error channel is close-on-exec, so its EOF means success"},
 };
 

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+// Step errors: for each setup step, the syscall that step makes first is denied with the
+// harness's seccomp filter (EPERM, then EACCES), as root and as uid 65534. boxjail must exit 1
+// and print exactly ONE line, "boxjail: <step>: ...: <strerror>", naming exactly that step, and
+// leave nothing behind: the host's mount table unchanged and no boxjail process alive.
+//
+// The filter is installed by the harness before it execs boxjail, so it also binds boxjail's
+// startup: each rule is narrowed (by argument value where needed) so that the first call it
+// hits is the one made by the step under test.
+//
+// Steps not covered, and why:
+//   * wait-monitor: its failure is a recv() on the status channel; denying recv/poll would break
+//     the monitor first.
+//   * write-setgroups, write-uid-map, write-gid-map, limit-userns: plain write()s to /proc files;
+//     seccomp cannot tell them from any other write (it sees the fd, not the path), and denying
+//     write() altogether breaks everything earlier.
+//   * resolve-sources: open() of the source path; seccomp cannot match a path.
+//   * chmod: the engine calls fchmodat2 (Linux 6.6), which libseccomp 2.5.4 cannot name, and the
+//     harness resolves syscalls by name; denying fchmodat2 is the only way to reach the step.
+//   * pivot-new-root: its pivot_root(".", ".") is the second pivot_root call; the arguments are
+//     pointers, which seccomp cannot compare, so the first (pivot-root) always fails first.
+//   * assert-userns-disabled: it fails when unshare(CLONE_NEWUSER) *succeeds*; a denial makes it
+//     pass.
+//   * block-fd: a read() (too broad to deny), and bwrap ignores its errors; so does boxjail.
+//   * exec-label: needs SELinux; without it the spec is refused before any step runs.
+//   * chdir: chdir() is also what the pivot steps call first, and its path argument cannot be
+//     matched.
+//   * exec: the harness itself must execve boxjail, so its filter cannot deny execve. Instead
+//     boxjail installs a filter denying execve through --add-seccomp-fd, the last thing before
+//     the exec: that is bwrap's own mechanism, and the failure is the exec step's.
+//   * write-file via O_TRUNC and bind-data via O_RDWR|O_EXCL are matched on openat()'s flags.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "engine/steps.hpp"
+#include "harness.hpp"
+
+namespace {
+
+using boxjail::test::Deny;
+using boxjail::test::RunOpts;
+using boxjail::test::RunResult;
+namespace step = boxjail::step;
+
+enum class Who { Both, Root, Nobody };
+
+struct StepCase {
+  std::string name;               // test name
+  std::string_view step;          // the step the error must name
+  Deny deny;                      // err is filled in by the test
+  std::vector<std::string> args;  // options; the command is appended
+  std::vector<std::pair<int, std::string>> fd_data = {};
+  Who who = Who::Both;
+  std::vector<std::string> command = {"/bin/true"};
+};
+
+void PrintTo(const StepCase& c, std::ostream* os) { *os << c.name; }
+
+// Deny `syscall` only when argument `index` equals `value` (compared on its low 32 bits).
+Deny deny_arg(const char* syscall, int index, unsigned long long value,
+              unsigned long long mask = 0xffffffffULL) {
+  Deny d;
+  d.syscall = syscall;
+  d.arg_index = index;
+  d.mask = mask;
+  d.value = value & mask;
+  return d;
+}
+
+Deny deny_all(const char* syscall) {
+  Deny d;
+  d.syscall = syscall;
+  return d;
+}
+
+// cBPF: a single "return ALLOW", for the --seccomp step (its installation is what is denied).
+std::string allow_all_program() {
+  const unsigned char insn[8] = {0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x7f};
+  return std::string(reinterpret_cast<const char*>(insn), sizeof insn);
+}
+
+// cBPF from libseccomp: allow everything but execve, which fails with `err`.
+std::string deny_execve_program(int err) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return {};
+  seccomp_rule_add(ctx, SCMP_ACT_ERRNO(static_cast<unsigned>(err)),
+                   seccomp_syscall_resolve_name("execve"), 0);
+  int fd = memfd_create("bpf", MFD_CLOEXEC);
+  seccomp_export_bpf(ctx, fd);
+  seccomp_release(ctx);
+  std::string out;
+  lseek(fd, 0, SEEK_SET);
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+const std::vector<std::string> kRoRoot = {"--ro-bind", "/", "/"};
+
+std::vector<std::string> with_root(std::vector<std::string> extra) {
+  extra.insert(extra.begin(), kRoRoot.begin(), kRoRoot.end());
+  return extra;
+}
+
+std::vector<StepCase> step_cases() {
+  const unsigned kProcAttrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  return {
+      // Monitor side.
+      {"JoinUserns", step::kJoinUserns, deny_all("setns"), with_root({"--userns", "3"}), {{3, ""}}},
+      {"JoinPidns", step::kJoinPidns, deny_all("setns"), with_root({"--pidns", "3"}), {{3, ""}}},
+      // The engine's one clone3 creates the namespaces; a denial is that step's, never a
+      // "fork" or anything else.
+      {"CloneNamespaces", step::kCloneNamespaces, deny_all("clone3"), kRoRoot},
+      {"CloneNamespacesUserns", step::kCloneNamespaces, deny_all("clone3"),
+       with_root({"--unshare-user", "--unshare-pid"})},
+      // Child side, in order.
+      {"LoopbackUp", step::kLoopbackUp, deny_all("ioctl"), with_root({"--unshare-net"})},
+      {"SetHostname", step::kSetHostname, deny_all("sethostname"),
+       with_root({"--unshare-uts", "--hostname", "h4"})},
+      // The first mount(2) call is the MS_SLAVE|MS_REC of "/".
+      {"MakeRootRslave", step::kMakeRootRslave, deny_all("mount"), kRoRoot},
+      // The first fsopen is the base tmpfs.
+      {"MountBaseTmpfs", step::kMountBaseTmpfs, deny_all("fsopen"), kRoRoot},
+      {"PivotRoot", step::kPivotRoot, deny_all("pivot_root"), kRoRoot},
+      {"BindMount", step::kBindMount, deny_all("open_tree"), kRoRoot},
+      // Nothing before --remount-ro calls mount_setattr when no bind comes first.
+      {"RemountRo",
+       step::kRemountRo,
+       deny_all("mount_setattr"),
+       {"--tmpfs", "/tmp", "--remount-ro", "/tmp"}},
+      // Without a pid namespace --proc binds the host's /proc: the first open_tree.
+      {"MountProcBind", step::kMountProc, deny_all("open_tree"), {"--proc", "/proc"}},
+      // With one it mounts a procfs: the only fsmount with nosuid|nodev|noexec.
+      {"MountProcNew",
+       step::kMountProc,
+       deny_arg("fsmount", 2, kProcAttrs),
+       {"--unshare-pid", "--proc", "/proc"}},
+      // --dev binds the host's device nodes: the first open_tree.
+      {"MountDev", step::kMountDev, deny_all("open_tree"), {"--dev", "/dev"}},
+      // --perms 0700 gives the missing parent mode 0700: the first mkdirat with that mode.
+      {"MountTmpfs",
+       step::kMountTmpfs,
+       deny_arg("mkdirat", 2, 0700),
+       {"--perms", "0700", "--tmpfs", "/a/tmp"}},
+      // mqueue is the only filesystem mounted without attributes.
+      {"MountMqueue",
+       step::kMountMqueue,
+       deny_arg("fsmount", 2, 0),
+       {"--unshare-ipc", "--mqueue", "/mq"}},
+      {"MakeDir",
+       step::kMakeDir,
+       deny_arg("mkdirat", 2, 0700),
+       {"--perms", "0700", "--dir", "/a/b"}},
+      {"WriteFile",
+       step::kWriteFile,
+       deny_arg("openat", 2, O_CREAT | O_TRUNC, O_CREAT | O_TRUNC),
+       {"--file", "3", "/f"},
+       {{3, "data"}}},
+      {"BindData",
+       step::kBindData,
+       deny_arg("openat", 2, O_CREAT | O_EXCL | O_RDWR, O_CREAT | O_EXCL | O_ACCMODE),
+       {"--bind-data", "3", "/f"},
+       {{3, "data"}}},
+      {"MakeSymlink", step::kMakeSymlink, deny_all("symlinkat"), {"--symlink", "usr/bin", "/bin"}},
+      // overlayfs's "userxattr" is the only flag-type fsconfig without --dev.
+      {"MountOverlay",
+       step::kMountOverlay,
+       deny_arg("fsconfig", 1, FSCONFIG_SET_FLAG),
+       {"--overlay-src", "/usr", "--tmp-overlay", "/usr"}},
+      {"DetachOldRoot", step::kDetachOldRoot, deny_all("umount2"), kRoRoot},
+      {"JoinUserns2",
+       step::kJoinUserns2,
+       deny_all("setns"),
+       with_root({"--userns2", "3"}),
+       {{3, ""}}},
+      // devpts needed uid 0 mapped; the sandbox uid is then mapped in a nested namespace.
+      {"NestedUserns", step::kNestedUserns, deny_all("unshare"),
+       with_root({"--unshare-user", "--uid", "5", "--gid", "5", "--dev", "/dev"})},
+      {"NestedUsernsImplied",
+       step::kNestedUserns,
+       deny_all("unshare"),
+       with_root({"--dev", "/dev"}),
+       {},
+       Who::Nobody},
+      {"LockFiles", step::kLockFiles, deny_arg("fcntl", 1, F_SETLK),
+       with_root({"--lock-file", "/etc/hostname"})},
+      {"DropCapabilities", step::kDropCapabilities, deny_all("capset"), kRoRoot},
+      {"NewSession", step::kNewSession, deny_all("setsid"), with_root({"--new-session"})},
+      {"NoNewPrivs", step::kNoNewPrivs, deny_arg("prctl", 0, PR_SET_NO_NEW_PRIVS), kRoRoot},
+      // glibc's fork() is clone(2); the namespaces used clone3.
+      {"ForkCommand", step::kForkCommand, deny_all("clone"), with_root({"--unshare-pid"})},
+      {"Seccomp",
+       step::kSeccomp,
+       deny_arg("prctl", 0, PR_SET_SECCOMP),
+       with_root({"--seccomp", "3"}),
+       {{3, allow_all_program()}}},
+  };
+}
+
+// "boxjail: <step>: <anything>: <strerror(err)>\n", one line.
+void expect_one_step_line(const RunResult& r, std::string_view step_name, int err) {
+  EXPECT_EQ(r.status, 1) << r.err;
+  const std::string prefix = "boxjail: " + std::string(step_name) + ": ";
+  const std::string suffix = std::string(": ") + strerror(err) + "\n";
+  EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << "expected step " << step_name << ", got:\n" << r.err;
+  ASSERT_GE(r.err.size(), suffix.size()) << r.err;
+  EXPECT_EQ(r.err.substr(r.err.size() - suffix.size()), suffix) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "more than one line:\n" << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+void expect_nothing_left(const std::string& mounts_before) {
+  EXPECT_EQ(boxjail::test::host_mountinfo(), mounts_before) << "mounts left behind on the host";
+  EXPECT_EQ(boxjail::test::count_processes_of(boxjail::test::boxjail_binary()), 0)
+      << "boxjail processes left behind";
+}
+
+class StepErrors : public ::testing::TestWithParam<std::tuple<StepCase, bool, int>> {};
+
+TEST_P(StepErrors, OneLineNamingTheStep) {
+  const auto& [c, nobody, err] = GetParam();
+  if ((c.who == Who::Root && nobody) || (c.who == Who::Nobody && !nobody)) {
+    GTEST_SKIP() << "case is for " << (nobody ? "root" : "uid 65534") << " only";
+  }
+  const std::string mounts_before = boxjail::test::host_mountinfo();
+  RunOpts o;
+  o.as_nobody = nobody;
+  o.fd_data = c.fd_data;
+  Deny d = c.deny;
+  d.err = err;
+  o.deny = {d};
+  std::vector<std::string> args = c.args;
+  args.insert(args.end(), c.command.begin(), c.command.end());
+  RunResult r = boxjail::test::run(args, o);
+  expect_one_step_line(r, c.step, err);
+  expect_nothing_left(mounts_before);
+}
+
+INSTANTIATE_TEST_SUITE_P(StepErrors, StepErrors,
+                         ::testing::Combine(::testing::ValuesIn(step_cases()), ::testing::Bool(),
+                                            ::testing::Values(EPERM, EACCES)),
+                         [](const ::testing::TestParamInfo<std::tuple<StepCase, bool, int>>& info) {
+                           return std::get<0>(info.param).name +
+                                  (std::get<1>(info.param) ? "_Nobody" : "_Root") +
+                                  (std::get<2>(info.param) == EPERM ? "_EPERM" : "_EACCES");
+                         });
+
+// The exec step: execve is denied by a filter boxjail itself installs last (--add-seccomp-fd),
+// since the harness cannot deny the execve that starts boxjail.
+class StepErrorsExec : public ::testing::TestWithParam<std::tuple<bool, int>> {};
+
+TEST_P(StepErrorsExec, OneLineNamingTheStep) {
+  const auto& [nobody, err] = GetParam();
+  for (const auto& extra : std::vector<std::vector<std::string>>{{}, {"--unshare-pid"}}) {
+    const std::string mounts_before = boxjail::test::host_mountinfo();
+    RunOpts o;
+    o.as_nobody = nobody;
+    o.fd_data = {{3, deny_execve_program(err)}};
+    std::vector<std::string> args = with_root(extra);
+    args.insert(args.end(), {"--add-seccomp-fd", "3", "/bin/true"});
+    RunResult r = boxjail::test::run(args, o);
+    expect_one_step_line(r, step::kExec, err);
+    EXPECT_NE(r.err.find("execvp /bin/true"), std::string::npos) << r.err;
+    expect_nothing_left(mounts_before);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(StepErrors, StepErrorsExec,
+                         ::testing::Combine(::testing::Bool(), ::testing::Values(EPERM, EACCES)),
+                         [](const ::testing::TestParamInfo<std::tuple<bool, int>>& info) {
+                           return std::string(std::get<0>(info.param) ? "Nobody" : "Root") +
+                                  (std::get<1>(info.param) == EPERM ? "_EPERM" : "_EACCES");
+                         });
+
+// Every step this file cannot reach is named in the comment at the top; this keeps the two
+// lists honest: a step added to steps.hpp must be covered here or listed there.
+TEST(StepErrorsCoverage, EveryStepIsTestedOrExplained) {
+  std::vector<std::string_view> covered{step::kExec};
+  for (const auto& c : step_cases()) covered.push_back(c.step);
+  const std::vector<std::string_view> explained = {
+      step::kWaitMonitor,          step::kWriteSetgroups, step::kWriteUidMap, step::kWriteGidMap,
+      step::kResolveSources,       step::kChmod,          step::kLimitUserns, step::kPivotNewRoot,
+      step::kAssertUsernsDisabled, step::kBlockFd,        step::kExecLabel,   step::kChdir};
+  for (const auto& info : step::kOrder) {
+    const bool is_covered = std::find(covered.begin(), covered.end(), info.name) != covered.end();
+    const bool is_explained =
+        std::find(explained.begin(), explained.end(), info.name) != explained.end();
+    EXPECT_TRUE(is_covered || is_explained) << "step " << info.name << " is neither tested nor "
+                                            << "explained in step_errors_test.cpp";
+    EXPECT_FALSE(is_covered && is_explained) << "step " << info.name << " is both";
+  }
+}
+
+}  // namespace
