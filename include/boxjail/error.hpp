@@ -21,7 +21,7 @@ struct Error {
   int err = 0;          // errno, 0 when the failure is not an errno (a bad option)
   std::string message;  // bwrap's wording, without the program prefix and strerror
   std::vector<std::pair<std::string, std::string>> evidence;  // facts gathered on failure
-  bool usage = false;   // print the usage text to stderr after the message (bwrap: no COMMAND)
+  bool usage = false;  // print the usage text to stderr after the message (bwrap: no COMMAND)
   bool level_prefix = false;  // print with the syslog "<3>" prefix (--level-prefix)
 };
 
@@ -30,12 +30,12 @@ using result = boost::outcome_v2::basic_result<T, Error, boost::outcome_v2::poli
 
 // Returns the error of a failed result from the enclosing function. A single statement, unlike
 // Boost 1.74's BOOST_OUTCOME_TRYV, so it is safe under an unbraced `if`.
-#define BOXJAIL_TRY(...)                                  \
-  do {                                                    \
-    auto&& boxjail_try_result_ = (__VA_ARGS__);           \
-    if (!boxjail_try_result_) {                           \
-      return std::move(boxjail_try_result_).error();      \
-    }                                                     \
+#define BOXJAIL_TRY(...)                             \
+  do {                                               \
+    auto&& boxjail_try_result_ = (__VA_ARGS__);      \
+    if (!boxjail_try_result_) {                      \
+      return std::move(boxjail_try_result_).error(); \
+    }                                                \
   } while (0)
 
 inline Error make_error(std::string step, std::string message) {

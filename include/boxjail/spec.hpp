@@ -34,23 +34,23 @@ enum class OpKind : std::uint8_t {
 
 struct MountOp {
   OpKind kind = OpKind::Bind;
-  std::string source;              // Bind: host path; Symlink: the link's target text
-  std::string dest;                // path inside the sandbox
-  int fd = -1;                     // BindFd, File, BindData
-  bool readonly = false;           // ro-bind*, ro-bind-fd, ro-bind-data
-  bool devices = false;            // dev-bind*: leave device nodes usable (no nodev)
-  bool allow_missing = false;      // *-try: a missing source skips the operation
-  std::optional<unsigned> perms;   // --perms for Dir/File/BindData/Tmpfs, the mode for Chmod
+  std::string source;                 // Bind: host path; Symlink: the link's target text
+  std::string dest;                   // path inside the sandbox
+  int fd = -1;                        // BindFd, File, BindData
+  bool readonly = false;              // ro-bind*, ro-bind-fd, ro-bind-data
+  bool devices = false;               // dev-bind*: leave device nodes usable (no nodev)
+  bool allow_missing = false;         // *-try: a missing source skips the operation
+  std::optional<unsigned> perms;      // --perms for Dir/File/BindData/Tmpfs, the mode for Chmod
   std::optional<std::uint64_t> size;  // --size for Tmpfs
   std::vector<std::string> overlay_sources;  // host paths, bottom layer first
-  std::string overlay_upper;       // Overlay: RW dir (host path)
-  std::string overlay_work;        // Overlay: WORK dir (host path)
+  std::string overlay_upper;                 // Overlay: RW dir (host path)
+  std::string overlay_work;                  // Overlay: WORK dir (host path)
 };
 
 // Capability request as bwrap's --cap-add/--cap-drop leave it after applying them in order.
 struct CapRequest {
-  bool specified = false;   // any --cap-add/--cap-drop seen; if not, root keeps its caps
-  std::uint64_t mask = 0;   // bit n = capability n
+  bool specified = false;  // any --cap-add/--cap-drop seen; if not, root keeps its caps
+  std::uint64_t mask = 0;  // bit n = capability n
 };
 
 struct Spec {
@@ -91,8 +91,8 @@ struct Spec {
   CapRequest caps;
   std::optional<std::string> exec_label;
   std::optional<std::string> file_label;
-  int seccomp_fd = -1;                 // --seccomp (issue "Seccomp")
-  std::vector<int> add_seccomp_fds;    // --add-seccomp-fd (issue "Seccomp")
+  int seccomp_fd = -1;               // --seccomp (issue "Seccomp")
+  std::vector<int> add_seccomp_fds;  // --add-seccomp-fd (issue "Seccomp")
 
   // Filesystem, in command-line order.
   std::vector<MountOp> ops;
