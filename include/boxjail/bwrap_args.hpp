@@ -5,6 +5,7 @@
 #include <boxjail/error.hpp>
 #include <boxjail/spec.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct Invocation {
 
 struct ParseContext {
   std::vector<std::string> environ;  // the caller's environment: --setenv etc. edit a copy
+  // What --cap-add/--cap-drop start from: root's effective set (bwrap), none for anyone else.
+  std::uint64_t initial_caps = 0;
 };
 
 // Parses bwrap's options (everything after argv[0]). Reads --args FDs. Errors carry bwrap's

@@ -5,7 +5,10 @@
 #include <boxjail/run.hpp>
 #include <boxjail/validate.hpp>
 
+#include "engine/identity.hpp"
 #include "engine/log.hpp"
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -30,9 +33,9 @@ void print_version() {
   std::printf("features: userns root clone3 openat2 mount-api overlay devpts signal-forwarding\n");
 }
 
-int report(const std::string& prog, const boxjail::Error& e) {
+int report(const std::string& prog, const std::string& invoked_as, const boxjail::Error& e) {
   std::fprintf(stderr, "%s\n", boxjail::format_error_line(prog, e).c_str());
-  if (e.usage) std::fputs(boxjail::usage_text(prog).c_str(), stderr);
+  if (e.usage) std::fputs(boxjail::usage_text(invoked_as).c_str(), stderr);
   return 1;
 }
 
@@ -40,18 +43,21 @@ int report(const std::string& prog, const boxjail::Error& e) {
 
 int main(int argc, char** argv) {
   const std::string prog = program_name(argc > 0 ? argv[0] : "boxjail");
+  // bwrap's usage line names argv[0] exactly as it was given.
+  const std::string invoked_as = argc > 0 ? argv[0] : "boxjail";
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   boxjail::ParseContext ctx;
   for (char** e = environ; e && *e; ++e) ctx.environ.emplace_back(*e);
+  if (getuid() == 0) ctx.initial_caps = boxjail::effective_caps();
 
   auto parsed = boxjail::parse_bwrap_args(args, ctx);
   if (!parsed) {
     const auto& e = parsed.error();
     if (e.usage && e.message.empty()) {
-      std::fputs(boxjail::usage_text(prog).c_str(), stderr);
+      std::fputs(boxjail::usage_text(invoked_as).c_str(), stderr);
       return 1;
     }
-    return report(prog, e);
+    return report(prog, invoked_as, e);
   }
   auto& inv = parsed.value();
   for (const auto& w : inv.warnings) {
@@ -62,7 +68,7 @@ int main(int argc, char** argv) {
     if (boxjail::log::parse_level(inv.log_level, &level)) boxjail::log::set_level(level);
   }
   if (inv.action == boxjail::Action::Help) {
-    std::fputs(boxjail::usage_text(prog).c_str(), stdout);
+    std::fputs(boxjail::usage_text(invoked_as).c_str(), stdout);
     return 0;
   }
   if (inv.action == boxjail::Action::Version) {
@@ -70,13 +76,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   auto spec = boxjail::resolve_spec(std::move(inv.spec), boxjail::current_caller());
-  if (!spec) return report(prog, spec.error());
+  if (!spec) return report(prog, invoked_as, spec.error());
   const bool level_prefix = spec.value().level_prefix;
   auto status = boxjail::run(spec.value());
   if (!status) {
     auto e = status.error();
     e.level_prefix = level_prefix;
-    return report(prog, e);
+    return report(prog, invoked_as, e);
   }
   return status.value();
 }

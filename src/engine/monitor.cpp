@@ -18,14 +18,17 @@
 namespace boxjail {
 namespace {
 
-void write_all(int fd, const std::string& s) {
+// Returns 0 or an errno.
+int write_all(int fd, const std::string& s) {
   size_t off = 0;
   while (off < s.size()) {
     ssize_t n = write(fd, s.data() + off, s.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the reader went away: bwrap ignores that too
+    if (n < 0) return errno;
+    if (n == 0) return EIO;
     off += static_cast<size_t>(n);
   }
+  return 0;
 }
 
 // Namespace inodes in bwrap's order; mnt always, the others only when unshared.
@@ -49,8 +52,8 @@ std::vector<std::pair<const char*, unsigned long long>> namespace_ids(const Spec
 
 }  // namespace
 
-void write_child_info(const Spec& spec, pid_t child) {
-  if (spec.info_fd < 0 && spec.json_status_fd < 0) return;
+result<void> write_child_info(const Spec& spec, pid_t child) {
+  if (spec.info_fd < 0 && spec.json_status_fd < 0) return boost::outcome_v2::success();
   auto ids = namespace_ids(spec, child);
   if (spec.info_fd >= 0) {
     std::string s = "{\n    \"child-pid\": " + std::to_string(child);
@@ -58,8 +61,10 @@ void write_child_info(const Spec& spec, pid_t child) {
       s += ",\n    \"" + std::string(name) + "-namespace\": " + std::to_string(ino);
     }
     s += "\n}\n";
-    write_all(spec.info_fd, s);
+    int err = write_all(spec.info_fd, s);
     close(spec.info_fd);
+    // bwrap dies here: a caller that asked for the info and cannot get it must not get a jail.
+    if (err != 0) return sys_error("monitor", "write", "info-fd", err, "Write to info_fd");
   }
   if (spec.json_status_fd >= 0) {
     std::string s = "{ \"child-pid\": " + std::to_string(child);
@@ -67,8 +72,11 @@ void write_child_info(const Spec& spec, pid_t child) {
       s += ", \"" + std::string(name) + "-namespace\": " + std::to_string(ino);
     }
     s += " }\n";
-    write_all(spec.json_status_fd, s);
+    if (int err = write_all(spec.json_status_fd, s); err != 0) {
+      return sys_error("monitor", "write", "json-status-fd", err, "Write to json_status_fd");
+    }
   }
+  return boost::outcome_v2::success();
 }
 
 result<int> supervise(const Spec& spec, const Supervised& s) {
@@ -123,7 +131,9 @@ result<int> supervise(const Spec& spec, const Supervised& s) {
   if (setup_error) return std::move(*setup_error);
   if (spec.json_status_fd >= 0) {
     if (exec_started) {
-      write_all(spec.json_status_fd, "{ \"exit-code\": " + std::to_string(*exit_status) + " }\n");
+      // The command has run; a reader that went away by now changes nothing of its outcome.
+      (void)write_all(spec.json_status_fd,
+                      "{ \"exit-code\": " + std::to_string(*exit_status) + " }\n");
     }
     close(spec.json_status_fd);
   }

@@ -17,7 +17,7 @@ struct Supervised {
 };
 
 // Writes bwrap's --info-fd object and the first --json-status-fd line.
-void write_child_info(const Spec& spec, pid_t child);
+result<void> write_child_info(const Spec& spec, pid_t child);
 
 // Waits for the sandbox to end. Returns the exit status, or the child's setup Error.
 result<int> supervise(const Spec& spec, const Supervised& s);

@@ -132,7 +132,11 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   theirs.reset();
   BOXJAIL_LOG(Debug, "clone-namespaces: child " + std::to_string(pid));
 
-  write_child_info(spec, pid);
+  if (auto info = write_child_info(spec, pid); !info) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return info.error();
+  }
   if (spec.userns_block_fd >= 0) {
     // newuidmap (or the like) writes the maps now; one byte says it is done.
     char b;

@@ -715,6 +715,8 @@ result<std::size_t> parse_options(Parser& p, Operands args) {
 result<Invocation> parse_bwrap_args(const std::vector<std::string>& args, const ParseContext& ctx) {
   Parser p;
   p.env = ctx.environ;
+  // bwrap reads root's effective set before parsing, so --cap-drop X as root drops just X.
+  p.spec().caps.mask = ctx.initial_caps;
   p.seen.assign(kOptions.size(), false);
   p.total_args = args.size();  // COMMAND and its arguments count too
   if (p.total_args > kMaxArgs) {
