@@ -213,7 +213,9 @@ RunResult expect_same(const std::vector<std::string>& args, const RunOpts& opts,
   EXPECT_EQ(ours.out, theirs.out) << describe(ours, theirs);
   EXPECT_EQ(normalise_err(ours.err), theirs.err);
   // A probe that broke (a tool missing in the sandbox) would still compare equal.
-  if (expected_status == 0) EXPECT_EQ(theirs.err, "") << "the probe itself failed";
+  if (expected_status == 0) {
+    EXPECT_EQ(theirs.err, "") << "the probe itself failed";
+  }
   return theirs;
 }
 

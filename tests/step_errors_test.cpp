@@ -122,7 +122,10 @@ std::vector<StepCase> step_cases() {
   return {
       // Monitor side.
       {"JoinUserns", step::kJoinUserns, deny_all("setns"), with_root({"--userns", "3"}), {{3, ""}}},
-      {"JoinPidns", step::kJoinPidns, deny_all("setns"), with_root({"--pidns", "3"}), {{3, ""}}},
+      // Root only: for uid 65534 --pidns implies a new user namespace, which boxjail refuses up
+      // front (validate.cpp) instead of reaching this step.
+      {"JoinPidns", step::kJoinPidns, deny_all("setns"), with_root({"--pidns", "3"}), {{3, ""}},
+       Who::Root},
       // The engine's one clone3 creates the namespaces; a denial is that step's, never a
       // "fork" or anything else.
       {"CloneNamespaces", step::kCloneNamespaces, deny_all("clone3"), kRoRoot},
