@@ -577,20 +577,9 @@ TEST_P(Differential, JsonStatusFd) {
 
 // A cBPF program (libseccomp's export) that fails `syscall_name` with `err`, allowing the rest.
 std::string bpf_denying(const char* syscall_name, int err) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  EXPECT_NE(ctx, nullptr);
-  EXPECT_EQ(
-      seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), seccomp_syscall_resolve_name(syscall_name), 0), 0);
-  int fd = memfd_create("bpf", MFD_CLOEXEC);
-  EXPECT_EQ(seccomp_export_bpf(ctx, fd), 0);
-  seccomp_release(ctx);
-  std::string out;
-  lseek(fd, 0, SEEK_SET);
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
+  std::string program = boxjail::test::bpf_denying(syscall_name, err);
+  EXPECT_FALSE(program.empty()) << syscall_name;
+  return program;
 }
 
 TEST_P(Differential, Seccomp) {

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +63,11 @@ void install_denials(const std::vector<Deny>& deny) {
   seccomp_release(ctx);
 }
 
+// Defined below, with spawn(): the child side of run() and spawn().
+[[noreturn]] void exec_spawned(const std::string& program, const std::vector<std::string>& args,
+                               const RunOpts& opts, int in, int out, int err,
+                               const std::vector<std::pair<int, int>>& read_ends);
+
 }  // namespace
 
 const std::string& boxjail_binary() {
@@ -100,43 +106,7 @@ RunResult run(const std::vector<std::string>& args, const RunOpts& opts) {
   }
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork");
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    // Move read ends out of the way first, then onto their targets (targets may collide).
-    std::vector<std::pair<int, int>> moved;
-    for (const auto& [target, fd] : read_ends) {
-      int high = fcntl(fd, F_DUPFD, 100);
-      moved.emplace_back(target, high);
-    }
-    for (const auto& [target, fd] : moved) {
-      dup2(fd, target);
-      close(fd);
-    }
-    for (int fd : opts.keep_fds) {
-      int flags = fcntl(fd, F_GETFD);
-      fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
-    }
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (chdir(opts.cwd.c_str()) != 0) die_in_child("chdir");
-    install_denials(opts.deny);
-    if (opts.as_nobody) {
-      if (setgroups(0, nullptr) != 0) die_in_child("setgroups");
-      if (setresgid(65534, 65534, 65534) != 0) die_in_child("setresgid");
-      if (setresuid(65534, 65534, 65534) != 0) die_in_child("setresuid");
-    }
-    std::vector<char*> argv;
-    std::string argv0 = opts.argv0.empty() ? binary : opts.argv0;
-    argv.push_back(argv0.data());
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    die_in_child("execv");
-  }
+  if (pid == 0) exec_spawned(binary, args, opts, in[0], out[1], err[1], read_ends);
   close(in[0]);
   close(out[1]);
   close(err[1]);
@@ -190,6 +160,28 @@ RunResult jail_sh(std::vector<std::string> jail_args, const std::string& script,
                   const RunOpts& opts) {
   jail_args.insert(jail_args.end(), {"sh", "-c", script});
   return run(jail_args, opts);
+}
+
+std::string bpf_denying(const std::string& syscall_name, int err) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return {};
+  if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(static_cast<unsigned>(err)),
+                       seccomp_syscall_resolve_name(syscall_name.c_str()), 0) != 0) {
+    seccomp_release(ctx);
+    return {};
+  }
+  int fd = memfd_create("bpf", MFD_CLOEXEC);
+  int rc = seccomp_export_bpf(ctx, fd);
+  seccomp_release(ctx);
+  std::string out;
+  if (rc == 0) {
+    lseek(fd, 0, SEEK_SET);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
 }
 
 std::string read_file(const std::string& path) {

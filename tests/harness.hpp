@@ -50,6 +50,10 @@ RunResult run(const std::vector<std::string>& args, const RunOpts& opts = {});
 RunResult jail_sh(std::vector<std::string> jail_args, const std::string& script,
                   const RunOpts& opts = {});
 
+// A cBPF program (libseccomp's export) that fails `syscall_name` with `err` and allows the rest;
+// empty on failure.
+std::string bpf_denying(const std::string& syscall_name, int err);
+
 std::string read_file(const std::string& path);
 std::string host_mountinfo();                    // /proc/self/mountinfo of the test process
 int count_processes_of(const std::string& exe);  // live processes running that executable

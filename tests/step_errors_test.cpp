@@ -93,22 +93,7 @@ std::string allow_all_program() {
 }
 
 // cBPF from libseccomp: allow everything but execve, which fails with `err`.
-std::string deny_execve_program(int err) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (!ctx) return {};
-  seccomp_rule_add(ctx, SCMP_ACT_ERRNO(static_cast<unsigned>(err)),
-                   seccomp_syscall_resolve_name("execve"), 0);
-  int fd = memfd_create("bpf", MFD_CLOEXEC);
-  seccomp_export_bpf(ctx, fd);
-  seccomp_release(ctx);
-  std::string out;
-  lseek(fd, 0, SEEK_SET);
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
-}
+std::string deny_execve_program(int err) { return boxjail::test::bpf_denying("execve", err); }
 
 const std::vector<std::string> kRoRoot = {"--ro-bind", "/", "/"};
 
@@ -124,7 +109,11 @@ std::vector<StepCase> step_cases() {
       {"JoinUserns", step::kJoinUserns, deny_all("setns"), with_root({"--userns", "3"}), {{3, ""}}},
       // Root only: for uid 65534 --pidns implies a new user namespace, which boxjail refuses up
       // front (validate.cpp) instead of reaching this step.
-      {"JoinPidns", step::kJoinPidns, deny_all("setns"), with_root({"--pidns", "3"}), {{3, ""}},
+      {"JoinPidns",
+       step::kJoinPidns,
+       deny_all("setns"),
+       with_root({"--pidns", "3"}),
+       {{3, ""}},
        Who::Root},
       // The engine's one clone3 creates the namespaces; a denial is that step's, never a
       // "fork" or anything else.
