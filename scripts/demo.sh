@@ -7,7 +7,7 @@ cmake --preset release -DBOXJAIL_BUILD_TESTS=OFF >/dev/null
 cmake --build --preset release --target boxjail
 bin=$(mktemp -d); chmod 755 "$bin"; cp build/release/boxjail "$bin/"; trap 'rm -rf "$bin"' EXIT
 probe='echo "uid: $(id -u)  pid: $$  hostname: $(hostname)"; echo "uid_map: $(cat /proc/self/uid_map)";
-echo "mount ns: $(readlink /proc/self/ns/mnt)"; echo "net: $(ls /sys/class/net | tr "\n" " ")";
+echo "mount ns: $(readlink /proc/self/ns/mnt)"; echo "network interfaces: $(awk -F: "NR>2{printf \"%s \", \$1}" /proc/net/dev)";
 echo "/tmp: $(ls -A /tmp | wc -l) entries"; grep -E "CapEff|NoNewPrivs" /proc/self/status'
 echo "host mount ns: $(readlink /proc/self/ns/mnt)"
 for who in root nobody; do
