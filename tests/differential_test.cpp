@@ -38,9 +38,8 @@
 //   * Missing parents of --bind/--ro-bind/--dev-bind/--symlink/--proc/--dev/--mqueue destinations:
 //     bwrap 0.8.0 creates them 0700 (its setup op's perms default to 0, so the "--perms removes
 //     group/other access" rule always fires); 0.11.1 and boxjail create them 0755.
-//   * Root without --unshare-user and with --cap-add/--cap-drop: bwrap starts from root's
-//     effective set (so a lone --cap-add X keeps everything, --cap-drop X keeps all but X);
-//     boxjail's parser starts from the empty set (frontend bug, reported). bwrap also ignores a
+//   * Root without --unshare-user and with --cap-add/--cap-drop: both start from root's
+//     effective set (fixed after this list was first written). bwrap also ignores a
 //     capset() EPERM as root and then keeps ALL caps (e.g. --cap-add ALL, or a cap outside the
 //     bounding set), where boxjail fails ("drop-capabilities"); and bwrap leaves the bounding set
 //     full while boxjail reduces it to the kept caps. Root without cap options: bwrap never calls
@@ -55,11 +54,10 @@
 //   * --userns FD: bwrap 0.8.0 leaves FD open in the command, boxjail closes it. With --uid/--gid,
 //     bwrap setuid()s to them inside the joined namespace ("unable to switch to uid N" if
 //     unmapped); boxjail ignores them.
-//   * --pidns FD with --unshare-pid (or any new user namespace): boxjail fails with EINVAL from
-//     clone3 (the kernel refuses CLONE_NEWPID/CLONE_NEWUSER once pid_ns_for_children differs from
-//     the active pid namespace; bwrap forks an intermediate process first). Engine bug, reported.
-//   * --info-fd/--json-status-fd on a closed fd: bwrap exits 1 ("Write to info_fd"), boxjail
-//     ignores the write error and runs the command (exit 0).
+//   * --pidns FD with --unshare-pid (or any new user namespace): boxjail refuses it with a clear
+//     message (the kernel refuses CLONE_NEWPID/CLONE_NEWUSER once pid_ns_for_children differs
+//     from the active pid namespace; bwrap forks an intermediate process first).
+//   * --info-fd/--json-status-fd on a closed fd: both exit 1 now ("Write to info_fd").
 //   * Setup-error wording under the name "bwrap": --remount-ro of a missing path (bwrap:
 //     "...on /newroot/X: realpath(destination): ..."), --file/--bind-data read errors (bwrap:
 //     "Can't write data to file X"), missing parents through a file ("Can't mkdir parents for"),
@@ -67,9 +65,8 @@
 //     (0.8.0: "File exists"; 0.9+ and boxjail: "existing destination is T", idempotent if T
 //     matches). Under the name "boxjail" every setup error leads with its step name by design:
 //     only the exit status and the prefix are compared there.
-//   * "usage: <argv[0]>": bwrap prints argv[0] as given, boxjail its program name (the same only
-//     when argv[0] is the bare "bwrap"). The rest of the usage text differs: 0.8.0 lacks --argv0,
-//     --level-prefix and the overlay options.
+//   * "usage: <argv[0]>": both print argv[0] as given (fixed after this list was first written).
+//     The rest of the usage text differs: 0.8.0 lacks --argv0, --level-prefix and the overlays.
 //   * --version and --help, and the options 0.8.0 lacks: --argv0, --level-prefix, --overlay-src,
 //     --overlay, --tmp-overlay, --ro-overlay.
 //   * --userns2 with an invalid fd: bwrap 0.8.0's monitor exits 1 but leaves its child blocked
