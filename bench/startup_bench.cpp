@@ -1,0 +1,1219 @@
+// SPDX-License-Identifier: Apache-2.0
+// startup_bench: times whole processes. boxjail against Debian's bwrap on the configurations of
+// issue 5, interleaved (A B, then B A, every round), as root and as uid 65534, next to the
+// floors (fork+exec of `true`, `unshare -Urm true`); the supervisor's memory while the command
+// runs; and 64 jails launched at once. Writes JSON, Markdown and a gnuplot data file.
+// docs/performance.md explains every figure; bench/run.sh is the one command that runs it.
+//
+// Deliberately a plain program: no dependency but libc and libstdc++, so that what it measures is
+// the tools and not the harness.
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#ifndef BOXJAIL_BENCH_DEFAULT_BINARY
+#define BOXJAIL_BENCH_DEFAULT_BINARY "build/release/boxjail"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "startup_bench: %s\n", what.c_str());
+  std::exit(2);
+}
+
+[[noreturn]] void die_errno(const std::string& what) { die(what + ": " + std::strerror(errno)); }
+
+double now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+double tv_ms(const timeval& tv) { return double(tv.tv_sec) * 1e3 + double(tv.tv_usec) / 1e3; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return s.substr(i);
+}
+
+std::string first_line(const std::string& s) { return trim(s.substr(0, s.find('\n'))); }
+
+std::string fmt(double v, int prec = 2) {
+  if (std::isnan(v)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+std::string json_str(const std::string& s) {
+  std::string o = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          o += buf;
+        } else {
+          o += char(c);
+        }
+    }
+  }
+  return o + "\"";
+}
+
+std::string json_num(double v, int prec = 3) { return std::isnan(v) ? "null" : fmt(v, prec); }
+
+// Runs a command as root and returns its stdout (machine description only, never timed).
+std::string capture(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[512];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+struct Summary {
+  size_t n = 0;
+  double median = NAN, p99 = NAN, min = NAN, max = NAN, mean = NAN;
+};
+
+Summary summarize(std::vector<double> v) {
+  Summary s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  // Nearest rank: the smallest value with at least 99% of the samples at or below it. With
+  // fewer than 100 samples this is the maximum.
+  s.p99 = v[size_t(std::ceil(0.99 * double(n))) - 1];
+  s.min = v.front();
+  s.max = v.back();
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / double(n);
+  return s;
+}
+
+std::string json_summary(const Summary& s, int prec = 3) {
+  return "{\"n\": " + std::to_string(s.n) + ", \"median\": " + json_num(s.median, prec) +
+         ", \"p99\": " + json_num(s.p99, prec) + ", \"min\": " + json_num(s.min, prec) +
+         ", \"max\": " + json_num(s.max, prec) + ", \"mean\": " + json_num(s.mean, prec) + "}";
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is run
+
+enum class Tool { Boxjail, Bwrap, Floor };
+const char* tool_name(Tool t) {
+  return t == Tool::Boxjail ? "boxjail" : t == Tool::Bwrap ? "bwrap" : "floor";
+}
+
+struct User {
+  std::string name;  // "root" or "nobody"
+  uid_t uid;
+  gid_t gid;
+  std::string label() const { return uid == 0 ? "root" : "uid " + std::to_string(uid); }
+};
+
+struct Config {
+  std::string key;    // "1".."5", "true", "unshare"
+  std::string label;  // short, for the plot
+  std::string title;  // as written in the issue
+  // Jails: the options before the command. Floors: the whole argv before "true".
+  std::vector<std::string> args;
+  bool floor = false;
+  std::string blocked;  // non-empty: not measured, and why
+};
+
+// An argv ready for execve, built before the fork.
+struct Argv {
+  std::vector<std::string> s;
+  std::vector<char*> p;
+  explicit Argv(std::vector<std::string> v) : s(std::move(v)) {
+    for (auto& a : s) p.push_back(a.data());
+    p.push_back(nullptr);
+  }
+  Argv(const Argv&) = delete;
+  Argv& operator=(const Argv&) = delete;
+};
+
+struct Options {
+  std::string boxjail = BOXJAIL_BENCH_DEFAULT_BINARY;
+  std::string bwrap = "/usr/bin/bwrap";
+  int runs = 30;
+  int warmup = 3;
+  int concurrency = 64;
+  int batches = 5;
+  int mem_runs = 3;
+  std::vector<std::string> users = {"root", "nobody"};
+  std::set<std::string> configs;  // empty: all
+  std::string json = "bench/results/latest.json";
+  std::string markdown = "bench/results/latest.md";
+  std::string plot_data = "bench/results/latency.dat";
+  int timeout_s = 30;
+  std::string source;  // how the boxjail binary was built (e.g. the git revision), for the record
+};
+
+// ---------------------------------------------------------------------------------------------
+// Launching and reaping
+
+volatile sig_atomic_t g_alarm = 0;
+void on_alarm(int) { g_alarm = 1; }
+
+void arm(int seconds) {
+  g_alarm = 0;
+  itimerval it{};
+  it.it_value.tv_sec = seconds;
+  setitimer(ITIMER_REAL, &it, nullptr);
+}
+void disarm() {
+  itimerval it{};
+  setitimer(ITIMER_REAL, &it, nullptr);
+  g_alarm = 0;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::istringstream in(
+      read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
+  pid_t c;
+  while (in >> c) out.push_back(c);
+  return out;
+}
+
+class Launcher {
+ public:
+  explicit Launcher(const fs::path& dir) {
+    env_s_ = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"};
+    for (auto& e : env_s_) env_.push_back(e.data());
+    env_.push_back(nullptr);
+    null_ = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_ < 0) die_errno("open /dev/null");
+    const std::string err = (dir / "stderr.txt").string();
+    err_ = open(err.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (err_ < 0) die_errno("open " + err);
+  }
+
+  void clear_stderr() {
+    if (ftruncate(err_, 0) != 0) die_errno("ftruncate");
+  }
+  std::string stderr_text() const {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    off_t off = 0;
+    while ((n = pread(err_, buf, sizeof buf, off)) > 0 && out.size() < 65536) {
+      out.append(buf, size_t(n));
+      off += n;
+    }
+    return out;
+  }
+
+  // fork, drop to the user, exec. stdin/stdout default to /dev/null, stderr goes to a file.
+  pid_t spawn(const Argv& argv, const User& u, int in = -1, int out = -1) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    dup2(in >= 0 ? in : null_, 0);
+    dup2(out >= 0 ? out : null_, 1);
+    dup2(err_, 2);
+    if (chdir("/") != 0) _exit(126);
+    if (u.uid != 0) {
+      if (setgroups(0, nullptr) != 0 || setresgid(u.gid, u.gid, u.gid) != 0 ||
+          setresuid(u.uid, u.uid, u.uid) != 0) {
+        _exit(125);
+      }
+    }
+    execve(argv.p[0], argv.p.data(), const_cast<char* const*>(env_.data()));
+    _exit(127);
+  }
+
+ private:
+  std::vector<std::string> env_s_;
+  std::vector<char*> env_;
+  int null_ = -1;
+  int err_ = -1;
+};
+
+// Reaps every remaining child (the harness is a child subreaper, so orphans of a run, such as
+// bwrap's pid 1 that outlives its monitor, come here). Adds their CPU time to *cpu_ms.
+void reap_all(double* cpu_ms, int timeout_s) {
+  arm(timeout_s);
+  for (;;) {
+    int st;
+    rusage ru{};
+    pid_t p = wait4(-1, &st, 0, &ru);
+    if (p > 0) {
+      if (cpu_ms) *cpu_ms += tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
+      continue;
+    }
+    if (errno == ECHILD) break;
+    if (errno == EINTR && g_alarm) {
+      std::fprintf(stderr, "startup_bench: leftover processes after %d s, killing them\n",
+                   timeout_s);
+      for (pid_t c : children_of(getpid())) kill(c, SIGKILL);
+      g_alarm = 0;
+      arm(timeout_s);
+    }
+  }
+  disarm();
+}
+
+struct Sample {
+  bool ok = false;
+  double wall_ms = 0;  // fork until the supervisor's exit status is collected
+  double tree_ms = 0;  // fork until every process of the run is gone
+  double cpu_ms = 0;   // user+system CPU of every process of the run
+  long maxrss_kb = 0;  // wait4's ru_maxrss of the exec'd process (see docs/performance.md)
+  std::string error;
+};
+
+std::string describe_status(int st) {
+  if (WIFEXITED(st)) return "exit status " + std::to_string(WEXITSTATUS(st));
+  if (WIFSIGNALED(st)) return std::string("killed by signal ") + strsignal(WTERMSIG(st));
+  return "status " + std::to_string(st);
+}
+
+Sample run_once(Launcher& L, const Argv& argv, const User& u, int timeout_s) {
+  Sample s;
+  L.clear_stderr();
+  arm(timeout_s);
+  bool timed_out = false;
+  const double t0 = now_ms();
+  const pid_t pid = L.spawn(argv, u);
+  if (pid < 0) {
+    disarm();
+    s.error = std::string("fork: ") + std::strerror(errno);
+    return s;
+  }
+  int st = 0;
+  rusage ru{};
+  while (wait4(pid, &st, 0, &ru) < 0) {
+    if (errno != EINTR) die_errno("wait4");
+    if (g_alarm) {
+      timed_out = true;
+      kill(pid, SIGKILL);
+      g_alarm = 0;
+    }
+  }
+  const double t1 = now_ms();
+  double cpu = tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
+  disarm();
+  reap_all(&cpu, timeout_s);
+  const double t2 = now_ms();
+  s.wall_ms = t1 - t0;
+  s.tree_ms = t2 - t0;
+  s.cpu_ms = cpu;
+  s.maxrss_kb = ru.ru_maxrss;
+  s.ok = !timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+  if (!s.ok) {
+    s.error = timed_out ? "timed out" : describe_status(st);
+    const std::string err = first_line(L.stderr_text());
+    if (!err.empty()) s.error += ": " + err;
+  }
+  return s;
+}
+
+struct Batch {
+  double main_s = 0;  // first fork until the last supervisor exited
+  double tree_s = 0;  // first fork until every process was gone
+  int failures = 0;
+  std::string first_error;
+};
+
+Batch run_batch(Launcher& L, const Argv& argv, const User& u, int n, int timeout_s) {
+  Batch b;
+  L.clear_stderr();
+  std::set<pid_t> mains;
+  std::map<std::string, int> statuses;
+  arm(timeout_s * 4);
+  const double t0 = now_ms();
+  for (int i = 0; i < n; ++i) {
+    pid_t p = L.spawn(argv, u);
+    if (p < 0) {
+      ++b.failures;
+      ++statuses[std::string("fork: ") + std::strerror(errno)];
+    } else {
+      mains.insert(p);
+    }
+  }
+  double t_main = now_ms();
+  for (;;) {
+    int st;
+    pid_t p = wait4(-1, &st, 0, nullptr);
+    if (p > 0) {
+      if (mains.erase(p)) {
+        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+          ++b.failures;
+          ++statuses[describe_status(st)];
+        }
+        if (mains.empty()) t_main = now_ms();
+      }
+      continue;
+    }
+    if (errno == ECHILD) break;
+    if (errno == EINTR && g_alarm) {
+      std::fprintf(stderr, "startup_bench: concurrent batch still running, killing it\n");
+      for (pid_t c : children_of(getpid())) kill(c, SIGKILL);
+      g_alarm = 0;
+    }
+  }
+  const double t2 = now_ms();
+  disarm();
+  b.main_s = (t_main - t0) / 1e3;
+  b.tree_s = (t2 - t0) / 1e3;
+  if (b.failures) {
+    for (auto& [k, v] : statuses) b.first_error += std::to_string(v) + "x " + k + "; ";
+    b.first_error += first_line(L.stderr_text());
+  }
+  return b;
+}
+
+long status_kb(pid_t pid, const char* field) {
+  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  const size_t len = std::strlen(field);
+  while (std::getline(in, line)) {
+    if (line.compare(0, len, field) == 0 && line.size() > len && line[len] == ':') {
+      return std::atol(line.c_str() + len + 1);
+    }
+  }
+  return -1;
+}
+
+std::string comm_of(pid_t pid) { return trim(read_file("/proc/" + std::to_string(pid) + "/comm")); }
+
+struct Memory {
+  bool ok = false;
+  long supervisor_hwm_kb = -1;   // VmHWM of the process we exec'd (the monitor)
+  long supervisor_rss_kb = -1;   // its VmRSS at the same moment
+  long supervisor_anon_kb = -1;  // ... of which RssAnon
+  long supervisor_file_kb = -1;  // ... of which RssFile (page cache, shared between instances)
+  long helpers_hwm_kb = 0;       // VmHWM summed over its descendants still running the jailer
+  int helpers = 0;               // how many such descendants (pid-1 reaper/helper)
+  std::string error;
+};
+
+// Runs the configuration with `cat` as the command, talks to it through pipes so that we know
+// the sandbox is fully set up and the command runs, and reads the supervisor's VmHWM then.
+Memory measure_memory(Launcher& L, const Argv& argv, const User& u, const std::string& comm,
+                      int timeout_s) {
+  Memory m;
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) die_errno("pipe2");
+  L.clear_stderr();
+  const pid_t pid = L.spawn(argv, u, in[0], out[1]);
+  close(in[0]);
+  close(out[1]);
+  if (pid < 0) die_errno("fork");
+  if (write(in[1], "x\n", 2) != 2) m.error = "write to the command failed";
+  std::string echoed;
+  while (m.error.empty() && echoed.find('\n') == std::string::npos) {
+    pollfd p{out[0], POLLIN, 0};
+    int r = poll(&p, 1, timeout_s * 1000);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      m.error = "the command did not answer";
+      break;
+    }
+    char buf[64];
+    ssize_t n = read(out[0], buf, sizeof buf);
+    if (n <= 0) {
+      m.error = "the command's stdout closed early";
+      break;
+    }
+    echoed.append(buf, size_t(n));
+  }
+  if (m.error.empty()) {
+    m.supervisor_hwm_kb = status_kb(pid, "VmHWM");
+    m.supervisor_rss_kb = status_kb(pid, "VmRSS");
+    m.supervisor_anon_kb = status_kb(pid, "RssAnon");
+    m.supervisor_file_kb = status_kb(pid, "RssFile");
+    std::vector<pid_t> todo = children_of(pid);
+    while (!todo.empty()) {
+      pid_t p = todo.back();
+      todo.pop_back();
+      if (comm_of(p) == comm) {
+        m.helpers_hwm_kb += std::max(0L, status_kb(p, "VmHWM"));
+        ++m.helpers;
+      }
+      for (pid_t c : children_of(p)) todo.push_back(c);
+    }
+    m.ok = m.supervisor_hwm_kb > 0;
+  }
+  close(in[1]);
+  close(out[0]);
+  int st = 0;
+  arm(timeout_s);
+  while (waitpid(pid, &st, 0) < 0) {
+    if (errno != EINTR) die_errno("waitpid");
+    if (g_alarm) {
+      kill(pid, SIGKILL);
+      g_alarm = 0;
+    }
+  }
+  disarm();
+  reap_all(nullptr, timeout_s);
+  if (m.ok && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+    m.ok = false;
+    m.error = describe_status(st);
+  }
+  if (!m.ok) {
+    const std::string err = first_line(L.stderr_text());
+    if (!err.empty()) m.error += ": " + err;
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The configurations
+
+struct Paths {
+  fs::path dir;  // fresh mode-755 temp dir
+  std::string boxjail, bwrap;
+  std::string rw, ro;  // DIR and DIR2 of the per-VM jail
+};
+
+Config jail(std::string key, std::string label, std::string title, std::vector<std::string> args) {
+  Config c;
+  c.key = std::move(key);
+  c.label = std::move(label);
+  c.title = std::move(title);
+  c.args = std::move(args);
+  return c;
+}
+
+Config floor_config(std::string key, std::string label, std::string title,
+                    std::vector<std::string> args) {
+  Config c = jail(std::move(key), std::move(label), std::move(title), std::move(args));
+  c.floor = true;
+  return c;
+}
+
+std::vector<Config> make_configs(const Paths& P) {
+  std::vector<Config> c;
+  c.push_back(floor_config("true", "fork+exec true", "fork+exec of `true` (floor)", {}));
+  c.push_back(floor_config("unshare", "unshare -Urm", "`unshare -Urm true` (floor)",
+                           {"/usr/bin/unshare", "-Urm"}));
+  c.push_back(jail("1", "1: ro-bind / /", "`--ro-bind / / true`", {"--ro-bind", "/", "/"}));
+  const std::vector<std::string> c2 = {"--unshare-all", "--ro-bind", "/",     "/",
+                                       "--proc",        "/proc",     "--dev", "/dev"};
+  c.push_back(jail("2", "2: unshare-all",
+                   "`--unshare-all --ro-bind / / --proc /proc --dev /dev true`", c2));
+  auto c3 = c2;
+  c3.insert(c3.end(), {"--die-with-parent", "--new-session"});
+  c.push_back(jail("3", "3: (2) + die/session", "(2) plus `--die-with-parent --new-session`", c3));
+  std::vector<std::string> vm = {"--unshare-user", "--unshare-pid",     "--unshare-ipc",
+                                 "--unshare-uts",  "--die-with-parent", "--new-session"};
+  struct stat st;
+  for (const char* p : {"/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc/resolv.conf"}) {
+    if (stat(p, &st) == 0) vm.insert(vm.end(), {"--ro-bind", p, p});
+  }
+  vm.insert(vm.end(), {"--dev",      "/dev",      "--proc", "/proc",
+                       "--tmpfs",    "/tmp",      "--bind", P.rw,
+                       P.rw,         "--ro-bind", P.ro,     P.ro,
+                       "--clearenv", "--setenv",  "PATH",   "/usr/bin:/bin",
+                       "--setenv",   "HOME",      "/root",  "--chdir",
+                       "/",          "--"});
+  c.push_back(jail("4", "4: per-VM jail", "the per-VM jail of issue 2", vm));
+  Config c5 = jail("5", "5: 2 + seccomp", "(2) with the default seccomp policy", c2);
+  c5.blocked =
+      "is blocked on the Seccomp issue: boxjail has no `seccomp compile` (and no default "
+      "policy) yet, so there is no filter to give bwrap's --seccomp nor one for boxjail to "
+      "apply. Not measured rather than faked.";
+  c.push_back(c5);
+  return c;
+}
+
+std::vector<std::string> argv_for(const Config& c, Tool t, const Paths& P, const char* command) {
+  std::vector<std::string> v;
+  if (c.floor) {  // fork+exec of the command itself, or the floor's argv then the command
+    v = c.args;
+    v.push_back(v.empty() ? "/usr/bin/" + std::string(command) : command);
+    return v;
+  }
+  v.push_back(t == Tool::Boxjail ? P.boxjail : P.bwrap);
+  v.insert(v.end(), c.args.begin(), c.args.end());
+  v.push_back(command);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+struct Cell {  // one (user, config, tool)
+  std::vector<double> wall, tree, cpu, maxrss;
+  int failures = 0;
+  std::string first_error;
+  std::vector<double> hwm, rss, anon, file, helpers_hwm;
+  int helpers = 0;
+  int mem_failures = 0;
+  std::string mem_error;
+  std::vector<double> throughput, throughput_tree;
+  int conc_failures = 0;
+  int conc_batches = 0;
+  std::string conc_error;
+};
+
+using Key = std::tuple<std::string, std::string, Tool>;  // user, config, tool
+
+struct Machine {
+  std::string cpu, kernel, arch, date, boxjail_version, bwrap_version, load_start, load_end;
+  long nproc = 0;
+  long mem_mb = 0;
+  long harness_anon_kb = 0;  // what a fork of the harness carries into execve (see wait4_maxrss)
+};
+
+Machine describe_machine(const Paths& P) {
+  Machine m;
+  m.nproc = sysconf(_SC_NPROCESSORS_ONLN);
+  std::istringstream cpuinfo(read_file("/proc/cpuinfo"));
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      m.cpu = trim(line.substr(line.find(':') + 1));
+      break;
+    }
+  }
+  std::istringstream meminfo(read_file("/proc/meminfo"));
+  while (std::getline(meminfo, line)) {
+    if (line.rfind("MemTotal:", 0) == 0) m.mem_mb = std::atol(line.c_str() + 9) / 1024;
+  }
+  utsname u;
+  if (uname(&u) == 0) {
+    m.kernel = u.release;
+    m.arch = u.machine;
+  }
+  char buf[64];
+  std::time_t t = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  m.date = buf;
+  m.boxjail_version = first_line(capture("'" + P.boxjail + "' --version 2>&1"));
+  m.bwrap_version = first_line(capture("'" + P.bwrap + "' --version 2>&1"));
+  m.load_start = first_line(read_file("/proc/loadavg"));
+  return m;
+}
+
+double median_of(const std::vector<double>& v) { return summarize(v).median; }
+
+struct Target {
+  std::string what, user, config;
+  double value, limit;
+  bool met;
+  std::string detail;
+  int prec = 2;  // decimals shown
+};
+
+class Report {
+ public:
+  Report(const Options& o, const std::vector<Config>& configs, const std::vector<User>& users,
+         const std::map<Key, Cell>& cells, const Machine& m)
+      : o_(o), configs_(configs), users_(users), cells_(cells), m_(m) {
+    evaluate();
+  }
+
+  const std::vector<Target>& targets() const { return targets_; }
+
+  std::string json() const {
+    std::ostringstream j;
+    j << "{\n  \"schema\": \"boxjail-startup-bench/1\",\n";
+    j << "  \"date\": " << json_str(m_.date) << ",\n";
+    j << "  \"machine\": {\"nproc\": " << m_.nproc << ", \"cpu\": " << json_str(m_.cpu)
+      << ", \"kernel\": " << json_str(m_.kernel) << ", \"arch\": " << json_str(m_.arch)
+      << ", \"mem_mb\": " << m_.mem_mb << ", \"loadavg_start\": " << json_str(m_.load_start)
+      << ", \"loadavg_end\": " << json_str(m_.load_end) << "},\n";
+    j << "  \"tools\": {\"boxjail\": " << json_str(m_.boxjail_version)
+      << ", \"boxjail_source\": " << json_str(o_.source)
+      << ", \"bwrap\": " << json_str(m_.bwrap_version) << "},\n";
+    j << "  \"settings\": {\"runs\": " << o_.runs << ", \"warmup\": " << o_.warmup
+      << ", \"concurrency\": " << o_.concurrency << ", \"batches\": " << o_.batches
+      << ", \"mem_runs\": " << o_.mem_runs << ", \"harness_rss_anon_kb\": " << m_.harness_anon_kb
+      << ", \"order\": \"interleaved: every round runs every user and configuration, boxjail "
+         "then bwrap on even rounds and bwrap then boxjail on odd rounds\"},\n";
+    j << "  \"measures\": {\n"
+         "    \"wall_ms\": \"CLOCK_MONOTONIC from before fork() until wait4() returned the exec'd "
+         "process (the supervisor) with the command's exit status\",\n"
+         "    \"tree_ms\": \"same start, until every process of the run was reaped (the harness is "
+         "a child subreaper, so bwrap's pid 1 outliving its monitor is counted)\",\n"
+         "    \"cpu_ms\": \"user+system CPU from wait4() rusage of the supervisor (itself plus the "
+         "descendants it reaped) plus every orphan reaped by the harness\",\n"
+         "    \"wait4_maxrss_kb\": \"ru_maxrss from wait4() on the supervisor: the maximum of its "
+         "own peak RSS, the pre-exec image of the harness's fork (execve keeps the old mm's peak "
+         "in signal->maxrss), and every descendant it reaped itself; not the supervisor alone\",\n"
+         "    \"supervisor_hwm_kb\": \"VmHWM of the supervisor (the process the harness exec'd) "
+         "read from /proc while the command (cat) runs: its peak RSS since its execve\",\n"
+         "    \"supervisor_rss_anon_kb, supervisor_rss_file_kb\": \"at the same moment, RssAnon "
+         "and RssFile of /proc/PID/status: the anonymous part is the supervisor's own memory, "
+         "the file part is page cache (its binary and libraries) shared by every instance\",\n"
+         "    \"helpers_hwm_kb\": \"VmHWM summed over the supervisor's descendants still running "
+         "the jailer binary at that moment (pid-1 reaper/helper)\",\n"
+         "    \"jails_per_s\": \"N concurrent launches divided by the time from the first fork to "
+         "the exit of the last supervisor; median over batches\"\n  },\n";
+    j << "  \"results\": [\n";
+    bool first = true;
+    for (const auto& u : users_) {
+      for (const auto& c : configs_) {
+        if (!c.blocked.empty()) continue;
+        for (Tool t : tools_for(c)) {
+          auto it = cells_.find({u.name, c.key, t});
+          if (it == cells_.end()) continue;
+          const Cell& x = it->second;
+          j << (first ? "" : ",\n") << "    {\"user\": " << json_str(u.label())
+            << ", \"config\": " << json_str(c.key) << ", \"title\": " << json_str(c.title)
+            << ", \"tool\": " << json_str(tool_name(t)) << ",\n     \"runs\": " << x.wall.size()
+            << ", \"failures\": " << x.failures << ", \"first_error\": " << json_str(x.first_error)
+            << ",\n     \"wall_ms\": " << json_summary(summarize(x.wall))
+            << ",\n     \"tree_ms\": " << json_summary(summarize(x.tree))
+            << ",\n     \"cpu_ms\": " << json_summary(summarize(x.cpu))
+            << ",\n     \"wait4_maxrss_kb\": " << json_summary(summarize(x.maxrss), 0);
+          if (t != Tool::Floor) {
+            j << ",\n     \"supervisor_hwm_kb\": " << json_summary(summarize(x.hwm), 0)
+              << ", \"supervisor_rss_kb\": " << json_summary(summarize(x.rss), 0)
+              << ",\n     \"supervisor_rss_anon_kb\": " << json_summary(summarize(x.anon), 0)
+              << ", \"supervisor_rss_file_kb\": " << json_summary(summarize(x.file), 0)
+              << ",\n     \"helpers_hwm_kb\": " << json_summary(summarize(x.helpers_hwm), 0)
+              << ", \"helpers\": " << x.helpers << ", \"mem_failures\": " << x.mem_failures
+              << ", \"mem_error\": " << json_str(x.mem_error)
+              << ",\n     \"concurrent\": {\"n\": " << o_.concurrency
+              << ", \"batches\": " << x.conc_batches
+              << ", \"jails_per_s\": " << json_summary(summarize(x.throughput), 1)
+              << ", \"jails_per_s_tree\": " << json_summary(summarize(x.throughput_tree), 1)
+              << ", \"failures\": " << x.conc_failures
+              << ", \"first_error\": " << json_str(x.conc_error) << "}";
+          }
+          j << "}";
+          first = false;
+        }
+      }
+    }
+    j << "\n  ],\n  \"not_measured\": [";
+    first = true;
+    for (const auto& c : configs_) {
+      if (c.blocked.empty()) continue;
+      j << (first ? "\n" : ",\n") << "    {\"config\": " << json_str(c.key)
+        << ", \"title\": " << json_str(c.title) << ", \"reason\": " << json_str(c.blocked) << "}";
+      first = false;
+    }
+    j << "\n  ],\n  \"ratios\": [";
+    first = true;
+    for (const auto& u : users_) {
+      for (const auto& c : configs_) {
+        if (c.floor || !c.blocked.empty() || !has(u, c, Tool::Boxjail)) continue;
+        const Cell& a = cell(u, c, Tool::Boxjail);
+        const Cell& b = cell(u, c, Tool::Bwrap);
+        j << (first ? "\n" : ",\n") << "    {\"user\": " << json_str(u.label())
+          << ", \"config\": " << json_str(c.key)
+          << ", \"wall_median\": " << json_num(ratio(median_of(a.wall), median_of(b.wall)))
+          << ", \"wall_p99\": " << json_num(ratio(summarize(a.wall).p99, summarize(b.wall).p99))
+          << ", \"tree_median\": " << json_num(ratio(median_of(a.tree), median_of(b.tree)))
+          << ", \"cpu_median\": " << json_num(ratio(median_of(a.cpu), median_of(b.cpu)))
+          << ", \"supervisor_hwm\": " << json_num(ratio(median_of(a.hwm), median_of(b.hwm)))
+          << ", \"jails_per_s\": "
+          << json_num(ratio(median_of(a.throughput), median_of(b.throughput))) << "}";
+        first = false;
+      }
+    }
+    j << "\n  ],\n  \"targets\": [";
+    first = true;
+    for (const auto& t : targets_) {
+      j << (first ? "\n" : ",\n") << "    {\"target\": " << json_str(t.what)
+        << ", \"user\": " << json_str(t.user) << ", \"config\": " << json_str(t.config)
+        << ", \"value\": " << json_num(t.value) << ", \"limit\": " << json_num(t.limit)
+        << ", \"met\": " << (t.met ? "true" : "false") << ", \"detail\": " << json_str(t.detail)
+        << "}";
+      first = false;
+    }
+    j << "\n  ]\n}\n";
+    return j.str();
+  }
+
+  std::string markdown() const {
+    std::ostringstream md;
+    md << "Measured " << m_.date << " on " << m_.nproc << " x " << m_.cpu << ", " << m_.mem_mb
+       << " MB, Linux " << m_.kernel << " (" << m_.arch << "); load average at start `"
+       << m_.load_start << "`, at end `" << m_.load_end << "`.\n"
+       << "boxjail: `" << m_.boxjail_version << "`"
+       << (o_.source.empty() ? "" : " (" + o_.source + ")") << "; bwrap: `" << m_.bwrap_version
+       << "`. " << o_.runs << " interleaved runs per configuration, tool and user (after "
+       << o_.warmup << " warm-up rounds); memory: median of " << o_.mem_runs
+       << " runs; concurrency: " << o_.batches << " batches of " << o_.concurrency
+       << " simultaneous launches.\n\n";
+    for (const auto& u : users_) {
+      md << "#### As " << u.label() << ": wall time to exit (ms)\n\n";
+      md << "| configuration | boxjail median | boxjail p99 | bwrap median | bwrap p99 | "
+            "ratio (median) | boxjail, all gone | bwrap, all gone | failures b/w |\n";
+      md << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+      for (const auto& c : configs_) {
+        if (!c.blocked.empty()) {
+          md << "| " << c.key << ". " << c.title << " | not measured | | | | | | | |\n";
+          continue;
+        }
+        if (c.floor) {
+          if (!has(u, c, Tool::Floor)) continue;
+          const Cell& f = cell(u, c, Tool::Floor);
+          const Summary s = summarize(f.wall);
+          md << "| " << c.title << " | " << fmt(s.median) << " | " << fmt(s.p99) << " | | | | "
+             << fmt(median_of(f.tree)) << " | | " << f.failures << " |\n";
+          continue;
+        }
+        if (!has(u, c, Tool::Boxjail)) continue;
+        const Cell& a = cell(u, c, Tool::Boxjail);
+        const Cell& b = cell(u, c, Tool::Bwrap);
+        const Summary sa = summarize(a.wall), sb = summarize(b.wall);
+        md << "| " << c.key << ". " << c.title << " | " << fmt(sa.median) << " | " << fmt(sa.p99)
+           << " | " << fmt(sb.median) << " | " << fmt(sb.p99) << " | **"
+           << fmt(ratio(sa.median, sb.median)) << "** | " << fmt(median_of(a.tree)) << " | "
+           << fmt(median_of(b.tree)) << " | " << a.failures << "/" << b.failures << " |\n";
+      }
+      md << "\n#### As " << u.label() << ": CPU, memory, " << o_.concurrency
+         << " concurrent launches\n\n";
+      md << "| configuration | CPU ms boxjail | CPU ms bwrap | supervisor VmHWM KiB boxjail | "
+            "bwrap | supervisor RssAnon KiB boxjail | bwrap | jailer helpers VmHWM KiB boxjail "
+            "| bwrap | jails/s boxjail | jails/s bwrap | ratio | concurrent failures b/w |\n";
+      md << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+            "---: |\n";
+      for (const auto& c : configs_) {
+        if (!c.blocked.empty()) continue;
+        if (c.floor) {
+          if (!has(u, c, Tool::Floor)) continue;
+          md << "| " << c.title << " | " << fmt(median_of(cell(u, c, Tool::Floor).cpu))
+             << " | | | | | | | | | | | |\n";
+          continue;
+        }
+        if (!has(u, c, Tool::Boxjail)) continue;
+        const Cell& a = cell(u, c, Tool::Boxjail);
+        const Cell& b = cell(u, c, Tool::Bwrap);
+        md << "| " << c.key << ". " << c.title << " | " << fmt(median_of(a.cpu)) << " | "
+           << fmt(median_of(b.cpu)) << " | " << fmt(median_of(a.hwm), 0) << " | "
+           << fmt(median_of(b.hwm), 0) << " | " << fmt(median_of(a.anon), 0) << " | "
+           << fmt(median_of(b.anon), 0) << " | " << helpers(a) << " | " << helpers(b) << " | "
+           << fmt(median_of(a.throughput), 0) << " | " << fmt(median_of(b.throughput), 0) << " | **"
+           << fmt(ratio(median_of(a.throughput), median_of(b.throughput))) << "** | "
+           << a.conc_failures << "/" << b.conc_failures << " |\n";
+      }
+      md << "\n";
+    }
+    std::set<std::string> errors;
+    for (const auto& [k, x] : cells_) {
+      const std::string who =
+          std::get<0>(k) + ", config " + std::get<1>(k) + ", " + tool_name(std::get<2>(k));
+      if (!x.first_error.empty()) errors.insert(who + ": " + x.first_error);
+      if (!x.mem_error.empty()) errors.insert(who + " (memory run): " + x.mem_error);
+      if (!x.conc_error.empty()) errors.insert(who + " (concurrent): " + x.conc_error);
+    }
+    if (!errors.empty()) {
+      md << "Failures (first message of each):\n\n";
+      for (const auto& e : errors) md << "- " << e << "\n";
+      md << "\n";
+    }
+    for (const auto& c : configs_) {
+      if (!c.blocked.empty()) md << "Configuration " << c.key << " " << c.blocked << "\n\n";
+    }
+    md << "#### Targets of issue 5\n\n| target | as | configuration | measured | limit | met |\n"
+          "| --- | --- | --- | ---: | ---: | --- |\n";
+    int met = 0;
+    for (const auto& t : targets_) {
+      md << "| " << t.what << " | " << t.user << " | " << t.config << " | " << fmt(t.value, t.prec)
+         << " | " << fmt(t.limit, t.prec) << " | " << (t.met ? "yes" : "**no**")
+         << (t.detail.empty() ? "" : " (" + t.detail + ")") << " |\n";
+      met += t.met;
+    }
+    md << "\n" << met << " of " << targets_.size() << " targets met.\n";
+    return md.str();
+  }
+
+  std::string plot_data() const {
+    std::ostringstream d;
+    d << "# " << m_.nproc << " x " << m_.cpu << ", Linux " << m_.kernel << ", " << m_.date
+      << ", medians of " << o_.runs << " interleaved runs\n";
+    for (const auto& u : users_) {
+      d << "# as " << u.label()
+        << "\n# label boxjail_median boxjail_p99 bwrap_median bwrap_p99 floor_median "
+           "floor_p99\n";
+      for (const auto& c : configs_) {
+        if (!c.blocked.empty()) continue;
+        auto val = [&](Tool t, bool p99) -> std::string {
+          if (!has(u, c, t)) return "-";
+          Summary s = summarize(cell(u, c, t).wall);
+          double v = p99 ? s.p99 : s.median;
+          return std::isnan(v) ? "-" : fmt(v, 3);
+        };
+        d << "\"" << c.label << "\" " << val(Tool::Boxjail, false) << " "
+          << val(Tool::Boxjail, true) << " " << val(Tool::Bwrap, false) << " "
+          << val(Tool::Bwrap, true) << " " << val(Tool::Floor, false) << " "
+          << val(Tool::Floor, true) << "\n";
+      }
+      d << "\n\n";
+    }
+    return d.str();
+  }
+
+  static std::vector<Tool> tools_for(const Config& c) {
+    if (c.floor) return {Tool::Floor};
+    return {Tool::Boxjail, Tool::Bwrap};
+  }
+
+ private:
+  static double ratio(double a, double b) { return b > 0 ? a / b : NAN; }
+  bool has(const User& u, const Config& c, Tool t) const {
+    return cells_.count({u.name, c.key, t}) != 0;
+  }
+  const Cell& cell(const User& u, const Config& c, Tool t) const {
+    return cells_.at({u.name, c.key, t});
+  }
+  static std::string helpers(const Cell& x) {
+    if (x.helpers == 0) return "none";
+    return fmt(median_of(x.helpers_hwm), 0);
+  }
+
+  void evaluate() {
+    for (const auto& u : users_) {
+      const Config* unshare = nullptr;
+      for (const auto& c : configs_) {
+        if (c.key == "unshare" && has(u, c, Tool::Floor)) unshare = &c;
+      }
+      for (const auto& c : configs_) {
+        if (c.floor || !c.blocked.empty() || !has(u, c, Tool::Boxjail)) continue;
+        const Cell& a = cell(u, c, Tool::Boxjail);
+        const Cell& b = cell(u, c, Tool::Bwrap);
+        const std::string cfg = c.key;
+        double r = ratio(median_of(a.wall), median_of(b.wall));
+        targets_.push_back({"median start-up <= 0.7 x bwrap", u.label(), cfg, r, 0.7,
+                            r <= 0.7 && a.failures == 0,
+                            a.failures ? std::to_string(a.failures) + " failed runs" : ""});
+        if (c.key == "1" && unshare) {
+          double d = median_of(a.wall) - median_of(cell(u, *unshare, Tool::Floor).wall);
+          targets_.push_back({"median start-up - `unshare -Urm true` <= 2 ms", u.label(), cfg, d,
+                              2.0, d <= 2.0, ""});
+        }
+        double ha = median_of(a.hwm), hb = median_of(b.hwm);
+        targets_.push_back({"supervisor peak RSS (VmHWM) <= bwrap's, KiB", u.label(), cfg, ha, hb,
+                            ha <= hb, "", 0});
+        double tr = ratio(median_of(a.throughput), median_of(b.throughput));
+        targets_.push_back({std::to_string(o_.concurrency) +
+                                " concurrent: throughput >= 1.3 x bwrap, zero failures",
+                            u.label(), cfg, tr, 1.3, tr >= 1.3 && a.conc_failures == 0,
+                            a.conc_failures ? std::to_string(a.conc_failures) + " failures" : ""});
+      }
+    }
+  }
+
+  const Options& o_;
+  const std::vector<Config>& configs_;
+  const std::vector<User>& users_;
+  const std::map<Key, Cell>& cells_;
+  const Machine& m_;
+  std::vector<Target> targets_;
+};
+
+void write_file(const std::string& path, const std::string& content) {
+  fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) die("cannot write " + path);
+}
+
+void copy_exec(const std::string& from, const fs::path& to) {
+  std::error_code ec;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (ec) die("copy " + from + ": " + ec.message());
+  if (chmod(to.c_str(), 0755) != 0) die_errno("chmod " + to.string());
+}
+
+void usage() {
+  std::printf(
+      "usage: startup_bench [options]\n"
+      "  --boxjail PATH     boxjail binary (default %s)\n"
+      "  --bwrap PATH       bwrap binary (default /usr/bin/bwrap)\n"
+      "  --runs N           timed interleaved runs per configuration, tool and user (30)\n"
+      "  --warmup N         untimed rounds first (3)\n"
+      "  --concurrency N    simultaneous launches per batch (64)\n"
+      "  --batches N        concurrent batches per configuration, tool and user (5; 0 skips)\n"
+      "  --mem-runs N       memory runs per configuration, tool and user (3; 0 skips)\n"
+      "  --users LIST       root,nobody (default both)\n"
+      "  --configs LIST     e.g. true,unshare,1,2,3,4 (default all)\n"
+      "  --json PATH        (bench/results/latest.json)\n"
+      "  --markdown PATH    (bench/results/latest.md)\n"
+      "  --plot-data PATH   (bench/results/latency.dat)\n"
+      "  --source TEXT      how boxjail was built (e.g. its git revision), recorded as is\n"
+      "Must run as root (it drops to uid 65534 itself).\n",
+      BOXJAIL_BENCH_DEFAULT_BINARY);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) die("missing value for " + a);
+      return argv[++i];
+    };
+    auto next_int = [&]() {
+      std::string v = next();
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (*end || n < 0 || n > 100000) die("bad number for " + a + ": " + v);
+      return int(n);
+    };
+    std::map<std::string, std::string*> strings = {
+        {"--boxjail", &o.boxjail},   {"--bwrap", &o.bwrap},         {"--json", &o.json},
+        {"--markdown", &o.markdown}, {"--plot-data", &o.plot_data}, {"--source", &o.source}};
+    std::map<std::string, int*> ints = {{"--runs", &o.runs},
+                                        {"--warmup", &o.warmup},
+                                        {"--concurrency", &o.concurrency},
+                                        {"--batches", &o.batches},
+                                        {"--mem-runs", &o.mem_runs}};
+    if (auto it = strings.find(a); it != strings.end()) {
+      *it->second = next();
+    } else if (auto it2 = ints.find(a); it2 != ints.end()) {
+      *it2->second = next_int();
+    } else if (a == "--users") {
+      o.users = split_list(next());
+    } else if (a == "--configs") {
+      auto v = split_list(next());
+      o.configs = {v.begin(), v.end()};
+    } else if (a == "--help" || a == "-h") {
+      usage();
+      std::exit(0);
+    } else {
+      usage();
+      die("unknown option " + a);
+    }
+  }
+  if (o.runs < 1) die("--runs must be at least 1");
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse_options(argc, argv);
+  if (geteuid() != 0) die("run me as root: I time both tools as root and as uid 65534");
+
+  std::vector<User> users;
+  for (const auto& n : o.users) {
+    if (n == "root")
+      users.push_back({"root", 0, 0});
+    else if (n == "nobody")
+      users.push_back({"nobody", 65534, 65534});
+    else
+      die("unknown user " + n + " (root or nobody)");
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = on_alarm;  // no SA_RESTART: a blocked wait4 returns EINTR
+  sigaction(SIGALRM, &sa, nullptr);
+  // Orphans of a run (bwrap's pid 1 outlives its monitor) come back to us: we time the whole
+  // tree and never start the next run before the last one is gone.
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) die_errno("PR_SET_CHILD_SUBREAPER");
+
+  // A fresh mode-755 directory holding copies of both binaries, so uid 65534 can run them
+  // whatever the build tree's parents allow, and both come from the same filesystem.
+  char tmpl[] = "/tmp/boxjail-bench.XXXXXX";
+  if (!mkdtemp(tmpl)) die_errno("mkdtemp");
+  Paths P;
+  P.dir = tmpl;
+  if (chmod(tmpl, 0755) != 0) die_errno("chmod");
+  P.boxjail = (P.dir / "boxjail").string();
+  P.bwrap = (P.dir / "bwrap").string();
+  copy_exec(o.boxjail, P.boxjail);
+  copy_exec(o.bwrap, P.bwrap);
+  P.rw = (P.dir / "rw").string();
+  P.ro = (P.dir / "ro").string();
+  fs::create_directories(P.rw);
+  fs::create_directories(P.ro);
+  if (chown(P.rw.c_str(), 65534, 65534) != 0) die_errno("chown");
+  write_file(P.ro + "/input.txt", "read-only input\n");
+
+  std::vector<Config> configs;
+  for (auto& c : make_configs(P)) {
+    // A blocked configuration is always listed, as not measured.
+    if (o.configs.empty() || o.configs.count(c.key) || !c.blocked.empty()) {
+      configs.push_back(std::move(c));
+    }
+  }
+  Machine machine = describe_machine(P);
+  Launcher L(P.dir);
+  std::map<Key, Cell> cells;
+
+  // Every argv built once, before any timing.
+  std::map<Key, std::unique_ptr<Argv>> argv_true, argv_cat;
+  for (const auto& c : configs) {
+    if (!c.blocked.empty()) {
+      std::fprintf(stderr, "configuration %s %s\n", c.key.c_str(), c.blocked.c_str());
+      continue;
+    }
+    for (const auto& u : users) {
+      for (Tool t : Report::tools_for(c)) {
+        argv_true[{u.name, c.key, t}] = std::make_unique<Argv>(argv_for(c, t, P, "true"));
+        argv_cat[{u.name, c.key, t}] = std::make_unique<Argv>(argv_for(c, t, P, "cat"));
+        cells[{u.name, c.key, t}];
+      }
+    }
+  }
+
+  // 1. Latency: rounds of every (user, configuration), the two tools back to back, the order
+  //    of the two alternating between rounds.
+  std::fprintf(stderr, "latency: %d warm-up + %d timed rounds\n", o.warmup, o.runs);
+  for (int round = 0; round < o.warmup + o.runs; ++round) {
+    const bool timed = round >= o.warmup;
+    for (const auto& u : users) {
+      for (const auto& c : configs) {
+        if (!c.blocked.empty()) continue;
+        std::vector<Tool> order = Report::tools_for(c);
+        if (round % 2) std::reverse(order.begin(), order.end());
+        for (Tool t : order) {
+          const Key k{u.name, c.key, t};
+          Sample s = run_once(L, *argv_true[k], u, o.timeout_s);
+          if (!timed) continue;
+          Cell& x = cells[k];
+          if (!s.ok) {
+            ++x.failures;
+            if (x.first_error.empty()) x.first_error = s.error;
+            continue;
+          }
+          x.wall.push_back(s.wall_ms);
+          x.tree.push_back(s.tree_ms);
+          x.cpu.push_back(s.cpu_ms);
+          x.maxrss.push_back(double(s.maxrss_kb));
+        }
+      }
+    }
+    if (timed && (round - o.warmup + 1) % 10 == 0) {
+      std::fprintf(stderr, "  %d/%d rounds\n", round - o.warmup + 1, o.runs);
+    }
+  }
+
+  // 2. Memory of the supervisor while the command runs.
+  std::fprintf(stderr, "memory: %d runs each\n", o.mem_runs);
+  for (int r = 0; r < o.mem_runs; ++r) {
+    for (const auto& u : users) {
+      for (const auto& c : configs) {
+        if (!c.blocked.empty() || c.floor) continue;
+        for (Tool t : Report::tools_for(c)) {
+          const Key k{u.name, c.key, t};
+          Memory m = measure_memory(L, *argv_cat[k], u, tool_name(t), o.timeout_s);
+          Cell& x = cells[k];
+          if (!m.ok) {
+            ++x.mem_failures;
+            if (x.mem_error.empty()) x.mem_error = m.error;
+            continue;
+          }
+          x.hwm.push_back(double(m.supervisor_hwm_kb));
+          x.rss.push_back(double(m.supervisor_rss_kb));
+          x.anon.push_back(double(m.supervisor_anon_kb));
+          x.file.push_back(double(m.supervisor_file_kb));
+          x.helpers_hwm.push_back(double(m.helpers_hwm_kb));
+          x.helpers = m.helpers;
+        }
+      }
+    }
+  }
+
+  // 3. Concurrency: batches of N simultaneous launches, tools alternating.
+  std::fprintf(stderr, "concurrency: %d batches of %d\n", o.batches, o.concurrency);
+  for (int r = 0; r < o.batches; ++r) {
+    for (const auto& u : users) {
+      for (const auto& c : configs) {
+        if (!c.blocked.empty() || c.floor) continue;
+        std::vector<Tool> order = Report::tools_for(c);
+        if (r % 2) std::reverse(order.begin(), order.end());
+        for (Tool t : order) {
+          const Key k{u.name, c.key, t};
+          Batch b = run_batch(L, *argv_true[k], u, o.concurrency, o.timeout_s);
+          Cell& x = cells[k];
+          ++x.conc_batches;
+          x.conc_failures += b.failures;
+          if (x.conc_error.empty()) x.conc_error = b.first_error;
+          x.throughput.push_back(o.concurrency / b.main_s);
+          x.throughput_tree.push_back(o.concurrency / b.tree_s);
+        }
+      }
+    }
+  }
+
+  machine.load_end = first_line(read_file("/proc/loadavg"));
+  machine.harness_anon_kb = status_kb(getpid(), "RssAnon");
+  const Report report(o, configs, users, cells, machine);
+  const std::string md = report.markdown();
+  write_file(o.json, report.json());
+  write_file(o.markdown, md);
+  write_file(o.plot_data, report.plot_data());
+  std::fputs(md.c_str(), stdout);
+
+  std::error_code ec;
+  fs::remove_all(P.dir, ec);
+  return 0;
+}
