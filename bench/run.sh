@@ -29,17 +29,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # Dependencies: the project's own, plus what only the benchmarks need (kept out of CI's deps).
-bash scripts/deps.sh
-extra=(libbenchmark-dev gnuplot-nox bubblewrap linux-perf)
-missing=()
-for p in "${extra[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/deps.sh libbenchmark-dev gnuplot-nox linux-perf
 
 cmake --preset release >/dev/null
 cmake --build --preset release --target boxjail bench

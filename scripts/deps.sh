@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs boxjail's build and test dependencies from Debian 12's own packages.
+# Installs boxjail's build and test dependencies from Debian 12's own packages, plus any
+# packages named as arguments (bench/run.sh adds what only the benchmarks need).
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libboost-dev libseccomp-dev libcap-ng-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
       libtomlplusplus-dev libgtest-dev
-      bubblewrap iproute2 util-linux procps)
+      bubblewrap iproute2 util-linux procps "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
