@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-cmake --preset release >/dev/null
+cmake --preset release -DBOXJAIL_BUILD_TESTS=ON >/dev/null
 cmake --build --preset release
 ctest --preset release -j2

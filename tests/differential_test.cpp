@@ -54,9 +54,10 @@
 //   * --userns FD: bwrap 0.8.0 leaves FD open in the command, boxjail closes it. With --uid/--gid,
 //     bwrap setuid()s to them inside the joined namespace ("unable to switch to uid N" if
 //     unmapped); boxjail ignores them.
-//   * --pidns FD with --unshare-pid (or any new user namespace): boxjail refuses it with a clear
-//     message (the kernel refuses CLONE_NEWPID/CLONE_NEWUSER once pid_ns_for_children differs
-//     from the active pid namespace; bwrap forks an intermediate process first).
+//   * --pidns FD with --unshare-pid (or any new user namespace): the kernel refuses
+//     CLONE_NEWPID/CLONE_NEWUSER once pid_ns_for_children differs from the active pid namespace;
+//     both tools go through an intermediate process (boxjail's stays as the sandbox's parent;
+//     tested in process_test.cpp, not here).
 //   * --info-fd/--json-status-fd on a closed fd: both exit 1 now ("Write to info_fd").
 //   * Setup-error wording under the name "bwrap": --remount-ro of a missing path (bwrap:
 //     "...on /newroot/X: realpath(destination): ..."), --file/--bind-data read errors (bwrap:

@@ -398,6 +398,65 @@ TEST_P(ProcessPid, AsPid1) {
   EXPECT_EQ(l[1].substr(0, 6), "sh -c ");
 }
 
+// --pidns with --unshare-pid: the sandbox's pid namespace is a child of the joined one. The kernel
+// refuses CLONE_NEWPID after setns(CLONE_NEWPID), so this exercises boxjail's intermediate process.
+TEST_F(ProcessRoot, PidnsWithUnsharePidNestsUnderTheJoinedNamespace) {
+  Spawned holder("/usr/bin/unshare", {"--pid", "--fork", "--kill-child", "sleep", "60"});
+  const std::string holder_ns_link =
+      "/proc/" + std::to_string(holder.pid()) + "/ns/pid_for_children";
+  auto link_of = [](const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::read_symlink(path, ec).string();
+  };
+  const std::string own_ns = link_of("/proc/self/ns/pid");
+  ASSERT_TRUE(eventually(
+      [&] {
+        const std::string l = link_of(holder_ns_link);
+        return !l.empty() && l != own_ns;
+      },
+      10));
+  const int holder_ns = open(holder_ns_link.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(holder_ns, 0);
+  struct stat holder_st;
+  ASSERT_EQ(fstat(holder_ns, &holder_st), 0);
+
+  RunOpts o = opts();
+  o.keep_fds = {holder_ns};
+  Spawned jail(boxjail_binary(),
+               cat(kRootBind, {"--pidns", std::to_string(holder_ns), "--unshare-pid", "--proc",
+                               "/proc", "sh", "-c", "echo $$; readlink /proc/self/ns/pid; read x"}),
+               o);
+  auto pid_line = jail.read_line();
+  auto ns_line = jail.read_line();
+  ASSERT_TRUE(pid_line && ns_line);
+  EXPECT_EQ(*pid_line, "2");
+  // Find a process of the sandbox from outside and ask the kernel for its namespace's parent.
+  bool checked = false;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (link_of(entry.path().string() + "/ns/pid") != *ns_line) continue;
+    const int ns = open((entry.path().string() + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0) continue;
+    const int parent = ioctl(ns, NS_GET_PARENT);
+    struct stat parent_st;
+    ASSERT_GE(parent, 0);
+    ASSERT_EQ(fstat(parent, &parent_st), 0);
+    EXPECT_EQ(parent_st.st_ino, holder_st.st_ino);
+    close(parent);
+    close(ns);
+    checked = true;
+    break;
+  }
+  EXPECT_TRUE(checked) << "no process found in " << *ns_line;
+  jail.write_stdin("done\n");
+  auto r = jail.wait();
+  EXPECT_EQ(r.status, 0) << r.err;
+  close(holder_ns);
+  holder.send_signal(SIGKILL);
+  holder.wait();
+}
+
 // ---------------------------------------------------------------------------------------------
 // other namespaces
 

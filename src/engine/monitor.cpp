@@ -122,8 +122,8 @@ result<int> supervise(const Spec& spec, const Supervised& s) {
         continue;
       }
       int status;
-      pid_t r = waitpid(s.child, &status, WNOHANG);
-      if (r == s.child) exit_status = propagate_status(status);
+      pid_t r = waitpid(s.wait_for, &status, WNOHANG);
+      if (r == s.wait_for) exit_status = propagate_status(status);
     }
   }
   // Records sent just before the child exited are still queued.

@@ -11,9 +11,10 @@
 namespace boxjail {
 
 struct Supervised {
-  pid_t child;    // the first process of the sandbox (pid 1 when there is a reaper)
-  int channel;    // monitor's end of the record channel
-  int signal_fd;  // SIGCHLD and the forwarded signals
+  pid_t child;     // the first process of the sandbox (pid 1 when there is a reaper)
+  pid_t wait_for;  // whose exit ends supervision: `child`, or its --pidns intermediate parent
+  int channel;     // monitor's end of the record channel
+  int signal_fd;   // SIGCHLD and the forwarded signals
 };
 
 // Writes bwrap's --info-fd object and the first --json-status-fd line.

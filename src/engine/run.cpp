@@ -23,6 +23,8 @@
 #include "engine/monitor.hpp"
 #include "engine/plan.hpp"
 #include "engine/seccomp_fd.hpp"
+#include "engine/seccomp_policy.hpp"
+#include "engine/spawn.hpp"
 #include "engine/steps.hpp"
 #include "sys/fd.hpp"
 #include "sys/syscalls.hpp"
@@ -78,6 +80,13 @@ result<int> run(const Spec& spec, const RunOptions& options) {
     BOOST_OUTCOME_TRY(program, read_seccomp_program(fd));
     add_seccomp.push_back(std::move(program));
   }
+  // --seccomp-policy is compiled here, in the caller's process, before anything is set up: a bad
+  // policy fails before a namespace exists, and the child only installs ready bytes.
+  std::vector<std::string> policy_seccomp;
+  if (spec.seccomp_policy) {
+    BOOST_OUTCOME_TRY(program, compile_seccomp_policy_file(*spec.seccomp_policy));
+    policy_seccomp.push_back(std::move(program));
+  }
   // A caller that ignores SIGCHLD would make the kernel reap our child behind our back.
   signal(SIGCHLD, SIG_DFL);
   const Caller caller = current_caller();
@@ -115,26 +124,31 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   }
   UniqueFd mine(sv[0]), theirs(sv[1]);
 
-  clone_args args{};
-  args.flags = plan.clone_flags;
-  args.exit_signal = SIGCHLD;
-  pid_t pid = sys::clone3(args);
-  if (pid < 0) return clone_error(errno, (plan.clone_flags & CLONE_NEWUSER) != 0);
-  if (pid == 0) {
-    mine.reset();
-    signal_fd.reset();
-    ChildArgs child{spec,         plan,
-                    theirs.get(), mask.old(),
-                    monitor_pid,  options.force_path_walk ? Resolver::Walk : Resolver::Auto,
-                    &add_seccomp};
-    child_main(child);
+  const bool via_intermediate =
+      spec.pidns_fd >= 0 && (plan.clone_flags & (CLONE_NEWPID | CLONE_NEWUSER)) != 0;
+  auto spawned = spawn_sandbox(
+      plan.clone_flags, via_intermediate, spec.die_with_parent, mine.get(), theirs.get(), [&] {
+        mine.reset();
+        signal_fd.reset();
+        ChildArgs child{spec,         plan,
+                        theirs.get(), mask.old(),
+                        monitor_pid,  options.force_path_walk ? Resolver::Walk : Resolver::Auto,
+                        &add_seccomp, &policy_seccomp};
+        child_main(child);
+      });
+  if (!spawned) {
+    const Error& e = spawned.error();
+    if (e.syscall == "clone3") return clone_error(e.err, (plan.clone_flags & CLONE_NEWUSER) != 0);
+    return e;
   }
+  const pid_t pid = spawned.value().sandbox_pid;
+  const pid_t wait_for = spawned.value().wait_pid;
   theirs.reset();
   BOXJAIL_LOG(Debug, "clone-namespaces: child " + std::to_string(pid));
 
   if (auto info = write_child_info(spec, pid); !info) {
     kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+    waitpid(wait_for, nullptr, 0);
     return info.error();
   }
   if (spec.userns_block_fd >= 0) {
@@ -146,11 +160,11 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   }
   if (spec.userns2_fd >= 0 && setns(spec.userns2_fd, CLONE_NEWUSER) != 0) {
     kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+    waitpid(wait_for, nullptr, 0);
     return fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", errno, "Setting userns2 failed");
   }
   if (plan.child_waits) channel::send(mine.get(), channel::Kind::Go);
-  return supervise(spec, Supervised{pid, mine.get(), signal_fd.get()});
+  return supervise(spec, Supervised{pid, wait_for, mine.get(), signal_fd.get()});
 }
 
 }  // namespace boxjail

@@ -103,13 +103,6 @@ Status check_identity(const Spec& s, const Caller& caller) {
 Status check_process_requests(const Spec& s) {
   // sethostname in the caller's uts namespace would rename the host.
   if (s.hostname && !s.unshare_uts) return fail(s, "Specifying --hostname requires --unshare-uts");
-  // clone3 refuses CLONE_NEWPID (and a new user namespace) once setns() has pointed our children
-  // at another pid namespace; bwrap gets round it with an intermediate process, which boxjail
-  // does not have yet. Refuse clearly rather than fail with a bare EINVAL.
-  if (s.pidns_fd >= 0 && (s.unshare_pid || s.unshare_user)) {
-    return fail(s, "--pidns cannot be combined with --unshare-pid or a new user namespace in this "
-                   "version of boxjail (use --userns to join the pid namespace's owner)");
-  }
   if (s.as_pid_1 && !s.unshare_pid) return fail(s, "Specifying --as-pid-1 requires --unshare-pid");
   // Lock files are held by the pid-1 reaper, which --as-pid-1 removes.
   if (s.as_pid_1 && !s.lock_files.empty()) {

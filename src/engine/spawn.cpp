@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/spawn.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/channel.hpp"
+#include "engine/steps.hpp"
+#include "sys/syscalls.hpp"
+
+namespace boxjail {
+namespace {
+
+Error clone_failure(int err) {
+  return sys_error(std::string(step::kCloneNamespaces), "clone3", "", err,
+                   "Creating new namespace failed");
+}
+
+// The sandbox's first process introduces itself: one byte with its credentials attached.
+void send_hello(int fd) {
+  char byte = 'H';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_CREDENTIALS;
+  cm->cmsg_len = CMSG_LEN(sizeof(ucred));
+  ucred cred{getpid(), getuid(), getgid()};
+  std::memcpy(CMSG_DATA(cm), &cred, sizeof cred);
+  (void)sendmsg(fd, &msg, MSG_NOSIGNAL);  // if it fails the monitor reports the missing hello
+}
+
+result<pid_t> receive_hello(int fd) {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n == 1 && byte == 'H') {
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
+        ucred cred;
+        std::memcpy(&cred, CMSG_DATA(cm), sizeof cred);
+        return cred.pid;
+      }
+    }
+  }
+  return sys_error(std::string(step::kCloneNamespaces), "recvmsg", "", n < 0 ? errno : EPROTO,
+                   "The sandbox's first process did not report its pid");
+}
+
+}  // namespace
+
+result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool die_with_parent,
+                              int monitor_end, int child_end,
+                              const std::function<void()>& child_main) {
+  clone_args args{};
+  args.flags = flags;
+  args.exit_signal = SIGCHLD;
+  if (!via_intermediate) {
+    pid_t pid = sys::clone3(args);
+    if (pid < 0) return clone_failure(errno);
+    if (pid == 0) child_main();
+    return Spawned{pid, pid};
+  }
+  int on = 1;
+  if (setsockopt(monitor_end, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) {
+    return clone_failure(errno);
+  }
+  pid_t middle = fork();
+  if (middle < 0) return clone_failure(errno);
+  if (middle == 0) {
+    if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    pid_t pid = sys::clone3(args);
+    if (pid == 0) {
+      send_hello(child_end);
+      child_main();
+    }
+    if (pid < 0) {
+      channel::send_error(child_end, clone_failure(errno));
+      _exit(1);
+    }
+    // Signals go from the monitor straight to the sandbox; this process only passes on its status.
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+  auto pid = receive_hello(monitor_end);
+  if (!pid) {
+    // No hello: the intermediate sent the clone3 error record instead, or died.
+    int status = 0;
+    while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+    }
+    auto msg = channel::receive(monitor_end);
+    if (msg && msg.value() && msg.value()->kind == channel::Kind::Fail) return msg.value()->error;
+    return pid.error();
+  }
+  return Spawned{middle, pid.value()};
+}
+
+}  // namespace boxjail

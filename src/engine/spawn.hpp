@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// Creating the sandbox's first process.
+#pragma once
+
+#include <boxjail/error.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+
+namespace boxjail {
+
+// clone3 with `flags`; the child runs `child_main` (which never returns).
+//
+// With `via_intermediate` (--pidns together with a new pid or user namespace) the kernel refuses a
+// direct clone3 (EINVAL: after setns(CLONE_NEWPID) our children's pid namespace differs from our
+// own, and CLONE_NEWPID/CLONE_NEWUSER require them equal). An intermediate process, born inside
+// the joined namespace, does the clone3 and stays as the sandbox's parent, exiting with its status:
+// an orphan would be reparented to the joined namespace's init, never back to the monitor. The
+// monitor learns the sandbox's pid in its own pid namespace from the SCM_CREDENTIALS of the first
+// message the sandbox sends on the channel (the kernel translates the pid).
+struct Spawned {
+  pid_t wait_pid;     // the process the monitor waits for (the intermediate, or the sandbox)
+  pid_t sandbox_pid;  // the sandbox's first process, in the monitor's pid namespace
+};
+result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool die_with_parent,
+                              int monitor_end, int child_end,
+                              const std::function<void()>& child_main);
+
+}  // namespace boxjail
