@@ -1161,6 +1161,7 @@ TEST(ParserUsage, ListsAllSixtySevenBwrapOptions) {
   EXPECT_EQ(unique.size(), names.size()) << "duplicate option names";
   std::set<std::string> expected = BwrapOptions();
   expected.insert("--log-level");  // boxjail's own, listed after bwrap's
+  expected.insert("--seccomp-policy");
   EXPECT_EQ(unique, expected);
 }
 
@@ -1212,6 +1213,7 @@ TEST(ParserUsage, EveryOptionHasOneDescribedLine) {
   }
   std::set<std::string> expected = BwrapOptions();
   expected.insert("--log-level");
+  expected.insert("--seccomp-policy");
   EXPECT_EQ(listed, expected);
   for (const std::string& name : boxjail::option_names()) {
     EXPECT_NE(boxjail::usage_text("bwrap").find("    " + name + " "), std::string::npos) << name;

@@ -93,6 +93,9 @@ struct Spec {
   std::optional<std::string> file_label;
   int seccomp_fd = -1;               // --seccomp (issue "Seccomp")
   std::vector<int> add_seccomp_fds;  // --add-seccomp-fd (issue "Seccomp")
+  // --seccomp-policy NAME|PATH (boxjail's own): a JSON policy compiled by the monitor before
+  // clone and installed in the command right before execve, after --seccomp's program.
+  std::optional<std::string> seccomp_policy;
 
   // Filesystem, in command-line order.
   std::vector<MountOp> ops;

@@ -7,9 +7,12 @@
 
 #include "engine/identity.hpp"
 #include "engine/log.hpp"
+#include "engine/seccomp_policy.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -33,10 +36,87 @@ void print_version() {
   std::printf("features: userns root clone3 openat2 mount-api overlay devpts signal-forwarding\n");
 }
 
+std::string read_text(const std::string& path) {
+  std::string text;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return text;
+}
+
 int report(const std::string& prog, const std::string& invoked_as, const boxjail::Error& e) {
   std::fprintf(stderr, "%s\n", boxjail::format_error_line(prog, e).c_str());
   if (e.usage) std::fputs(boxjail::usage_text(invoked_as).c_str(), stderr);
   return 1;
+}
+
+constexpr const char* kSeccompUsage =
+    "usage: boxjail seccomp check POLICY\n"
+    "       boxjail seccomp compile POLICY -o FILE\n"
+    "       boxjail seccomp pfc POLICY\n"
+    "POLICY is a name in " BOXJAIL_SECCOMP_DIR " or a path to a JSON policy.\n";
+
+// `boxjail seccomp ...`: check, compile or show a policy without running anything.
+int seccomp_main(const std::vector<std::string>& args) {
+  auto fail = [](const boxjail::Error& e) {
+    std::fprintf(stderr, "%s\n", boxjail::format_error_line("boxjail", e).c_str());
+    return 1;
+  };
+  const std::string verb = args.size() > 1 ? args[1] : "";
+  if (verb == "--help" || verb == "help") {
+    std::fputs(kSeccompUsage, stdout);
+    return 0;
+  }
+  std::string output;
+  bool have_output = false;
+  std::vector<std::string> operands;
+  for (std::size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "-o" && verb == "compile" && i + 1 < args.size()) {
+      output = args[++i];
+      have_output = true;
+    } else {
+      operands.push_back(args[i]);
+    }
+  }
+  const bool known = verb == "check" || verb == "compile" || verb == "pfc";
+  if (!known || operands.size() != 1 || (verb == "compile" && !have_output)) {
+    std::fputs(kSeccompUsage, stderr);
+    return 1;
+  }
+  auto path = boxjail::resolve_seccomp_policy_path(operands[0]);
+  if (!path) return fail(path.error());
+  if (verb == "check") {
+    const std::string text = read_text(path.value());
+    if (text.empty() && access(path.value().c_str(), R_OK) != 0) {
+      return fail(boxjail::sys_error("seccomp-policy", "open", path.value(), errno,
+                                     "Can't open seccomp policy " + path.value()));
+    }
+    const auto errors = boxjail::check_seccomp_policy(text, path.value());
+    for (const auto& e : errors) std::fprintf(stderr, "%s\n", boxjail::describe(e).c_str());
+    if (!errors.empty()) return 1;
+    std::printf("%s: ok\n", path.value().c_str());
+    return 0;
+  }
+  auto policy = boxjail::load_seccomp_policy(path.value());
+  if (!policy) return fail(policy.error());
+  auto out = verb == "pfc" ? boxjail::seccomp_policy_pfc(policy.value())
+                           : boxjail::compile_seccomp_policy(policy.value());
+  if (!out) return fail(out.error());
+  if (verb == "pfc" || output == "-") {
+    std::fwrite(out.value().data(), 1, out.value().size(), stdout);
+    return 0;
+  }
+  const int fd = open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const std::string& bytes = out.value();
+  if (fd < 0 || write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
+      close(fd) != 0) {
+    return fail(
+        boxjail::sys_error("seccomp-policy", "write", output, errno, "Can't write " + output));
+  }
+  return 0;
 }
 
 }  // namespace
@@ -46,6 +126,8 @@ int main(int argc, char** argv) {
   // bwrap's usage line names argv[0] exactly as it was given.
   const std::string invoked_as = argc > 0 ? argv[0] : "boxjail";
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  // boxjail's own subcommand; under the name bwrap "seccomp" stays a command to run, as in bwrap.
+  if (prog != "bwrap" && !args.empty() && args[0] == "seccomp") return seccomp_main(args);
   boxjail::ParseContext ctx;
   for (char** e = environ; e && *e; ++e) ctx.environ.emplace_back(*e);
   if (getuid() == 0) ctx.initial_caps = boxjail::effective_caps();

@@ -150,8 +150,8 @@ result<void> set_exec_label(const Spec& spec, int proc) {
 // Closes the fds that belong to bwrap's protocol, not to the command.
 void close_setup_fds(const Spec& spec) {
   // Not userns2_fd: the child joins it after setup (join-userns2) and closes it then.
-  for (int fd : {spec.info_fd, spec.json_status_fd, spec.userns_block_fd, spec.userns_fd,
-                 spec.pidns_fd}) {
+  for (int fd :
+       {spec.info_fd, spec.json_status_fd, spec.userns_block_fd, spec.userns_fd, spec.pidns_fd}) {
     if (fd > 2) close(fd);
   }
 }
@@ -211,6 +211,7 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (spec.block_fd >= 0) BOXJAIL_TRY(read_block_fd(spec.block_fd));
   // bwrap reads --seccomp late, after --block-fd: the caller may still be writing it.
   std::vector<std::string> command_programs;
+  if (a.policy_seccomp) command_programs = *a.policy_seccomp;
   if (spec.seccomp_fd >= 0) {
     BOOST_OUTCOME_TRY(program, read_seccomp_program(spec.seccomp_fd));
     command_programs.push_back(std::move(program));

@@ -22,6 +22,7 @@ struct ChildArgs {
   pid_t monitor_pid;
   Resolver resolver = Resolver::Auto;
   const std::vector<std::string>* add_seccomp = nullptr;  // --add-seccomp-fd, read by the monitor
+  const std::vector<std::string>* policy_seccomp = nullptr;  // --seccomp-policy, compiled
 };
 
 // Never returns: execs the command, or sends an Error record and exits 1.

@@ -126,8 +126,8 @@ inline constexpr std::array kOrder = {
     Info{kExecLabel, "SELinux exec context, applied at execve"},
     Info{kSeccomp,
          "--add-seccomp-fd programs before the fork (they bind pid 1 too), --seccomp "
-         "in the command right before execve: a filter installed earlier would have to "
-         "allow the setup calls"},
+         "and --seccomp-policy (compiled by the monitor before clone) in the command right "
+         "before execve: a filter installed earlier would have to allow the setup calls"},
     Info{kForkCommand,
          "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
          "fd to hold"},

@@ -256,6 +256,12 @@ Status on_log_level(Parser& p, Operands args) {
   return ok();
 }
 
+Status on_seccomp_policy(Parser& p, Operands args) {
+  if (args[0].empty()) return p.fail("--seccomp-policy needs a policy name or path");
+  p.spec().seccomp_policy = args[0];
+  return ok();
+}
+
 Status on_level_prefix(Parser& p, Operands) {
   p.spec().level_prefix = true;
   return ok();
@@ -628,6 +634,8 @@ constexpr auto kOptions = std::to_array<Option>({
     // boxjail's own options, after bwrap's.
     {"--log-level", "LEVEL", LastWins, on_log_level,
      "Log setup steps to stderr: trace, debug, info, warn, error, off"},
+    {"--seccomp-policy", "POLICY", LastWins, on_seccomp_policy,
+     "Install the seccomp policy POLICY (a name in the seccomp dir or a JSON path)"},
 });
 
 // The number of operands is the number of words in the metavar, so --help cannot disagree.
