@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,6 +268,13 @@ namespace {
   // a fatal error that is not boxjail's. Leak checking stays on for every other run.
   if (!opts.deny.empty() || std::find(args.begin(), args.end(), "--pidns") != args.end()) {
     setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+  }
+  if (opts.private_run) {
+    if (unshare(CLONE_NEWNS) != 0) die_in_child("unshare(CLONE_NEWNS)");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die_in_child("mount");
+    if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+      die_in_child("mount /run");
+    }
   }
   install_denials(opts.deny);
   if (opts.as_nobody) {

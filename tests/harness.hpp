@@ -32,6 +32,9 @@ struct RunOpts {
   std::string cwd = "/";
   int timeout_sec = 60;
   bool use_bwrap = false;  // run /usr/bin/bwrap instead of boxjail
+  // Run the program in a private mount namespace with an empty tmpfs on /run, so that what it
+  // writes there (the seccomp compile cache) never reaches the host's /run.
+  bool private_run = false;
 };
 
 struct RunResult {

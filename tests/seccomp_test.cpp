@@ -25,6 +25,13 @@
 namespace {
 
 using boxjail::test::RunOpts;
+
+// Every run here may compile a policy, and as root the compile cache lives in /run: give each run
+// a private /run so the host's is never written.
+boxjail::test::RunResult run_private(const std::vector<std::string>& args, RunOpts o = {}) {
+  o.private_run = true;
+  return boxjail::test::run(args, o);
+}
 using boxjail::test::RunResult;
 using boxjail::test::TempDir;
 
@@ -108,7 +115,7 @@ class SeccompByUser : public ::testing::TestWithParam<User> {
     std::vector<std::string> args = {"--ro-bind", "/", "/", "--dev", "/dev"};
     args.insert(args.end(), policy_args.begin(), policy_args.end());
     args.push_back(probe());
-    const RunResult r = boxjail::test::run(args, o);
+    const RunResult r = run_private(args, o);
     EXPECT_EQ(r.status, 0) << r.err;
     return parse_probe(r.out);
   }
@@ -198,7 +205,7 @@ TEST_P(SeccompByUser, CompiledProgramWorksWithDebiansBwrap) {
   if (!boxjail::test::bwrap_available()) GTEST_SKIP() << "no /usr/bin/bwrap";
   TempDir dir;
   const std::string out = dir.path() + "/default.bpf";
-  RunResult c = boxjail::test::run({"seccomp", "compile", "default", "-o", out});
+  RunResult c = run_private({"seccomp", "compile", "default", "-o", out});
   ASSERT_EQ(c.status, 0) << c.err;
   const std::string bpf = boxjail::test::read_file(out);
   ASSERT_FALSE(bpf.empty());
@@ -206,8 +213,7 @@ TEST_P(SeccompByUser, CompiledProgramWorksWithDebiansBwrap) {
   RunOpts o = opts();
   o.use_bwrap = true;
   o.fd_data = {{3, bpf}};
-  RunResult r =
-      boxjail::test::run({"--ro-bind", "/", "/", "--dev", "/dev", "--seccomp", "3", probe()}, o);
+  RunResult r = run_private({"--ro-bind", "/", "/", "--dev", "/dev", "--seccomp", "3", probe()}, o);
   if (r.status != 0 && r.err.find("setting up uid map") != std::string::npos)
     GTEST_SKIP() << "bwrap cannot run here: " << r.err;
   ASSERT_EQ(r.status, 0) << r.err;
@@ -245,11 +251,11 @@ TEST(SeccompArch, FilterCoversEveryEntryPointAndKillsUnknownArch) {
 
 TEST(SeccompCli, CheckAcceptsTheShippedPolicies) {
   for (const char* name : {"default", "vmm", "default.json"}) {
-    RunResult r = boxjail::test::run({"seccomp", "check", name});
+    RunResult r = run_private({"seccomp", "check", name});
     EXPECT_EQ(r.status, 0) << name << ": " << r.err;
     EXPECT_NE(r.out.find(": ok"), std::string::npos) << r.out;
   }
-  RunResult r = boxjail::test::run({"seccomp", "check", kSource + "/seccomp/vmm.json"});
+  RunResult r = run_private({"seccomp", "check", kSource + "/seccomp/vmm.json"});
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
@@ -265,13 +271,13 @@ TEST(SeccompCli, EveryShippedRuleHasAComment) {
 }
 
 TEST(SeccompCli, UsageErrorsExitOne) {
-  EXPECT_EQ(boxjail::test::run({"seccomp"}).status, 1);
-  EXPECT_EQ(boxjail::test::run({"seccomp", "frobnicate", "default"}).status, 1);
-  EXPECT_EQ(boxjail::test::run({"seccomp", "compile", "default"}).status, 1);  // no -o
-  RunResult r = boxjail::test::run({"seccomp", "check", "nosuchpolicy"});
+  EXPECT_EQ(run_private({"seccomp"}).status, 1);
+  EXPECT_EQ(run_private({"seccomp", "frobnicate", "default"}).status, 1);
+  EXPECT_EQ(run_private({"seccomp", "compile", "default"}).status, 1);  // no -o
+  RunResult r = run_private({"seccomp", "check", "nosuchpolicy"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("no seccomp policy named \"nosuchpolicy\""), std::string::npos) << r.err;
-  r = boxjail::test::run({"--ro-bind", "/", "/", "--seccomp-policy", "nosuchpolicy", "true"});
+  r = run_private({"--ro-bind", "/", "/", "--seccomp-policy", "nosuchpolicy", "true"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("boxjail: seccomp-policy: no seccomp policy named"), std::string::npos)
       << r.err;
@@ -336,11 +342,11 @@ TEST(SeccompCli, MalformedPoliciesGiveTheDocumentedErrorAndExitOne) {
   TempDir dir;
   for (const auto& m : kMalformed) {
     const std::string path = dir.file("bad.json", m.json);
-    RunResult r = boxjail::test::run({"seccomp", "check", path});
+    RunResult r = run_private({"seccomp", "check", path});
     EXPECT_EQ(r.status, 1) << m.what;
     EXPECT_NE(r.err.find(path + ": " + m.expected), std::string::npos) << m.what << ": " << r.err;
     // The same policy named on a jail's command line stops it before anything runs.
-    r = boxjail::test::run({"--ro-bind", "/", "/", "--seccomp-policy", path, "echo", "ran"});
+    r = run_private({"--ro-bind", "/", "/", "--seccomp-policy", path, "echo", "ran"});
     EXPECT_EQ(r.status, 1) << m.what;
     EXPECT_EQ(r.out, "") << m.what;
     EXPECT_NE(r.err.find("boxjail: seccomp-policy: " + path + ": " + m.expected), std::string::npos)
@@ -354,7 +360,7 @@ TEST(SeccompCli, CheckReportsEveryProblem) {
     "syscalls": [{"names": ["keyctll"], "action": "SCMP_ACT_ERRNO"},
                  {"names": ["bpf"], "action": "SCMP_ACT_ERRNO",
                   "args": [{"index": 0, "value": 1, "op": "EQ"}]}]})");
-  RunResult r = boxjail::test::run({"seccomp", "check", path});
+  RunResult r = run_private({"seccomp", "check", path});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("/syscalls/0/names/0: unknown syscall \"keyctll\" (closest known names: "
                        "keyctl"),
