@@ -143,10 +143,11 @@ mounts() {
     }
   }' /proc/self/mountinfo
 }
-# procfs's root link count follows the number of processes on the whole host: masked.
+# procfs's root link count follows the number of processes on the whole host: masked, and the
+# columns re-joined with single spaces, since ls pads them to the widest value.
 lsd() {
   for d in "$@"; do
-    echo "== ls $d"; ls -la --time-style=+ "$d" | awk '$NF == "proc" { $2 = "N" } { print }'
+    echo "== ls $d"; ls -la --time-style=+ "$d" | awk '$NF == "proc" { $2 = "N" } { $1 = $1; print }'
   done
 }
 modes() { echo "== modes"; for p in "$@"; do stat -c '%n %a %F %U %G' "$p"; done; }

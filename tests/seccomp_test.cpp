@@ -39,9 +39,9 @@ const std::string kSource = BOXJAIL_SOURCE_DIR;
 
 // The probe, copied to a mode-755 dir so that uid 65534 can run it.
 const std::string& probe() {
-  static TempDir* dir = new TempDir();  // lives for the whole test run
+  static TempDir dir;  // lives for the whole test run, removed at exit
   static const std::string path =
-      dir->file("seccomp_probe", boxjail::test::read_file(SECCOMP_PROBE), 0755);
+      dir.file("seccomp_probe", boxjail::test::read_file(SECCOMP_PROBE), 0755);
   return path;
 }
 
