@@ -22,40 +22,42 @@ Error clone_failure(int err) {
                    "Creating new namespace failed");
 }
 
-// The sandbox's first process introduces itself: one byte with its credentials attached.
-void send_hello(int fd) {
+// One byte with room for SCM_CREDENTIALS: the hello the sandbox's first process sends.
+struct CredMessage {
   char byte = 'H';
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))] = {};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  CredMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  CredMessage(const CredMessage&) = delete;
+  CredMessage& operator=(const CredMessage&) = delete;
+};
+
+void send_hello(int fd) {
+  CredMessage m;
+  cmsghdr* cm = CMSG_FIRSTHDR(&m.msg);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_CREDENTIALS;
   cm->cmsg_len = CMSG_LEN(sizeof(ucred));
   ucred cred{getpid(), getuid(), getgid()};
   std::memcpy(CMSG_DATA(cm), &cred, sizeof cred);
-  (void)sendmsg(fd, &msg, MSG_NOSIGNAL);  // if it fails the monitor reports the missing hello
+  (void)sendmsg(fd, &m.msg, MSG_NOSIGNAL);  // if it fails the monitor reports the missing hello
 }
 
 result<pid_t> receive_hello(int fd) {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  CredMessage m;
+  m.byte = 0;
   ssize_t n;
   do {
-    n = recvmsg(fd, &msg, 0);
+    n = recvmsg(fd, &m.msg, 0);
   } while (n < 0 && errno == EINTR);
-  if (n == 1 && byte == 'H') {
-    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+  if (n == 1 && m.byte == 'H') {
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&m.msg); cm; cm = CMSG_NXTHDR(&m.msg, cm)) {
       if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
         ucred cred;
         std::memcpy(&cred, CMSG_DATA(cm), sizeof cred);
