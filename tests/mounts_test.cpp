@@ -1041,3 +1041,26 @@ TEST_P(MountsSymlinkSafety, DanglingSymlinkAtAFileDestinationIsRefused) {
 
 }  // namespace
 }  // namespace boxjail::test
+
+// openat2(RESOLVE_IN_ROOT) fails with EAGAIN when a mount or rename anywhere on the host races a
+// ".." step; boxjail retries and then resolves with the O_PATH walk. A harness filter that makes
+// every openat2 return EAGAIN forces that path: the operations must still land inside the root.
+TEST(MountsResolver, EagainFromOpenat2FallsBackToTheWalk) {
+  for (bool nobody : {false, true}) {
+    SCOPED_TRACE(nobody ? "uid 65534" : "root");
+    boxjail::test::RunOpts o;
+    o.as_nobody = nobody;
+    boxjail::test::Deny d;
+    d.syscall = "openat2";
+    d.err = EAGAIN;
+    o.deny = {d};
+    auto r =
+        boxjail::test::run({"--ro-bind", "/usr",    "/usr",      "--symlink", "usr/bin",   "/bin",
+                            "--symlink", "usr/lib", "/lib",      "--symlink", "usr/lib64", "/lib64",
+                            "--dir",     "/a/b",    "--symlink", "/a",        "/l",        "--dir",
+                            "/l/../l/c", "sh",      "-c",        "ls /a"},
+                           o);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "b\nc\n");
+  }
+}

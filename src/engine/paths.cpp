@@ -111,9 +111,17 @@ int open_in_root(const RootDir& root, std::string_view path, int flags) {
   std::string rel = normalize(path).substr(1);
   if (rel.empty()) rel = ".";
   if (root.resolver != Resolver::Walk && !openat2_missing) {
-    int fd = sys::openat2(root.fd, rel.c_str(), static_cast<std::uint64_t>(flags | O_CLOEXEC), 0,
-                          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    // EAGAIN: with RESOLVE_IN_ROOT the kernel refuses a ".." step when a rename or mount
+    // happened anywhere on the system meanwhile (it cannot then prove the walk stayed inside).
+    // Busy hosts mount all the time: retry, then take the walk, which has the same semantics.
+    int fd = -1;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      fd = sys::openat2(root.fd, rel.c_str(), static_cast<std::uint64_t>(flags | O_CLOEXEC), 0,
+                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+      if (fd >= 0 || errno != EAGAIN) break;
+    }
     if (fd >= 0) return fd;
+    if (errno == EAGAIN) return walk_in_root(root.fd, rel, flags);
     if (errno != ENOSYS || root.resolver == Resolver::Openat2) return -errno;
     openat2_missing = true;
   }
