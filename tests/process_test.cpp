@@ -1112,6 +1112,14 @@ TEST_F(ProcessRoot, CapDropAllThenAddNetAdmin) {
   EXPECT_EQ(in["CapAmb"], "0000000000001000");
 }
 
+// Every capability set of the command equals `mask`, and NO_NEW_PRIVS is set.
+void expect_every_cap_set(std::map<std::string, std::string> in, const std::string& mask) {
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    EXPECT_EQ(in[set], mask) << set;
+  }
+  EXPECT_EQ(in["NoNewPrivs"], "1");
+}
+
 TEST_F(ProcessNobody, CapsNoneByDefault) {
   for (bool explicit_userns : {false, true}) {
     SCOPED_TRACE(explicit_userns ? "--unshare-user" : "implied user namespace");
@@ -1119,11 +1127,7 @@ TEST_F(ProcessNobody, CapsNoneByDefault) {
     if (explicit_userns) args.push_back("--unshare-user");
     auto r = jail_sh(args, kCapScript, opts());
     ASSERT_EQ(r.status, 0) << r.err;
-    auto in = status_fields(r.out);
-    for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
-      EXPECT_EQ(in[set], "0000000000000000") << set;
-    }
-    EXPECT_EQ(in["NoNewPrivs"], "1");
+    expect_every_cap_set(status_fields(r.out), "0000000000000000");
   }
 }
 
@@ -1131,11 +1135,7 @@ TEST_F(ProcessNobody, CapAddNetAdminInsideUserns) {
   auto r = jail_sh(cat(kRootBind, {"--unshare-user", "--cap-add", "CAP_NET_ADMIN"}),
                    std::string(kCapScript) + "; readlink /proc/self/ns/user", opts());
   ASSERT_EQ(r.status, 0) << r.err;
-  auto in = status_fields(r.out);
-  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
-    EXPECT_EQ(in[set], "0000000000001000") << set;
-  }
-  EXPECT_EQ(in["NoNewPrivs"], "1");
+  expect_every_cap_set(status_fields(r.out), "0000000000001000");
 }
 
 // ---------------------------------------------------------------------------------------------
