@@ -518,8 +518,13 @@ class OutFile {
   ~OutFile() { close(fd_); }
   int fd() const { return fd_; }
   // Contents with every number of 3+ digits (pids, namespace inodes) masked.
+  // Numbers masked; boxjail's own ladder fields (rung, mode) dropped: they are the one listed
+  // difference of --json-status-fd.
   std::string masked() const {
-    return std::regex_replace(read_file(path_), std::regex("[0-9]{3,}"), "N");
+    const std::string text = std::regex_replace(
+        read_file(path_),
+        std::regex(", \"boxjail-rung\": \"[a-z]+\", \"boxjail-ladder-mode\": \"[a-z]+\""), "");
+    return std::regex_replace(text, std::regex("[0-9]{3,}"), "N");
   }
 
  private:

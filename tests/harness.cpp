@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +47,9 @@ void install_denials(const std::vector<Deny>& deny) {
   if (deny.empty()) return;
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) die_in_child("seccomp_init");
+  // Installed as root (CAP_SYS_ADMIN), so without NO_NEW_PRIVS: like a container runtime's
+  // filter, it leaves setuid programs (the ladder's helper) able to elevate.
+  if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0) die_in_child("seccomp_attr_set");
   for (const auto& d : deny) {
     int nr = seccomp_syscall_resolve_name(d.syscall.c_str());
     if (nr == __NR_SCMP_ERROR) die_in_child("unknown syscall in Deny");
@@ -92,10 +96,25 @@ const std::string& boxjail_binary() {
   return path;
 }
 
+const std::string& setuid_helper_binary() {
+  static const std::string path = [] {
+    const std::string dir = boxjail_binary().substr(0, boxjail_binary().rfind('/'));
+    const std::string dst = dir + "/boxjail-suid";
+    std::filesystem::copy_file(BOXJAIL_SUID_BINARY, dst);
+    if (chown(dst.c_str(), 0, 0) != 0 || chmod(dst.c_str(), 04755) != 0) {
+      throw std::runtime_error("chown/chmod of the setuid helper");
+    }
+    return dst;
+  }();
+  return path;
+}
+
 bool bwrap_available() { return access("/usr/bin/bwrap", X_OK) == 0; }
 
 RunResult run(const std::vector<std::string>& args, const RunOpts& opts) {
-  const std::string binary = opts.use_bwrap ? "/usr/bin/bwrap" : boxjail_binary();
+  const std::string binary = opts.use_bwrap          ? "/usr/bin/bwrap"
+                             : !opts.program.empty() ? opts.program
+                                                     : boxjail_binary();
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
     throw std::runtime_error("pipe");
@@ -276,11 +295,22 @@ namespace {
       die_in_child("mount /run");
     }
   }
+  if (opts.mask_proc) {
+    if (unshare(CLONE_NEWNS) != 0) die_in_child("unshare(CLONE_NEWNS)");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die_in_child("mount");
+    if (mount("/dev/null", "/proc/uptime", nullptr, MS_BIND, nullptr) != 0) {
+      die_in_child("mount /proc/uptime");
+    }
+  }
+  for (const auto& [name, value] : opts.env) setenv(name.c_str(), value.c_str(), 1);
   install_denials(opts.deny);
   if (opts.as_nobody) {
     if (setgroups(0, nullptr) != 0) die_in_child("setgroups");
     if (setresgid(65534, 65534, 65534) != 0) die_in_child("setresgid");
     if (setresuid(65534, 65534, 65534) != 0) die_in_child("setresuid");
+  }
+  if (opts.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    die_in_child("prctl(PR_SET_NO_NEW_PRIVS)");
   }
   std::vector<char*> argv;
   std::string argv0 = opts.argv0.empty() ? program : opts.argv0;
@@ -413,8 +443,10 @@ RunResult Spawned::wait(int timeout_sec) {
 }
 
 std::unique_ptr<Spawned> spawn(const std::vector<std::string>& args, const RunOpts& opts) {
-  return std::make_unique<Spawned>(opts.use_bwrap ? "/usr/bin/bwrap" : boxjail_binary(), args,
-                                   opts);
+  return std::make_unique<Spawned>(opts.use_bwrap          ? "/usr/bin/bwrap"
+                                   : !opts.program.empty() ? opts.program
+                                                           : boxjail_binary(),
+                                   args, opts);
 }
 
 }  // namespace boxjail::test

@@ -35,6 +35,13 @@ struct RunOpts {
   // Run the program in a private mount namespace with an empty tmpfs on /run, so that what it
   // writes there (the seccomp compile cache) never reaches the host's /run.
   bool private_run = false;
+  // Run in a private mount namespace where a file of /proc is over-mounted (/dev/null on
+  // /proc/uptime), as container runtimes mask /proc: the kernel then refuses a new procfs in a
+  // user namespace (EPERM), but not to root in the initial one.
+  bool mask_proc = false;
+  bool no_new_privs = false;  // set PR_SET_NO_NEW_PRIVS before exec (after the drop)
+  std::string program;        // run this binary instead of boxjail (e.g. the setuid helper)
+  std::vector<std::pair<std::string, std::string>> env;  // set in the program's environment
 };
 
 struct RunResult {
@@ -46,6 +53,9 @@ struct RunResult {
 // Path of the boxjail binary the tests run: a copy in a fresh mode-755 temp dir, so that uid
 // 65534 can execute it whatever the build directory's parents allow.
 const std::string& boxjail_binary();
+
+// The setuid helper, copied next to boxjail_binary(), owned by root, mode 4755.
+const std::string& setuid_helper_binary();
 
 RunResult run(const std::vector<std::string>& args, const RunOpts& opts = {});
 

@@ -1162,7 +1162,18 @@ TEST(ParserUsage, ListsAllSixtySevenBwrapOptions) {
   std::set<std::string> expected = BwrapOptions();
   expected.insert("--log-level");  // boxjail's own, listed after bwrap's
   expected.insert("--seccomp-policy");
+  expected.insert("--config");
+  expected.insert("--report-fd");
   EXPECT_EQ(unique, expected);
+}
+
+TEST(ParserBoxjailOptions, ConfigAndReportFd) {
+  auto r = Parse({"--config", "/x.toml", "--report-fd", "7", "true"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().config_path, "/x.toml");
+  EXPECT_EQ(r.value().report_fd, 7);
+  EXPECT_EQ(ErrorOf({"--report-fd", "x", "true"}), "Invalid fd: x");
+  EXPECT_EQ(ErrorOf({"--config", "", "true"}), "--config needs a path");
 }
 
 TEST(ParserLogLevel, AcceptsKnownLevelsOnly) {
@@ -1214,6 +1225,8 @@ TEST(ParserUsage, EveryOptionHasOneDescribedLine) {
   std::set<std::string> expected = BwrapOptions();
   expected.insert("--log-level");
   expected.insert("--seccomp-policy");
+  expected.insert("--config");
+  expected.insert("--report-fd");
   EXPECT_EQ(listed, expected);
   for (const std::string& name : boxjail::option_names()) {
     EXPECT_NE(boxjail::usage_text("bwrap").find("    " + name + " "), std::string::npos) << name;

@@ -38,6 +38,10 @@ using namespace boxjail::test;
 
 namespace {
 
+// Under its own name boxjail adds the ladder's rung and mode to the first --json-status-fd line.
+constexpr const char* kRungFields =
+    ", \"boxjail-rung\": \"(root|userns)\", \"boxjail-ladder-mode\": \"auto\"";
+
 bool against_bwrap() {
   const char* v = std::getenv("PROCESS_TEST_BWRAP");
   return v != nullptr && std::string(v) == "1";
@@ -814,7 +818,9 @@ TEST_P(ProcessStatusFds, JsonStatusFdLines) {
   ASSERT_TRUE(std::regex_match(
       text, m,
       std::regex("\\{ \"child-pid\": ([0-9]+), \"ipc-namespace\": ([0-9]+), \"mnt-namespace\": "
-                 "([0-9]+), \"pid-namespace\": ([0-9]+) \\}\n"
+                 "([0-9]+), \"pid-namespace\": ([0-9]+)" +
+                 std::string(kRungFields) +
+                 " \\}\n"
                  "\\{ \"exit-code\": 7 \\}\n")))
       << text;
   auto l = split_lines(r.out);
@@ -852,7 +858,8 @@ TEST_P(ProcessStatusFds, NoExitCodeWhenExecFails) {
     EXPECT_EQ(r.status, 1);
     const std::string text = json.read_all();
     EXPECT_TRUE(std::regex_match(text, std::regex("\\{ \"child-pid\": [0-9]+, \"mnt-namespace\": "
-                                                  "[0-9]+(, \"pid-namespace\": [0-9]+)? \\}\n")))
+                                                  "[0-9]+(, \"pid-namespace\": [0-9]+)?" +
+                                                  std::string(kRungFields) + " \\}\n")))
         << text;
     EXPECT_EQ(text.find("exit-code"), std::string::npos) << text;
     EXPECT_TRUE(info_child_pid(info.read_all()).has_value());

@@ -279,8 +279,7 @@ TEST(SeccompCli, UsageErrorsExitOne) {
   EXPECT_NE(r.err.find("no seccomp policy named \"nosuchpolicy\""), std::string::npos) << r.err;
   r = run_private({"--ro-bind", "/", "/", "--seccomp-policy", "nosuchpolicy", "true"});
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("boxjail: seccomp-policy: no seccomp policy named"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("seccomp-policy: no seccomp policy named"), std::string::npos) << r.err;
 }
 
 struct Malformed {

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Step errors: for each setup step, the syscall that step makes first is denied with the
 // harness's seccomp filter (EPERM, then EACCES), as root and as uid 65534. boxjail must exit 1
-// and print exactly ONE line, "boxjail: <step>: ...: <strerror>", naming exactly that step, and
-// leave nothing behind: the host's mount table unchanged and no boxjail process alive.
+// and lead with ONE line, "boxjail: <rung> rung: <step>: ...: <strerror> (<ENAME>)", naming
+// exactly that step and errno, followed only by indented cause/fix lines (and, as uid 65534, the
+// next rung's attempt); its --report-fd JSON must name the same step and errno and attribute it
+// to the caller's seccomp filter (the harness's). Nothing may be left behind: the host's mount
+// table unchanged and no boxjail process alive.
 //
 // The filter is installed by the harness before it execs boxjail, so it also binds boxjail's
 // startup: each rule is narrowed (by argument value where needed) so that the first call it
@@ -28,6 +31,10 @@
 //   * exec: the harness itself must execve boxjail, so its filter cannot deny execve. Instead
 //     boxjail installs a filter denying execve through --add-seccomp-fd, the last thing before
 //     the exec: that is bwrap's own mechanism, and the failure is the exec step's.
+//   * caller-fs-ids, drop-privileges: steps of the setuid rung only (this file runs boxjail as
+//     root and as uid 65534 on the root and userns rungs); setfsuid cannot be made to fail
+//     without also failing the helper's own checks, and the drop is verified from the kernel's
+//     side on every setuid run in ladder_test.cpp (the command's status fields).
 //   * write-file via O_TRUNC and bind-data via O_RDWR|O_EXCL are matched on openat()'s flags.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -44,6 +51,10 @@
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
 
 #include "engine/steps.hpp"
 #include "harness.hpp"
@@ -204,17 +215,47 @@ std::vector<StepCase> step_cases() {
   };
 }
 
-// "boxjail: <step>: <anything>: <strerror(err)>\n", one line.
-void expect_one_step_line(const RunResult& r, std::string_view step_name, int err) {
+// First line "boxjail: <rung> rung: <step>: <anything>: <strerror(err)> (<ENAME>)"; every
+// other line is indented detail or another rung's attempt.
+void expect_step_report(const RunResult& r, std::string_view step_name, int err, bool nobody,
+                        const std::string& report) {
   EXPECT_EQ(r.status, 1) << r.err;
-  const std::string prefix = "boxjail: " + std::string(step_name) + ": ";
-  const std::string suffix = std::string(": ") + strerror(err) + "\n";
-  EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << "expected step " << step_name << ", got:\n" << r.err;
-  ASSERT_GE(r.err.size(), suffix.size()) << r.err;
-  EXPECT_EQ(r.err.substr(r.err.size() - suffix.size()), suffix) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "more than one line:\n" << r.err;
+  const std::string rung = nobody ? "userns" : "root";
+  const std::string prefix = "boxjail: " + rung + " rung: " + std::string(step_name) + ": ";
+  const std::string suffix = std::string(": ") + strerror(err) + " (" + strerrorname_np(err) + ")";
+  const std::string first = r.err.substr(0, r.err.find('\n'));
+  EXPECT_EQ(first.rfind(prefix, 0), 0u) << "expected step " << step_name << ", got:\n" << r.err;
+  ASSERT_GE(first.size(), suffix.size()) << r.err;
+  EXPECT_EQ(first.substr(first.size() - suffix.size()), suffix) << r.err;
+  std::istringstream lines(r.err.substr(first.size() + 1));
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_TRUE(line.rfind("  ", 0) == 0 || line.rfind("boxjail: setuid rung: ", 0) == 0)
+        << "unexpected line: " << line << "\nin:\n"
+        << r.err;
+  }
   EXPECT_EQ(r.out, "");
+  const auto j = nlohmann::json::parse(report, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << report;
+  ASSERT_GE(j["attempts"].size(), 1u) << report;
+  const auto& a = j["attempts"][0];
+  EXPECT_EQ(a["rung"], rung) << report;
+  EXPECT_EQ(a["step"], std::string(step_name)) << report;
+  EXPECT_EQ(a["errno"], err) << report;
+  EXPECT_EQ(a["errno_name"], strerrorname_np(err)) << report;
+  // The harness's own filter is the cause of a denied privileged step, and the evidence says so;
+  // for the other steps no rule may guess (a wrong cause is worse than none).
+  EXPECT_EQ(a["cause_id"], a["denial"] == true ? "caller-seccomp" : "unknown") << report;
+  EXPECT_EQ(j["rung"], nullptr) << report;
 }
+
+// A temp file passed as --report-fd; read back after the run.
+struct ReportFile {
+  boxjail::test::TempDir dir;
+  std::string path = dir.path() + "/report.json";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ~ReportFile() { close(fd); }
+  std::string text() const { return boxjail::test::read_file(path); }
+};
 
 void expect_nothing_left(const std::string& mounts_before) {
   EXPECT_EQ(boxjail::test::host_mountinfo(), mounts_before) << "mounts left behind on the host";
@@ -236,10 +277,13 @@ TEST_P(StepErrors, OneLineNamingTheStep) {
   Deny d = c.deny;
   d.err = err;
   o.deny = {d};
-  std::vector<std::string> args = c.args;
+  ReportFile report;
+  o.keep_fds = {report.fd};
+  std::vector<std::string> args = {"--report-fd", std::to_string(report.fd)};
+  args.insert(args.end(), c.args.begin(), c.args.end());
   args.insert(args.end(), c.command.begin(), c.command.end());
   RunResult r = boxjail::test::run(args, o);
-  expect_one_step_line(r, c.step, err);
+  expect_step_report(r, c.step, err, nobody, report.text());
   expect_nothing_left(mounts_before);
 }
 
@@ -263,10 +307,24 @@ TEST_P(StepErrorsExec, OneLineNamingTheStep) {
     RunOpts o;
     o.as_nobody = nobody;
     o.fd_data = {{3, deny_execve_program(err)}};
-    std::vector<std::string> args = with_root(extra);
+    ReportFile report;
+    o.keep_fds = {report.fd};
+    std::vector<std::string> args = {"--report-fd", std::to_string(report.fd)};
+    const auto root_args = with_root(extra);
+    args.insert(args.end(), root_args.begin(), root_args.end());
     args.insert(args.end(), {"--add-seccomp-fd", "3", "/bin/true"});
     RunResult r = boxjail::test::run(args, o);
-    expect_one_step_line(r, step::kExec, err);
+    // boxjail's own --add-seccomp-fd filter, not the caller's, denied execve: no rule applies.
+    const auto j = nlohmann::json::parse(report.text(), nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << report.text();
+    EXPECT_EQ(j["attempts"][0]["step"], std::string(step::kExec));
+    EXPECT_EQ(j["attempts"][0]["errno"], err);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err.rfind(std::string("boxjail: ") + (nobody ? "userns" : "root") +
+                              " rung: exec: execvp /bin/true: ",
+                          0),
+              0u)
+        << r.err;
     EXPECT_NE(r.err.find("execvp /bin/true"), std::string::npos) << r.err;
     expect_nothing_left(mounts_before);
   }
@@ -287,7 +345,8 @@ TEST(StepErrorsCoverage, EveryStepIsTestedOrExplained) {
   const std::vector<std::string_view> explained = {
       step::kWaitMonitor,          step::kWriteSetgroups, step::kWriteUidMap, step::kWriteGidMap,
       step::kResolveSources,       step::kChmod,          step::kLimitUserns, step::kPivotNewRoot,
-      step::kAssertUsernsDisabled, step::kBlockFd,        step::kExecLabel,   step::kChdir};
+      step::kAssertUsernsDisabled, step::kBlockFd,        step::kExecLabel,   step::kChdir,
+      step::kCallerFsIds,          step::kDropPrivileges};
   for (const auto& info : step::kOrder) {
     const bool is_covered = std::find(covered.begin(), covered.end(), info.name) != covered.end();
     const bool is_explained =

@@ -23,7 +23,9 @@ struct Invocation {
     bool level_prefix = false;
   };
   std::vector<Warning> warnings;
-  std::string log_level;  // --log-level (boxjail's own): empty = logging off
+  std::string log_level;    // --log-level (boxjail's own): empty = logging off
+  std::string config_path;  // --config (boxjail's own): empty = $BOXJAIL_CONFIG or the default
+  int report_fd = -1;       // --report-fd (boxjail's own): the JSON report goes there
 };
 
 struct ParseContext {

@@ -15,6 +15,7 @@ namespace boxjail {
 
 struct Error {
   std::string step;     // stable step name (see steps.hpp), "parse-args" for the front ends
+  std::string rung;     // the ladder rung that was running ("root", "userns", "setuid"), or empty
   std::string syscall;  // the call that failed, empty when no syscall was involved
   std::string path;     // the target path (inside the sandbox where it applies)
   std::string source;   // a second path: the bind source, the overlay lower dir...
@@ -56,6 +57,9 @@ inline Error sys_error(std::string step, std::string syscall, std::string path, 
   e.message = std::move(message);
   return e;
 }
+
+// "EACCES" for EACCES; "" for 0; "errno N" for a number glibc has no name for.
+std::string errno_name(int err);
 
 // "<message>: <strerror>" as bwrap prints it (ENOSPC from mount gets bwrap's hint instead).
 std::string describe(const Error& e);

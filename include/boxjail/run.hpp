@@ -10,6 +10,14 @@ namespace boxjail {
 struct RunOptions {
   // Test hook: resolve destinations with the O_PATH walk instead of openat2, as on old kernels.
   bool force_path_walk = false;
+  // `boxjail doctor`: run every setup step of the Spec, then exit 0 where execve would be.
+  bool probe = false;
+  // Only the setuid helper sets this: the process is setuid root acting for its real ids.
+  bool setuid_helper = false;
+  // Reported in the first --json-status-fd object when non-empty ("boxjail-rung",
+  // "boxjail-ladder-mode"); empty under the name bwrap, whose output stays byte-identical.
+  std::string status_rung;
+  std::string status_ladder_mode;
 };
 
 // Runs the jail. On success returns the exit status to report (the command's status, or

@@ -2,8 +2,12 @@
 // The boxjail binary: parse bwrap's command line, resolve it, run it, print what went wrong.
 // Only this file decides exit statuses and prints.
 #include <boxjail/bwrap_args.hpp>
-#include <boxjail/run.hpp>
+#include <boxjail/config.hpp>
+#include <boxjail/ladder.hpp>
 #include <boxjail/validate.hpp>
+
+#include "cli/doctor.hpp"
+#include "cli/report.hpp"
 
 #include "engine/identity.hpp"
 #include "engine/log.hpp"
@@ -14,6 +18,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -119,6 +124,22 @@ int seccomp_main(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The operator's config: --config, else $BOXJAIL_CONFIG (both must exist), else the default
+// path (optional). Read by this front end only; the setuid helper never reads it.
+boxjail::result<boxjail::Config> operator_config(const std::string& given) {
+  if (!given.empty()) return boxjail::load_config(given, true);
+  const char* env = std::getenv("BOXJAIL_CONFIG");
+  if (env && *env) return boxjail::load_config(env, true);
+  return boxjail::load_config(boxjail::kDefaultConfigPath, false);
+}
+
+void write_report(int fd, const nlohmann::json& report) {
+  if (fd < 0) return;
+  const std::string text = report.dump() + "\n";
+  (void)!write(fd, text.data(), text.size());
+  close(fd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,8 +147,11 @@ int main(int argc, char** argv) {
   // bwrap's usage line names argv[0] exactly as it was given.
   const std::string invoked_as = argc > 0 ? argv[0] : "boxjail";
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-  // boxjail's own subcommand; under the name bwrap "seccomp" stays a command to run, as in bwrap.
+  // boxjail's own subcommands; under the name bwrap they stay commands to run, as in bwrap.
   if (prog != "bwrap" && !args.empty() && args[0] == "seccomp") return seccomp_main(args);
+  if (prog != "bwrap" && !args.empty() && args[0] == "doctor") {
+    return boxjail::cli::doctor_main(args);
+  }
   boxjail::ParseContext ctx;
   for (char** e = environ; e && *e; ++e) ctx.environ.emplace_back(*e);
   if (getuid() == 0) ctx.initial_caps = boxjail::effective_caps();
@@ -142,12 +166,10 @@ int main(int argc, char** argv) {
     return report(prog, invoked_as, e);
   }
   auto& inv = parsed.value();
+  // The report is ours, not the command's.
+  if (inv.report_fd >= 0) fcntl(inv.report_fd, F_SETFD, FD_CLOEXEC);
   for (const auto& w : inv.warnings) {
     std::fprintf(stderr, "%s%s: %s\n", w.level_prefix ? "<4>" : "", prog.c_str(), w.text.c_str());
-  }
-  if (!inv.log_level.empty()) {
-    boxjail::log::Level level;
-    if (boxjail::log::parse_level(inv.log_level, &level)) boxjail::log::set_level(level);
   }
   if (inv.action == boxjail::Action::Help) {
     std::fputs(boxjail::usage_text(invoked_as).c_str(), stdout);
@@ -157,14 +179,61 @@ int main(int argc, char** argv) {
     print_version();
     return 0;
   }
-  auto spec = boxjail::resolve_spec(std::move(inv.spec), boxjail::current_caller());
-  if (!spec) return report(prog, invoked_as, spec.error());
-  const bool level_prefix = spec.value().level_prefix;
-  auto status = boxjail::run(spec.value());
-  if (!status) {
-    auto e = status.error();
-    e.level_prefix = level_prefix;
+  auto config = operator_config(inv.config_path);
+  if (!config) return report(prog, invoked_as, config.error());
+  const boxjail::Config& cfg = config.value();
+  const bool json_output = cfg.log_format == "json";
+  const std::string& level_name = inv.log_level.empty() ? cfg.log_level : inv.log_level;
+  if (!level_name.empty()) {
+    boxjail::log::Level level;
+    if (boxjail::log::parse_level(level_name, &level)) boxjail::log::set_level(level, json_output);
+  }
+  boxjail::Spec& spec = inv.spec;
+  // seccomp.default_policy covers jails that name no filter of their own; unset by default, so a
+  // plain bwrap command line behaves as with bwrap.
+  if (cfg.default_policy && !spec.seccomp_policy && spec.seccomp_fd < 0 &&
+      spec.add_seccomp_fds.empty()) {
+    spec.seccomp_policy = cfg.default_policy;
+  }
+
+  boxjail::LadderOptions options;
+  options.mode = cfg.mode;
+  options.setuid_helper = cfg.setuid_helper;
+  options.report_status = prog != "bwrap";
+  const boxjail::LadderResult outcome = boxjail::run_ladder(spec, options);
+  if (outcome.status) {
+    if (inv.report_fd >= 0) {
+      std::vector<boxjail::cli::DiagnosedFailure> failures;
+      if (!outcome.failures.empty())
+        failures = boxjail::cli::diagnose_failures(outcome, cfg, nullptr);
+      write_report(inv.report_fd,
+                   boxjail::cli::ladder_report_json(outcome, cfg, failures, nullptr));
+    }
+    return *outcome.status;
+  }
+  const boxjail::Error& first = outcome.failures.front();
+  if (prog == "bwrap" && inv.report_fd < 0) {
+    // A drop-in: bwrap's one line, byte for byte, for the rung a bwrap would have used.
+    boxjail::Error e = first;
+    e.level_prefix = spec.level_prefix;
     return report(prog, invoked_as, e);
   }
-  return status.value();
+  boxjail::HostFacts facts;
+  const auto failures = boxjail::cli::diagnose_failures(outcome, cfg, &facts);
+  const auto json = boxjail::cli::ladder_report_json(outcome, cfg, failures, &facts);
+  write_report(inv.report_fd, json);
+  if (prog == "bwrap") {
+    boxjail::Error e = first;
+    e.level_prefix = spec.level_prefix;
+    return report(prog, invoked_as, e);
+  }
+  if (json_output) {
+    std::fprintf(stderr, "%s\n", json.dump().c_str());
+  } else {
+    for (const auto& f : failures) {
+      std::fputs(boxjail::cli::failure_text(prog, f, spec.level_prefix).c_str(), stderr);
+    }
+  }
+  if (first.usage) std::fputs(boxjail::usage_text(invoked_as).c_str(), stderr);
+  return 1;
 }

@@ -18,6 +18,7 @@
 #include "engine/fs_ops.hpp"
 #include "engine/identity.hpp"
 #include "engine/log.hpp"
+#include "engine/privilege.hpp"
 #include "engine/rootfs.hpp"
 #include "engine/seccomp_fd.hpp"
 #include "engine/steps.hpp"
@@ -159,6 +160,8 @@ void close_setup_fds(const Spec& spec) {
 result<void> setup_and_exec(const ChildArgs& a) {
   const Spec& spec = a.spec;
   const Plan& plan = a.plan;
+  // First, because a change of fs ids also clears the parent-death signal set just below.
+  if (plan.setuid) BOXJAIL_TRY(assume_caller_fs_ids(plan.real_uid, plan.real_gid));
   if (spec.die_with_parent) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     // The monitor died before the prctl took hold. Not getppid() != monitor_pid: in a new pid
@@ -183,7 +186,7 @@ result<void> setup_and_exec(const ChildArgs& a) {
   }
   if (spec.unshare_net) BOXJAIL_TRY(loopback_up());
   if (spec.hostname) BOXJAIL_TRY(set_hostname(*spec.hostname));
-  BOOST_OUTCOME_TRY(sources, resolve_sources(spec));
+  BOOST_OUTCOME_TRY(sources, resolve_sources(spec, plan.setuid));
   const mode_t old_umask = umask(0);  // modes given by --perms are applied exactly
   BOXJAIL_TRY(enter_base_root());
   {
@@ -207,7 +210,13 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (plan.nested_userns) BOXJAIL_TRY(enter_nested_userns(plan, proc.get()));
   if (spec.disable_userns || spec.assert_userns_disabled) BOXJAIL_TRY(assert_userns_disabled());
   BOOST_OUTCOME_TRY(locks, lock_files(spec));
-  BOXJAIL_TRY(drop_capabilities(plan.keep_caps, spec.caps.specified));
+  if (plan.setuid) {
+    BOXJAIL_TRY(drop_privileges_to(plan.real_uid, plan.real_gid, step::kDropPrivileges.data()));
+    // The kernel cleared the parent-death signal with the credentials.
+    if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  } else {
+    BOXJAIL_TRY(drop_capabilities(plan.keep_caps, spec.caps.specified));
+  }
   if (spec.block_fd >= 0) BOXJAIL_TRY(read_block_fd(spec.block_fd));
   // bwrap reads --seccomp late, after --block-fd: the caller may still be writing it.
   std::vector<std::string> command_programs;
@@ -259,6 +268,7 @@ result<void> setup_and_exec(const ChildArgs& a) {
   channel::send(a.channel, channel::Kind::Exec);
   sigprocmask(SIG_SETMASK, &a.original_mask, nullptr);
   BOXJAIL_TRY(install_seccomp_programs(command_programs));
+  if (a.probe) _exit(0);  // doctor's probe: every step ran; the Exec record says so
   execvp(spec.command[0].c_str(), argv.data());
   return fail(step::kExec, "execvp", spec.command[0], errno, "execvp " + spec.command[0]);
 }
@@ -281,9 +291,54 @@ int propagate_status(int wait_status) {
   return 255;
 }
 
+namespace {
+
+std::string read_first_line(const char* path) {
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
+  char buf[256];
+  const ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  std::string s(buf, static_cast<size_t>(n));
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
+  return s.substr(0, s.find('\n'));
+}
+
+// What only the child can see, gathered after a failure (never on the success path): the
+// AppArmor label it runs under now that the user namespace exists (Ubuntu 24.04 moves an
+// unprivileged creator into "unprivileged_userns", which CapEff does not show) and its CapEff.
+// After the first pivot the host's /proc is under /oldroot.
+void add_child_evidence(Error& e, const Plan& plan) {
+  if ((plan.clone_flags & CLONE_NEWUSER) == 0) return;
+  for (const char* root : {"/proc", "/oldroot/proc"}) {
+    const std::string base = std::string(root) + "/thread-self/";
+    struct stat st;
+    if (stat(base.c_str(), &st) != 0) continue;
+    std::string label = read_first_line((base + "attr/apparmor/current").c_str());
+    if (label.empty()) label = read_first_line((base + "attr/current").c_str());
+    if (!label.empty()) e.evidence.emplace_back("apparmor.label_in_userns", label);
+    UniqueFd status(open((base + "status").c_str(), O_RDONLY | O_CLOEXEC));
+    char buf[4096];
+    const ssize_t n = status ? read(status.get(), buf, sizeof buf - 1) : -1;
+    if (n > 0) {
+      const std::string text(buf, static_cast<size_t>(n));
+      const auto at = text.find("CapEff:\t");
+      if (at != std::string::npos) {
+        e.evidence.emplace_back("userns.cap_eff",
+                                text.substr(at + 8, text.find('\n', at) - at - 8));
+      }
+    }
+    return;
+  }
+}
+
+}  // namespace
+
 void child_main(const ChildArgs& args) {
   auto r = setup_and_exec(args);
-  channel::send_error(args.channel, r.error());
+  Error e = std::move(r).error();
+  add_child_evidence(e, args.plan);
+  channel::send_error(args.channel, e);
   _exit(1);
 }
 

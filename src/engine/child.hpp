@@ -23,6 +23,7 @@ struct ChildArgs {
   Resolver resolver = Resolver::Auto;
   const std::vector<std::string>* add_seccomp = nullptr;  // --add-seccomp-fd, read by the monitor
   const std::vector<std::string>* policy_seccomp = nullptr;  // --seccomp-policy, compiled
+  bool probe = false;                                        // doctor: exit 0 where execve would be
 };
 
 // Never returns: execs the command, or sends an Error record and exits 1.

@@ -8,6 +8,12 @@
 
 namespace boxjail {
 
+std::string errno_name(int err) {
+  if (err == 0) return "";
+  const char* name = strerrorname_np(err);
+  return name ? name : "errno " + std::to_string(err);
+}
+
 std::string describe(const Error& e) {
   std::string out = e.message;
   if (e.err == 0) return out;
@@ -42,7 +48,8 @@ std::string error_to_json(const Error& e) {
   j["path"] = e.path;
   j["source"] = e.source;
   j["errno"] = e.err;
-  j["errno_name"] = e.err ? (strerrorname_np(e.err) ? strerrorname_np(e.err) : "") : "";
+  j["errno_name"] = errno_name(e.err);
+  if (!e.rung.empty()) j["rung"] = e.rung;
   j["message"] = describe(e);
   nlohmann::json ev = nlohmann::json::object();
   for (const auto& [k, v] : e.evidence) ev[k] = v;

@@ -288,7 +288,7 @@ mode_t parent_mode_for(const MountOp& op) {
   return mode;
 }
 
-result<std::vector<SourceRef>> resolve_sources(const Spec& spec) {
+result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_must_read) {
   std::vector<SourceRef> refs(spec.ops.size());
   for (size_t i = 0; i < spec.ops.size(); ++i) {
     const MountOp& op = spec.ops[i];
@@ -303,6 +303,13 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec) {
                          "Can't find source path " + op.source);
       }
       refs[i].fd.reset(fd);
+      // faccessat2 without AT_EACCESS checks the real ids, which in the helper are the caller's;
+      // on the very inode opened, so no path swap can slip in between.
+      if (caller_must_read && syscall(SYS_faccessat2, fd, "", R_OK, AT_EMPTY_PATH) != 0) {
+        return sys_error(std::string(step::kResolveSources), "faccessat2", op.source, errno,
+                         "Can't read source path " + op.source +
+                             " (the setuid rung binds only what the caller can read)");
+      }
     } else if (op.kind == OpKind::BindFd) {
       // The caller opened FD in its own mount namespace, and CLONE_NEWNS gave us copies of those
       // mounts: open_tree(OPEN_TREE_CLONE) refuses a mount of another namespace (EINVAL). Like

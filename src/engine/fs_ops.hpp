@@ -23,7 +23,9 @@ struct SourceRef {
 
 // Opens every host-side source while the host root is still "/": bind sources as O_PATH fds
 // (no later re-resolution, no race), overlay directories as canonical paths.
-result<std::vector<SourceRef>> resolve_sources(const Spec& spec);
+// `caller_must_read`: the setuid rung also requires that the caller (the real ids) may read each
+// bind source: open(O_PATH) only checks the path's search permissions.
+result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_must_read);
 
 struct FsContext {
   const Spec& spec;

@@ -13,8 +13,9 @@ enum class Level { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4, Off = 6 
 // Parses "trace", "debug", "info", "warn", "error", "off". Returns false for anything else.
 bool parse_level(std::string_view name, Level* out);
 
-// Creates the stderr logger at this level (main calls it once, before run()).
-void set_level(Level level);
+// Creates the stderr logger at this level (main calls it once, before run()); `json` writes one
+// JSON object per line (log.format = "json").
+void set_level(Level level, bool json = false);
 
 bool enabled(Level level);
 void write(Level level, std::string_view message);

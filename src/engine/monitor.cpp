@@ -52,7 +52,8 @@ std::vector<std::pair<const char*, unsigned long long>> namespace_ids(const Spec
 
 }  // namespace
 
-result<void> write_child_info(const Spec& spec, pid_t child) {
+result<void> write_child_info(const Spec& spec, pid_t child, const std::string& rung,
+                              const std::string& ladder_mode) {
   if (spec.info_fd < 0 && spec.json_status_fd < 0) return boost::outcome_v2::success();
   auto ids = namespace_ids(spec, child);
   if (spec.info_fd >= 0) {
@@ -71,6 +72,8 @@ result<void> write_child_info(const Spec& spec, pid_t child) {
     for (const auto& [name, ino] : ids) {
       s += ", \"" + std::string(name) + "-namespace\": " + std::to_string(ino);
     }
+    if (!rung.empty()) s += ", \"boxjail-rung\": \"" + rung + "\"";
+    if (!ladder_mode.empty()) s += ", \"boxjail-ladder-mode\": \"" + ladder_mode + "\"";
     s += " }\n";
     if (int err = write_all(spec.json_status_fd, s); err != 0) {
       return sys_error("monitor", "write", "json-status-fd", err, "Write to json_status_fd");

@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include <string>
+
 namespace boxjail {
 
 struct Supervised {
@@ -17,8 +19,10 @@ struct Supervised {
   int signal_fd;   // SIGCHLD and the forwarded signals
 };
 
-// Writes bwrap's --info-fd object and the first --json-status-fd line.
-result<void> write_child_info(const Spec& spec, pid_t child);
+// Writes bwrap's --info-fd object and the first --json-status-fd line; that line also names the
+// ladder rung and mode when they are given (empty under the name bwrap).
+result<void> write_child_info(const Spec& spec, pid_t child, const std::string& rung,
+                              const std::string& ladder_mode);
 
 // Waits for the sandbox to end. Returns the exit status, or the child's setup Error.
 result<int> supervise(const Spec& spec, const Supervised& s);

@@ -13,6 +13,7 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
   Plan p;
   p.real_uid = caller.uid;
   p.real_gid = caller.gid;
+  p.setuid = caller.via_setuid_helper && !caller.is_root();
   p.sandbox_uid = spec.uid.value_or(caller.uid);
   p.sandbox_gid = spec.gid.value_or(caller.gid);
 
@@ -51,7 +52,7 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
   // anyone else starts from none.
   if (spec.caps.specified) {
     p.keep_caps = spec.caps.mask;
-  } else if (caller.is_root()) {
+  } else if (caller.is_root() && !p.setuid) {
     p.keep_caps = caller_effective_caps;
   }
 

@@ -33,7 +33,11 @@ struct Plan {
   bool child_waits = false;     // the child waits for the monitor's go-ahead
   bool new_procfs = false;      // --proc mounts a new procfs (there is a pid namespace)
   std::uint64_t keep_caps = 0;  // capabilities the command keeps
-  std::string old_cwd;          // the caller's cwd, for bwrap's chdir fallback
+  // Set up by the setuid-root helper: euid 0 in the initial user namespace, real ids the
+  // caller's. Host paths are opened with the caller's fs ids, and every privilege is dropped to
+  // the caller's ids before exec (drop-privileges).
+  bool setuid = false;
+  std::string old_cwd;  // the caller's cwd, for bwrap's chdir fallback
 };
 
 // Derives the plan. `caller_effective_caps` is root's effective set (bwrap keeps it by default).

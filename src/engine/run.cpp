@@ -22,6 +22,7 @@
 #include "engine/log.hpp"
 #include "engine/monitor.hpp"
 #include "engine/plan.hpp"
+#include "engine/privilege.hpp"
 #include "engine/seccomp_fd.hpp"
 #include "engine/seccomp_policy.hpp"
 #include "engine/spawn.hpp"
@@ -82,15 +83,21 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   }
   // --seccomp-policy is compiled here, in the caller's process, before anything is set up: a bad
   // policy fails before a namespace exists, and the child only installs ready bytes.
+  Caller caller = current_caller();
+  caller.via_setuid_helper = options.setuid_helper;
+  const Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
   std::vector<std::string> policy_seccomp;
   if (spec.seccomp_policy) {
-    BOOST_OUTCOME_TRY(program, compile_seccomp_policy_file(*spec.seccomp_policy));
-    policy_seccomp.push_back(std::move(program));
+    // The setuid helper reads the caller's policy file with the caller's fs ids, so a path the
+    // caller cannot read is not read for them; root's fs ids come back for the setup below.
+    if (plan.setuid) BOXJAIL_TRY(assume_caller_fs_ids(plan.real_uid, plan.real_gid));
+    auto program = compile_seccomp_policy_file(*spec.seccomp_policy);
+    if (plan.setuid) BOXJAIL_TRY(assume_caller_fs_ids(0, 0));
+    if (!program) return std::move(program).error();
+    policy_seccomp.push_back(std::move(program).value());
   }
   // A caller that ignores SIGCHLD would make the kernel reap our child behind our back.
   signal(SIGCHLD, SIG_DFL);
-  const Caller caller = current_caller();
-  const Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
   char flags_hex[32];
   snprintf(flags_hex, sizeof flags_hex, "%#llx", static_cast<unsigned long long>(plan.clone_flags));
   BOXJAIL_LOG(Debug, std::string("plan: clone flags ") + flags_hex + ", uid " +
@@ -133,12 +140,17 @@ result<int> run(const Spec& spec, const RunOptions& options) {
         ChildArgs child{spec,         plan,
                         theirs.get(), mask.old(),
                         monitor_pid,  options.force_path_walk ? Resolver::Walk : Resolver::Auto,
-                        &add_seccomp, &policy_seccomp};
+                        &add_seccomp, &policy_seccomp,
+                        options.probe};
         child_main(child);
       });
   if (!spawned) {
     const Error& e = spawned.error();
-    if (e.syscall == "clone3") return clone_error(e.err, (plan.clone_flags & CLONE_NEWUSER) != 0);
+    if (e.syscall == "clone3" || e.syscall == "clone") {
+      Error worded = clone_error(e.err, (plan.clone_flags & CLONE_NEWUSER) != 0);
+      worded.syscall = e.syscall;
+      return worded;
+    }
     return e;
   }
   const pid_t pid = spawned.value().sandbox_pid;
@@ -146,7 +158,8 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   theirs.reset();
   BOXJAIL_LOG(Debug, "clone-namespaces: child " + std::to_string(pid));
 
-  if (auto info = write_child_info(spec, pid); !info) {
+  if (auto info = write_child_info(spec, pid, options.status_rung, options.status_ladder_mode);
+      !info) {
     kill(pid, SIGKILL);
     waitpid(wait_for, nullptr, 0);
     return info.error();
@@ -164,6 +177,16 @@ result<int> run(const Spec& spec, const RunOptions& options) {
     return fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", errno, "Setting userns2 failed");
   }
   if (plan.child_waits) channel::send(mine.get(), channel::Kind::Go);
+  if (plan.setuid) {
+    // The monitor needs no privilege from here on: it only waits, forwards signals and reports.
+    // Dropped for good now, while the child is still setting up.
+    if (auto dropped = drop_privileges_to(plan.real_uid, plan.real_gid, "monitor"); !dropped) {
+      kill(pid, SIGKILL);
+      waitpid(wait_for, nullptr, 0);
+      return dropped.error();
+    }
+    if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);  // cleared with the ids
+  }
   return supervise(spec, Supervised{pid, wait_for, mine.get(), signal_fd.get()});
 }
 

@@ -17,9 +17,18 @@
 namespace boxjail {
 namespace {
 
-Error clone_failure(int err) {
-  return sys_error(std::string(step::kCloneNamespaces), "clone3", "", err,
+Error clone_failure(int err, const char* syscall = "clone3") {
+  return sys_error(std::string(step::kCloneNamespaces), syscall, "", err,
                    "Creating new namespace failed");
+}
+
+// clone3, or clone(2) where clone3 is unknown (ENOSYS). `used` names the call that answered.
+pid_t clone_namespaces(clone_args& args, const char** used) {
+  *used = "clone3";
+  const pid_t pid = sys::clone3(args);
+  if (pid >= 0 || errno != ENOSYS) return pid;
+  *used = "clone";
+  return sys::clone_legacy(args.flags);
 }
 
 // One byte with room for SCM_CREDENTIALS: the hello the sandbox's first process sends.
@@ -77,9 +86,10 @@ result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool d
   clone_args args{};
   args.flags = flags;
   args.exit_signal = SIGCHLD;
+  const char* used = "clone3";
   if (!via_intermediate) {
-    pid_t pid = sys::clone3(args);
-    if (pid < 0) return clone_failure(errno);
+    pid_t pid = clone_namespaces(args, &used);
+    if (pid < 0) return clone_failure(errno, used);
     if (pid == 0) child_main();
     return Spawned{pid, pid};
   }
@@ -91,13 +101,13 @@ result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool d
   if (middle < 0) return clone_failure(errno);
   if (middle == 0) {
     if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
-    pid_t pid = sys::clone3(args);
+    pid_t pid = clone_namespaces(args, &used);
     if (pid == 0) {
       send_hello(child_end);
       child_main();
     }
     if (pid < 0) {
-      channel::send_error(child_end, clone_failure(errno));
+      channel::send_error(child_end, clone_failure(errno, used));
       _exit(1);
     }
     // Signals go from the monitor straight to the sandbox; this process only passes on its status.

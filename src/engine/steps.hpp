@@ -47,6 +47,8 @@ inline constexpr std::string_view kNestedUserns = "nested-userns";
 inline constexpr std::string_view kAssertUsernsDisabled = "assert-userns-disabled";
 inline constexpr std::string_view kLockFiles = "lock-files";
 inline constexpr std::string_view kDropCapabilities = "drop-capabilities";
+inline constexpr std::string_view kDropPrivileges = "drop-privileges";
+inline constexpr std::string_view kCallerFsIds = "caller-fs-ids";
 inline constexpr std::string_view kNoNewPrivs = "no-new-privs";
 inline constexpr std::string_view kBlockFd = "block-fd";
 inline constexpr std::string_view kSeccomp = "seccomp";
@@ -65,6 +67,10 @@ inline constexpr std::array kOrder = {
     Info{kCloneNamespaces,
          "one clone3 creates every namespace at once: the child never exists "
          "half-isolated, and no second fork is needed"},
+    Info{kCallerFsIds,
+         "setuid rung only: from its first instruction the child touches host files with the "
+         "caller's fs ids, never root's (bwrap >= 0.1.4), so a path the caller cannot reach "
+         "cannot be bound"},
     Info{kWaitMonitor,
          "only when the monitor must act first (--info-fd, --userns-block-fd, maps "
          "written from outside): the child waits for its go-ahead"},
@@ -116,6 +122,10 @@ inline constexpr std::array kOrder = {
     Info{kLockFiles,
          "locks are taken by the process that will stay as pid 1, as fcntl locks are "
          "per process"},
+    Info{kDropPrivileges,
+         "setuid rung only: bounding and ambient sets cleared, supplementary groups dropped, "
+         "then all ids set to the caller's (the kernel clears the capabilities), then verified: "
+         "regaining root must fail"},
     Info{kDropCapabilities,
          "after the last privileged step; bounding set first, then capset, "
          "then ambient"},

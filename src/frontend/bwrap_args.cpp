@@ -262,6 +262,19 @@ Status on_seccomp_policy(Parser& p, Operands args) {
   return ok();
 }
 
+Status on_config(Parser& p, Operands args) {
+  if (args[0].empty()) return p.fail("--config needs a path");
+  p.inv.config_path = args[0];
+  return ok();
+}
+
+Status on_report_fd(Parser& p, Operands a) {
+  const auto fd = parse_nonnegative_int(a[0]);
+  if (!fd) return p.fail("Invalid fd: " + a[0]);
+  p.inv.report_fd = *fd;
+  return ok();
+}
+
 Status on_level_prefix(Parser& p, Operands) {
   p.spec().level_prefix = true;
   return ok();
@@ -636,6 +649,10 @@ constexpr auto kOptions = std::to_array<Option>({
      "Log setup steps to stderr: trace, debug, info, warn, error, off"},
     {"--seccomp-policy", "POLICY", LastWins, on_seccomp_policy,
      "Install the seccomp policy POLICY (a name in the seccomp dir or a JSON path)"},
+    {"--config", "PATH", LastWins, on_config,
+     "Operator config (TOML) instead of $BOXJAIL_CONFIG or /etc/boxjail/config.toml"},
+    {"--report-fd", "FD", LastWins, on_report_fd,
+     "Write a JSON report (rungs tried, failing step, errno, cause, fixes) to FD"},
 });
 
 // The number of operands is the number of words in the metavar, so --help cannot disagree.

@@ -80,9 +80,13 @@ Status check_user_namespace_requests(const Spec& s) {
 // Turns implied and "-try" requests into definite ones; afterwards the -try flags are cleared so
 // the engine reads unshare_user and unshare_cgroup only.
 void apply_implications(Spec& s, const Caller& caller) {
-  // Without setuid, a non-root caller can do nothing without its own user namespace.
-  if (!caller.is_root() && s.userns_fd == -1) s.unshare_user = true;
-  if (s.unshare_user_try && user_namespaces_usable()) s.unshare_user = true;
+  // Without setuid, a non-root caller can do nothing without its own user namespace. The setuid
+  // helper has the privilege itself and makes no user namespace: it is the rung for hosts that
+  // deny them, so "-try" means "no".
+  if (!caller.via_setuid_helper) {
+    if (!caller.is_root() && s.userns_fd == -1) s.unshare_user = true;
+    if (s.unshare_user_try && user_namespaces_usable()) s.unshare_user = true;
+  }
   if (s.unshare_cgroup_try && path_exists("/proc/self/ns/cgroup")) s.unshare_cgroup = true;
   s.unshare_user_try = false;
   s.unshare_cgroup_try = false;
@@ -126,6 +130,51 @@ result<Spec> resolve_spec(Spec spec, const Caller& caller) {
   BOOST_OUTCOME_TRY(check_identity(spec, caller));
   BOOST_OUTCOME_TRY(check_process_requests(spec));
   return spec;
+}
+
+result<void> check_setuid_spec(const Spec& s, const Caller& caller) {
+  auto refuse = [](const std::string& what) -> result<void> {
+    return make_error("setuid-policy", "the setuid helper refuses " + what);
+  };
+  // Real root gains nothing from the helper and loses nothing: its requests are its own.
+  if (caller.is_root()) return boost::outcome_v2::success();
+  if (s.caps.specified && s.caps.mask != 0) {
+    return refuse("--cap-add: the command runs without capabilities in the setuid rung");
+  }
+  if (s.userns_fd != -1) return refuse("--userns: joining a namespace chosen by the caller");
+  if (s.userns2_fd != -1) {
+    // CVE-2020-5291: --userns2 into a namespace where uid 0 is unmapped fooled bwrap's
+    // geteuid()-based privilege check.
+    return refuse("--userns2: joining a namespace chosen by the caller");
+  }
+  if (s.pidns_fd != -1) return refuse("--pidns: joining a namespace chosen by the caller");
+  if (s.unshare_user || s.userns_block_fd != -1 || s.disable_userns) {
+    // Where user namespaces work the userns rung serves these; the setuid rung exists for hosts
+    // that deny them, so it makes none.
+    return refuse(
+        "--unshare-user (and --userns-block-fd, --disable-userns): the setuid rung "
+        "makes no user namespace; use the userns rung");
+  }
+  if (s.uid && *s.uid != caller.uid) return refuse("--uid other than your own");
+  if (s.gid && *s.gid != caller.gid) return refuse("--gid other than your own");
+  if (s.hostname && !s.unshare_uts) {
+    // CVE-2016-8659: without a new uts namespace, root's sethostname renames the host.
+    return refuse("--hostname without --unshare-uts");
+  }
+  if (s.exec_label || s.file_label) {
+    return refuse("--exec-label/--file-label: root may pick any SELinux label");
+  }
+  for (const auto& op : s.ops) {
+    if (op.kind == OpKind::Overlay || op.kind == OpKind::TmpOverlay ||
+        op.kind == OpKind::RoOverlay) {
+      // CVE-2026-41163: overlays are what a user reached by hijacking setuid bwrap.
+      return refuse("overlay mounts (--overlay, --tmp-overlay, --ro-overlay)");
+    }
+    if (op.kind == OpKind::Tmpfs && op.size) {
+      return refuse("--size: tmpfs memory limits are root's to set");
+    }
+  }
+  return boost::outcome_v2::success();
 }
 
 }  // namespace boxjail

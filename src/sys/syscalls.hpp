@@ -7,6 +7,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -19,6 +20,13 @@ namespace boxjail::sys {
 // namespace and a pidfd in one call, so there is no window where the child exists outside them.
 inline pid_t clone3(clone_args& args) {
   return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+}
+
+// clone(2) with the same flags, for kernels before 5.3 and for callers whose seccomp policy
+// answers clone3 with ENOSYS (container runtimes do, since they cannot inspect its flags).
+// x86_64 argument order: flags, stack, parent_tid, child_tid, tls.
+inline pid_t clone_legacy(std::uint64_t flags) {
+  return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
 }
 
 inline int openat2(int dirfd, const char* path, std::uint64_t flags, std::uint64_t mode,

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/report.hpp"
+
+#include <cstring>
+
+namespace boxjail::cli {
+
+std::vector<DiagnosedFailure> diagnose_failures(const LadderResult& result, const Config& config,
+                                                HostFacts* facts_out) {
+  EvidenceRoots roots;
+  for (const auto& e : result.failures) {
+    if (e.rung == "setuid") roots.setuid_helper = config.setuid_helper;
+  }
+  HostFacts host = collect_host_facts(roots);
+  std::vector<DiagnosedFailure> out;
+  for (const auto& e : result.failures) {
+    HostFacts facts = host;
+    add_child_evidence(facts, e);
+    DiagnosedFailure f;
+    f.error = e;
+    f.denial = is_denial(e) || e.step == "helper-check" || e.step == "helper-exec";
+    f.diagnosis = diagnose(e.rung, e, facts);
+    out.push_back(std::move(f));
+  }
+  if (facts_out) *facts_out = std::move(host);
+  return out;
+}
+
+std::string failure_text(const std::string& prog, const DiagnosedFailure& f, bool level_prefix) {
+  const Error& e = f.error;
+  if (e.err == 0 || e.rung.empty()) {
+    Error plain = e;
+    plain.level_prefix = level_prefix;
+    return format_error_line(prog, plain) + "\n";
+  }
+  std::string line = level_prefix ? "<3>" : "";
+  line += prog + ": " + e.rung + " rung: " + e.step + ": ";
+  // The call and its target, unless bwrap's wording already starts with them ("execvp X").
+  if (!e.syscall.empty() && e.message.rfind(e.syscall, 0) != 0) {
+    line += e.syscall;
+    if (!e.path.empty()) line += " " + e.path;
+    line += ": ";
+  }
+  line += describe(e) + " (" + errno_name(e.err) + ")\n";
+  if (!f.denial && !f.diagnosis.known) return line;
+  if (f.diagnosis.known) {
+    line += "  cause: " + f.diagnosis.cause + "\n";
+    for (std::size_t i = 0; i < f.diagnosis.fixes.size(); ++i) {
+      std::string fix = f.diagnosis.fixes[i];
+      // The rules word alternatives as "Or ..."; the label already says so.
+      for (const char* lead : {"Or, ", "Or "}) {
+        if (i > 0 && fix.rfind(lead, 0) == 0) fix.erase(0, std::strlen(lead));
+      }
+      line += (i == 0 ? "  fix:   " : "     or: ") + fix + "\n";
+    }
+  } else {
+    line += "  cause: unknown: no rule matched what was observed; checked:\n";
+    for (const auto& c : f.diagnosis.checked) line += "         " + c + "\n";
+  }
+  for (const auto& [k, v] : e.evidence) {
+    if (k == "ladder.no_retry") line += "  not retried on the next rung: " + v + "\n";
+  }
+  return line;
+}
+
+nlohmann::json failure_json(const DiagnosedFailure& f) {
+  nlohmann::json j = nlohmann::json::parse(error_to_json(f.error));
+  j["rung"] = f.error.rung;
+  j["denial"] = f.denial;
+  j["cause_known"] = f.diagnosis.known;
+  j["cause_id"] = f.diagnosis.rule;
+  j["cause"] = f.diagnosis.cause;
+  j["fixes"] = f.diagnosis.fixes;
+  j["checked"] = f.diagnosis.checked;
+  return j;
+}
+
+nlohmann::json facts_json(const HostFacts& facts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : facts.facts) {
+    out.push_back({{"name", f.name}, {"value", f.value}, {"source", f.source}});
+  }
+  return out;
+}
+
+nlohmann::json ladder_report_json(const LadderResult& result, const Config& config,
+                                  const std::vector<DiagnosedFailure>& failures,
+                                  const HostFacts* facts) {
+  nlohmann::json j;
+  j["boxjail"] = BOXJAIL_VERSION;
+  j["ladder_mode"] = std::string(to_string(config.mode));
+  j["config"] = config.path;
+  if (result.status) {
+    j["result"] = "ran";
+    j["rung"] = result.rung;
+    j["exit_status"] = *result.status;
+  } else {
+    j["result"] = !failures.empty() && failures.back().denial ? "refused" : "failed";
+    j["rung"] = nullptr;
+    j["exit_status"] = nullptr;
+  }
+  j["attempts"] = nlohmann::json::array();
+  for (const auto& f : failures) j["attempts"].push_back(failure_json(f));
+  if (facts) j["facts"] = facts_json(*facts);
+  return j;
+}
+
+}  // namespace boxjail::cli

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+// boxjail-suid: the setuid-root helper of the ladder's setuid rung.
+//
+// The most dangerous program we ship, so it trusts nothing it is given:
+//  - it checks its own installation (setuid root, writable by root only, no NO_NEW_PRIVS) first;
+//  - it reads no configuration file and no environment variable (the environment is cleared
+//    before anything else runs; in direct use it only becomes the command's environment);
+//  - it parses the jail itself (JSON on --spec-fd, or bwrap's options), resolves it for its real
+//    ids and applies the setuid rules (check_setuid_spec): what the caller asked for is re-checked
+//    here, whatever `boxjail` already did;
+//  - it never makes itself dumpable: the kernel made it non-dumpable at exec, so the caller
+//    cannot ptrace it or open its /proc/PID/mem while it is root (CVE-2016-8659, CVE-2026-41163);
+//    it stays so after the drop to the caller's ids, as the kernel resets it on that change too;
+//  - the engine opens host paths with the caller's fs ids and drops every privilege before exec,
+//    verifying the drop (src/engine/privilege.cpp).
+#include <boxjail/bwrap_args.hpp>
+#include <boxjail/run.hpp>
+#include <boxjail/spec_json.hpp>
+#include <boxjail/validate.hpp>
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+constexpr const char* kProg = "boxjail-suid";
+constexpr std::size_t kMaxSpec = 1 << 20;
+
+boxjail::Error refusal(const std::string& why, const std::string& tag, int err = EPERM) {
+  boxjail::Error e;
+  e.step = "helper-check";
+  e.rung = "setuid";
+  e.err = err;
+  e.message = why;
+  e.evidence.emplace_back("helper.refusal", tag);
+  return e;
+}
+
+// The helper's own installation: the conditions under which being setuid root is safe.
+boxjail::result<void> check_installation() {
+  const uid_t ruid = getuid();
+  if (ruid != 0 && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1) {
+    return refusal(
+        "NO_NEW_PRIVS is set on the calling process, so the kernel ignored the setuid bit "
+        "(systemd NoNewPrivileges=, docker --security-opt no-new-privileges, or a parent "
+        "sandbox set it)",
+        "no-new-privs");
+  }
+  struct stat st;
+  if (stat("/proc/self/exe", &st) != 0) {
+    return refusal("Can't stat /proc/self/exe", "no-proc", errno);
+  }
+  if (st.st_uid != 0 || (st.st_mode & S_ISUID) == 0) {
+    return refusal(
+        "not installed setuid root (owner uid " + std::to_string(st.st_uid) + ", mode " +
+            [&] {
+              char m[8];
+              std::snprintf(m, sizeof m, "%04o", st.st_mode & 07777);
+              return std::string(m);
+            }() +
+            ")",
+        "not-setuid");
+  }
+  // Anyone who can rewrite this file owns every caller that runs it.
+  if ((st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0)) {
+    return refusal("its file is writable by someone other than root", "writable");
+  }
+  if (geteuid() != 0) {
+    struct statvfs vfs;
+    const bool nosuid = statvfs("/proc/self/exe", &vfs) == 0 && (vfs.f_flag & ST_NOSUID) != 0;
+    return refusal(nosuid ? "it lies on a nosuid mount, so the setuid bit had no effect"
+                          : "it is not running with euid 0",
+                   nosuid ? "nosuid" : "not-setuid");
+  }
+  return boost::outcome_v2::success();
+}
+
+boxjail::result<std::string> read_spec_fd(int fd) {
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return boxjail::sys_error("parse-spec", "read", "spec-fd", errno, "Can't read spec");
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxSpec) return boxjail::make_error("parse-spec", "spec larger than 1 MiB");
+  }
+  close(fd);
+  return text;
+}
+
+bool parse_fd(const std::string& s, int* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (errno != 0 || end == s.c_str() || *end != '\0' || v < 0 || v > 1 << 20) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+// The failure goes to stderr as one line, and to --error-fd as a record for `boxjail`'s ladder
+// report (the caller's own fd: only our own failure is written to it).
+int fail(const boxjail::Error& given, int error_fd) {
+  boxjail::Error e = given;
+  e.rung = "setuid";
+  if (error_fd >= 0) {
+    const std::string record = boxjail::serialize(e);
+    (void)!write(error_fd, record.data(), record.size());
+    close(error_fd);
+  } else {
+    std::fprintf(stderr, "%s\n", boxjail::format_error_line(kProg, e).c_str());
+  }
+  return 1;
+}
+
+constexpr const char* kUsage =
+    "usage: boxjail-suid [--error-fd FD] [--ladder-mode MODE] [--probe] --spec-fd FD\n"
+    "       boxjail-suid [--error-fd FD] [--probe] [BWRAP-OPTIONS...] [--] COMMAND [ARGS...]\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before anything can read it: the environment is the caller's, so it configures nothing
+  // here. A copy is kept only as the command's environment in direct (bwrap options) use.
+  std::vector<std::string> caller_env;
+  for (char** e = environ; e && *e; ++e) caller_env.emplace_back(*e);
+  clearenv();
+
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  int error_fd = -1;
+  int spec_fd = -1;
+  bool probe = false;
+  std::string ladder_mode;  // reported in --json-status-fd only; configures nothing
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    if (args[i] == "--error-fd" && i + 1 < args.size()) {
+      if (!parse_fd(args[++i], &error_fd)) break;
+    } else if (args[i] == "--spec-fd" && i + 1 < args.size()) {
+      if (!parse_fd(args[++i], &spec_fd)) break;
+    } else if (args[i] == "--ladder-mode" && i + 1 < args.size()) {
+      ladder_mode = args[++i];
+      if (ladder_mode != "auto" && ladder_mode != "setuid") break;
+    } else if (args[i] == "--probe") {
+      probe = true;
+    } else {
+      break;
+    }
+  }
+  if (error_fd >= 0) fcntl(error_fd, F_SETFD, FD_CLOEXEC);
+  if (auto ok = check_installation(); !ok) return fail(ok.error(), error_fd);
+
+  boxjail::Spec spec;
+  if (spec_fd >= 0) {
+    if (i != args.size()) {
+      std::fputs(kUsage, stderr);
+      return 1;
+    }
+    auto text = read_spec_fd(spec_fd);
+    if (!text) return fail(text.error(), error_fd);
+    auto parsed = boxjail::spec_from_json(text.value());
+    if (!parsed) return fail(parsed.error(), error_fd);
+    spec = std::move(parsed).value();
+  } else {
+    if (i == args.size()) {
+      std::fputs(kUsage, stderr);
+      return 1;
+    }
+    boxjail::ParseContext ctx;
+    ctx.environ = std::move(caller_env);
+    auto parsed = boxjail::parse_bwrap_args({args.begin() + static_cast<long>(i), args.end()}, ctx);
+    if (!parsed) return fail(parsed.error(), error_fd);
+    if (parsed.value().action != boxjail::Action::Run) {
+      std::fputs(kUsage, stderr);
+      return 1;
+    }
+    spec = std::move(parsed.value().spec);
+  }
+
+  boxjail::Caller caller = boxjail::current_caller();  // real ids: the caller's
+  caller.via_setuid_helper = true;
+  auto resolved = boxjail::resolve_spec(std::move(spec), caller);
+  if (!resolved) return fail(resolved.error(), error_fd);
+  if (auto allowed = boxjail::check_setuid_spec(resolved.value(), caller); !allowed) {
+    return fail(allowed.error(), error_fd);
+  }
+  boxjail::RunOptions options;
+  options.setuid_helper = true;
+  options.probe = probe;
+  if (!ladder_mode.empty()) {
+    options.status_rung = "setuid";
+    options.status_ladder_mode = ladder_mode;
+  }
+  auto status = boxjail::run(resolved.value(), options);
+  if (!status) return fail(status.error(), error_fd);
+  return status.value();
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: Apache-2.0
+// Evaluates the rule table (rules.cpp) against one failure and the observed facts.
+#include <boxjail/diagnose.hpp>
+#include <boxjail/ladder.hpp>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "diagnose/rules.hpp"
+
+namespace boxjail {
+
+namespace {
+
+using diag::Condition;
+using diag::Op;
+using diag::Rule;
+
+// Facts every "unknown" report lists, whatever the step: who ran, under which confinement.
+constexpr std::array<std::string_view, 6> kBaselineFacts = {
+    "kernel.release", "self.uid",       "self.cap_eff",
+    "self.seccomp",   "apparmor.label", "self.no_new_privs",
+};
+
+constexpr std::array<std::string_view, 7> kNamespaceLimits = {
+    "sysctl.user.max_user_namespaces",   "sysctl.user.max_mnt_namespaces",
+    "sysctl.user.max_pid_namespaces",    "sysctl.user.max_net_namespaces",
+    "sysctl.user.max_ipc_namespaces",    "sysctl.user.max_uts_namespaces",
+    "sysctl.user.max_cgroup_namespaces",
+};
+
+constexpr std::string_view kUnknownCause =
+    "unknown cause: no rule explains step {step} failing with {errno|no errno}. The facts "
+    "checked are listed; the kernel log (`sudo journalctl -k`) may name the denial "
+    "(apparmor=\"DENIED\", avc: denied, or a seccomp audit record).";
+
+// One evaluation: looks facts up (host facts first, then the Error's own evidence, so a caller
+// that forgot add_child_evidence still gets it) and remembers each fact it consulted.
+class Evaluation {
+ public:
+  Evaluation(std::string_view rung, const Error& e, const HostFacts& facts)
+      : rung_(rung), e_(e), facts_(facts) {}
+
+  std::optional<Fact> fact(std::string_view name) {
+    if (name == "error.errno") return Fact{std::string(name), errno_name(e_.err), "error"};
+    // The ladder's own classification (is_denial): one definition of "a step that needs
+    // privilege was refused", shared by the retry rule and the attribution rules.
+    if (name == "error.privileged_step") {
+      return Fact{std::string(name), is_denial(e_) ? "yes" : "no", "error"};
+    }
+    consult(name);
+    return lookup(name);
+  }
+
+  bool holds(const Condition& c) {
+    auto f = fact(c.fact);
+    if (c.op == Op::Absent) return !f;
+    if (!f) return false;
+    const std::string& v = f->value;
+    switch (c.op) {
+      case Op::Equals:
+        return v == c.value;
+      case Op::NotEquals:
+        return v != c.value;
+      case Op::Exists:
+        return true;
+      case Op::Contains:
+        return v.find(c.value) != std::string::npos;
+      case Op::StartsWith:
+        return v.starts_with(c.value);
+      case Op::EndsWith:
+        return v.ends_with(c.value);
+      case Op::NotEmpty:
+        return !v.empty();
+      case Op::Absent:
+        break;
+    }
+    return false;
+  }
+
+  bool matches(const Rule& r) {
+    if (!rung_.empty() && !r.rungs.empty() &&
+        std::find(r.rungs.begin(), r.rungs.end(), rung_) == r.rungs.end()) {
+      return false;
+    }
+    if (!diag::rule_covers_step(r, e_.step)) return false;
+    if (!r.errnos.empty() &&
+        std::find(r.errnos.begin(), r.errnos.end(), e_.err) == r.errnos.end()) {
+      return false;
+    }
+    // No short cut: every condition is evaluated so that `checked` lists each fact the
+    // matching rule looked at, including the other alternatives of `any`.
+    bool ok = true;
+    for (const auto& c : r.all) ok = holds(c) && ok;
+    if (!r.any.empty()) {
+      bool any = false;
+      for (const auto& c : r.any) any = holds(c) || any;
+      ok = ok && any;
+    }
+    return ok;
+  }
+
+  std::string render(std::string_view text) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      auto open = text.find('{', pos);
+      auto close = open == std::string_view::npos ? open : text.find('}', open);
+      if (close == std::string_view::npos) {
+        out.append(text.substr(pos));
+        break;
+      }
+      out.append(text.substr(pos, open - pos));
+      std::string_view inner = text.substr(open + 1, close - open - 1);
+      auto bar = inner.find('|');
+      std::string_view key = inner.substr(0, bar);
+      std::string_view fallback =
+          bar == std::string_view::npos ? std::string_view("not recorded") : inner.substr(bar + 1);
+      std::string value = placeholder(key);
+      out.append(value.empty() ? std::string(fallback) : value);
+      pos = close + 1;
+    }
+    return out;
+  }
+
+  void consult(std::string_view name) {
+    if (std::find(consulted_.begin(), consulted_.end(), name) == consulted_.end()) {
+      consulted_.emplace_back(name);
+    }
+  }
+
+  void forget() { consulted_.clear(); }
+
+  std::vector<std::string> checked() const {
+    std::vector<std::string> out;
+    for (const auto& name : consulted_) {
+      auto f = lookup(name);
+      if (!f) {
+        out.push_back(name + " = (not recorded)");
+      } else {
+        out.push_back(name + " = " + (f->value.empty() ? "\"\"" : f->value) + " (" + f->source +
+                      ")");
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::optional<Fact> lookup(std::string_view name) const {
+    if (const Fact* f = facts_.find(name)) return *f;
+    for (const auto& [k, v] : e_.evidence) {
+      if (k == name) return Fact{k, v, "child"};
+    }
+    return std::nullopt;
+  }
+
+  std::string placeholder(std::string_view key) {
+    if (key == "step") return e_.step;
+    if (key == "syscall") return e_.syscall;
+    if (key == "path") return e_.path;
+    if (key == "errno") return errno_name(e_.err);
+    if (key == "rung") return std::string(rung_);
+    if (key == "ns_limits") return ns_limits();
+    auto f = fact(key);
+    return f ? f->value : "";
+  }
+
+  // Names the namespace limits that are 0 (that type is forbidden to everyone), or says none is.
+  std::string ns_limits() {
+    std::string zero;
+    std::string values;
+    for (std::string_view name : kNamespaceLimits) {
+      auto f = fact(name);
+      if (!f) continue;
+      std::string shown(name.substr(std::string_view("sysctl.").size()));
+      if (f->value == "0") zero += (zero.empty() ? "" : ", ") + shown;
+      values += (values.empty() ? "" : ", ") + shown + " = " + f->value;
+    }
+    if (!zero.empty()) {
+      return zero + " = 0: that namespace type is forbidden to every process, root included.";
+    }
+    if (values.empty()) {
+      return "The limits (user.max_*_namespaces) could not be read.";
+    }
+    return "No limit is 0 (" + values +
+           "), so the count of one namespace type in use reached its limit (many live sandboxes "
+           "or containers, or namespaces held open), or user namespaces are nested more than 32 "
+           "deep.";
+  }
+
+  std::string_view rung_;
+  const Error& e_;
+  const HostFacts& facts_;
+  std::vector<std::string> consulted_;
+};
+
+}  // namespace
+
+Diagnosis diagnose(std::string_view rung, const Error& e, const HostFacts& facts) {
+  if (rung.empty()) rung = e.rung;
+  Evaluation ev(rung, e, facts);
+  Diagnosis d;
+  for (const auto& rule : diag::rule_table()) {
+    ev.forget();
+    if (!ev.matches(rule)) continue;
+    d.known = true;
+    d.rule = std::string(rule.id);
+    d.cause = ev.render(rule.cause);
+    for (std::string_view fix : rule.fixes) d.fixes.push_back(ev.render(fix));
+    d.checked = ev.checked();
+    return d;
+  }
+  // Unknown: list what the rules for this step would have looked at, so a reader (or a new
+  // rule) can take it from there.
+  ev.forget();
+  for (std::string_view name : kBaselineFacts) ev.consult(name);
+  for (const auto& rule : diag::rule_table()) {
+    if (!diag::rule_covers_step(rule, e.step)) continue;
+    for (const auto* conds : {&rule.all, &rule.any}) {
+      for (const auto& c : *conds) {
+        if (!c.fact.starts_with("error.")) ev.consult(c.fact);
+      }
+    }
+    for (std::string_view key : diag::template_keys(rule.cause)) {
+      if (key.find('.') != std::string_view::npos) ev.consult(key);
+    }
+  }
+  d.known = false;
+  d.rule = "unknown";
+  d.cause = ev.render(kUnknownCause);
+  d.checked = ev.checked();
+  return d;
+}
+
+std::vector<std::string> diagnosis_rule_ids() {
+  std::vector<std::string> ids;
+  for (const auto& rule : diag::rule_table()) ids.emplace_back(rule.id);
+  return ids;
+}
+
+}  // namespace boxjail

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fact collector: reads /proc and /sys, never writes, never changes a process attribute.
+// Every fact names the file it came from, so a report can be checked by hand.
+#include <boxjail/diagnose.hpp>
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+
+#include "diagnose/evidence_io.hpp"
+
+namespace boxjail {
+
+const Fact* HostFacts::find(std::string_view name) const {
+  for (const auto& f : facts) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::optional<std::string> HostFacts::get(std::string_view name) const {
+  const Fact* f = find(name);
+  if (!f) return std::nullopt;
+  return f->value;
+}
+
+namespace {
+
+void put(HostFacts& out, std::string name, std::string value, std::string source) {
+  for (auto& f : out.facts) {
+    if (f.name == name) {
+      f.value = std::move(value);
+      f.source = std::move(source);
+      return;
+    }
+  }
+  out.facts.push_back(Fact{std::move(name), std::move(value), std::move(source)});
+}
+
+// Records the trimmed content of `path` as `name`; an absent or unreadable file records nothing
+// (the rules treat "not observed" as "no evidence", never as a value).
+bool put_file(HostFacts& out, std::string name, const std::string& path) {
+  auto text = diag::read_evidence_file(path);
+  if (!text) return false;
+  put(out, std::move(name), diag::trim_value(text.value()), path);
+  return true;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool absent(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
+// The sysctls that decide whether an unprivileged process may create namespaces and mounts.
+constexpr std::array<std::string_view, 13> kSysctls = {
+    "kernel.apparmor_restrict_unprivileged_userns",
+    "kernel.apparmor_restrict_unprivileged_unconfined",
+    "kernel.apparmor_restrict_unprivileged_userns_complain",
+    "kernel.apparmor_restrict_unprivileged_userns_force",
+    "kernel.unprivileged_userns_clone",
+    "user.max_user_namespaces",
+    "user.max_mnt_namespaces",
+    "user.max_pid_namespaces",
+    "user.max_net_namespaces",
+    "user.max_ipc_namespaces",
+    "user.max_uts_namespaces",
+    "user.max_cgroup_namespaces",
+    "fs.mount-max",
+};
+
+void collect_apparmor(HostFacts& out, const EvidenceRoots& roots, const std::string& self) {
+  put_file(out, "lsm", roots.sys + "/kernel/security/lsm");
+  put_file(out, "apparmor.enabled", roots.sys + "/module/apparmor/parameters/enabled");
+  const std::string userns_create =
+      roots.sys + "/kernel/security/apparmor/features/namespaces/userns_create";
+  struct stat st {};
+  if (::stat(userns_create.c_str(), &st) == 0) {
+    // A feature node is a file on the kernels we know; a directory or an empty file still means
+    // the kernel can mediate user namespace creation.
+    auto text = S_ISDIR(st.st_mode) ? result<std::string>(std::string())
+                                    : diag::read_evidence_file(userns_create);
+    if (text) {
+      std::string v = diag::trim_value(text.value());
+      put(out, "apparmor.userns_mediation", v.empty() ? "yes" : v, userns_create);
+    }
+  }
+  // attr/current is shared by every LSM: on an SELinux host it holds the SELinux context. Only
+  // trust the fallback when AppArmor is the one active.
+  if (!put_file(out, "apparmor.label", self + "/attr/apparmor/current")) {
+    auto lsm = out.get("lsm");
+    auto enabled = out.get("apparmor.enabled");
+    bool apparmor = (lsm && lsm->find("apparmor") != std::string::npos) ||
+                    (enabled && enabled->rfind("Y", 0) == 0);
+    if (apparmor) put_file(out, "apparmor.label", self + "/attr/current");
+  }
+}
+
+void collect_sysctls(HostFacts& out, const EvidenceRoots& roots) {
+  for (std::string_view name : kSysctls) {
+    std::string rel(name);
+    for (char& c : rel) {
+      if (c == '.') c = '/';
+    }
+    put_file(out, "sysctl." + std::string(name), roots.proc + "/sys/" + rel);
+  }
+}
+
+void collect_selinux(HostFacts& out, const EvidenceRoots& roots) {
+  const std::string dir = roots.sys + "/fs/selinux";
+  auto enforce = diag::read_evidence_file(dir + "/enforce");
+  if (enforce) {
+    std::string v = diag::trim_value(enforce.value());
+    if (v == "1") v = "enforcing";
+    if (v == "0") v = "permissive";
+    put(out, "selinux.mode", v, dir + "/enforce");
+  } else if (absent(dir)) {
+    // Only a missing selinuxfs says "disabled"; an unreadable enforce file says nothing.
+    put(out, "selinux.mode", "disabled", "stat " + dir);
+  }
+}
+
+void collect_self(HostFacts& out, const std::string& self) {
+  const std::string status_path = self + "/status";
+  if (auto status = diag::read_evidence_file(status_path)) {
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kFields = {{
+        {"Seccomp", "self.seccomp"},
+        {"Seccomp_filters", "self.seccomp_filters"},
+        {"NoNewPrivs", "self.no_new_privs"},
+        {"CapEff", "self.cap_eff"},
+        {"Uid", "self.uid"},
+    }};
+    for (const auto& [key, name] : kFields) {
+      auto v = diag::status_field(status.value(), key);
+      if (!v) continue;
+      if (key == "Uid") v = v->substr(0, v->find_first_of(" \t"));  // the real uid
+      put(out, std::string(name), *v, status_path);
+    }
+  }
+  // A kernel without CONFIG_USER_NS still has the ns/ directory, just no "user" entry in it.
+  const std::string ns = self + "/ns";
+  if (exists(ns)) {
+    put(out, "self.user_ns_supported", exists(ns + "/user") ? "yes" : "no", "stat " + ns + "/user");
+  }
+  const std::string mountinfo = self + "/mountinfo";
+  if (auto text = diag::read_evidence_file(mountinfo)) {
+    std::string joined;
+    for (const auto& m : diag::mounts_over_proc(text.value())) {
+      if (!joined.empty()) joined += ' ';
+      joined += m;
+    }
+    put(out, "proc.masked", joined, mountinfo);
+  }
+}
+
+void collect_container(HostFacts& out, const EvidenceRoots& roots) {
+  // Container runtimes (systemd-nspawn, podman, LXC) set container= in pid 1's environment;
+  // readable only when pid 1 runs as the same user, which is what a container usually gives us.
+  const std::string environ = roots.proc + "/1/environ";
+  auto text = diag::read_evidence_file(environ);
+  if (!text) return;
+  if (auto v = diag::environ_value(text.value(), "container")) put(out, "container", *v, environ);
+}
+
+void collect_setuid_helper(HostFacts& out, const std::string& path) {
+  put(out, "setuid_helper.path", path, "ladder.setuid_helper");
+  const std::string src = "stat " + path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) put(out, "setuid_helper.present", "no", src);
+    return;
+  }
+  put(out, "setuid_helper.present", "yes", src);
+  put(out, "setuid_helper.owner", std::to_string(st.st_uid), src);
+  std::array<char, 16> mode{};
+  std::snprintf(mode.data(), mode.size(), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  put(out, "setuid_helper.mode", mode.data(), src);
+  struct statvfs vfs {};
+  if (::statvfs(path.c_str(), &vfs) == 0) {
+    put(out, "setuid_helper.nosuid_mount", (vfs.f_flag & ST_NOSUID) ? "yes" : "no",
+        "statvfs " + path);
+  }
+}
+
+}  // namespace
+
+HostFacts collect_host_facts(const EvidenceRoots& roots) {
+  HostFacts out;
+  const std::string self = roots.proc + "/" + roots.self;
+  put_file(out, "kernel.release", roots.proc + "/sys/kernel/osrelease");
+  collect_apparmor(out, roots, self);
+  collect_sysctls(out, roots);
+  collect_selinux(out, roots);
+  collect_self(out, self);
+  collect_container(out, roots);
+  if (!roots.setuid_helper.empty()) collect_setuid_helper(out, roots.setuid_helper);
+  return out;
+}
+
+void add_child_evidence(HostFacts& facts, const Error& e) {
+  for (const auto& [name, value] : e.evidence) put(facts, name, value, "child");
+}
+
+}  // namespace boxjail

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one table of diagnosis rules. Order matters: the first match wins, so evidence gathered
+// where the failure happened (the child's AppArmor label, the helper's own refusal) comes before
+// the caller's confinement, which comes before guesses from host switches alone.
+#include "diagnose/rules.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <string_view>
+#include <utility>
+
+namespace boxjail::diag {
+
+namespace {
+
+using enum Op;
+
+// Steps that use the capabilities a new user namespace gives: AppArmor's unprivileged_userns
+// profile denies exactly these (capabilities, mount, pivot_root). Plain file operations inside
+// the jail's own tmpfs (make-dir, write-file...) are left out: an EACCES there has ordinary
+// causes, and naming AppArmor for it would be a guess.
+const std::vector<std::string_view> kUsernsPrivilegedSteps = {
+    "write-setgroups",  "write-uid-map",    "write-gid-map",   "loopback-up",    "set-hostname",
+    "make-root-rslave", "mount-base-tmpfs", "pivot-root",      "bind-mount",     "remount-ro",
+    "mount-proc",       "mount-dev",        "mount-tmpfs",     "mount-mqueue",   "mount-overlay",
+    "bind-data",        "limit-userns",     "detach-old-root", "pivot-new-root", "nested-userns",
+};
+
+// Steps whose failing call is mount(2), the new mount API or pivot_root(2).
+const std::vector<std::string_view> kMountSteps = {
+    "make-root-rslave", "mount-base-tmpfs", "pivot-root",     "bind-mount",   "remount-ro",
+    "mount-proc",       "mount-dev",        "mount-tmpfs",    "mount-mqueue", "mount-overlay",
+    "bind-data",        "detach-old-root",  "pivot-new-root",
+};
+
+// Steps that create or join namespaces (clone3, unshare, setns).
+const std::vector<std::string_view> kNamespaceSteps = {
+    "join-userns", "join-pidns", "clone-namespaces", "join-userns2", "nested-userns",
+};
+
+const std::vector<std::pair<std::string_view, const std::vector<std::string_view>*>> kGroups = {
+    {"userns-privileged-steps", &kUsernsPrivilegedSteps},
+    {"mount-steps", &kMountSteps},
+    {"namespace-steps", &kNamespaceSteps},
+};
+
+// Fixes shared by several rules.
+constexpr std::string_view kFixAppArmorProfile =
+    "Give boxjail an AppArmor profile with a `userns,` rule: `boxjail doctor --apparmor-profile "
+    "| sudo tee /etc/apparmor.d/boxjail && sudo apparmor_parser -r /etc/apparmor.d/boxjail` "
+    "(the profile names boxjail's real path: generate it again if the binary moves).";
+constexpr std::string_view kFixSetuidRung =
+    "Or let the ladder use the setuid rung: install boxjail-suid with `sudo cmake --install "
+    "<build dir>` and set `ladder.mode = \"auto\"` in /etc/boxjail/config.toml; a privileged "
+    "helper is not restricted this way.";
+constexpr std::string_view kFixAppArmorSysctl =
+    "Or, less safe because it lifts the restriction for every program on the host: `sudo sysctl "
+    "kernel.apparmor_restrict_unprivileged_userns=0` (a file in /etc/sysctl.d/ keeps it after a "
+    "reboot).";
+constexpr std::string_view kFixUsernsRung =
+    "Or use the user namespace rung instead: `ladder.mode = \"userns\"` (or \"auto\") in "
+    "/etc/boxjail/config.toml, where the host allows unprivileged user namespaces.";
+constexpr std::string_view kFixInstallHelper =
+    "Install the helper with `sudo cmake --install <build dir>`: it puts boxjail-suid in "
+    "libexec/boxjail/ owned by root with mode 4755.";
+
+}  // namespace
+
+const std::vector<Rule>& rule_table() {
+  static const std::vector<Rule> table = {
+      // --- the setuid helper's own refusals: it said why, nothing to infer.
+      {
+          .id = "helper-missing",
+          .rungs = {},
+          .steps = {"helper-exec", "helper-check"},
+          .errnos = {},
+          .all = {},
+          .any = {{"error.errno", Equals, "ENOENT"}, {"helper.refusal", Equals, "missing"}},
+          .cause = "The setuid helper {path|(ladder.setuid_helper)} does not exist, so the "
+                   "setuid rung cannot run.",
+          .fixes = {kFixInstallHelper,
+                    "Or point `ladder.setuid_helper` in /etc/boxjail/config.toml at the "
+                    "installed helper.",
+                    kFixUsernsRung},
+      },
+      {
+          .id = "helper-no-new-privs",
+          .rungs = {},
+          .steps = {"helper-check"},
+          .errnos = {},
+          .all = {{"helper.refusal", Equals, "no-new-privs"}},
+          .any = {},
+          .cause = "The process that started boxjail has PR_SET_NO_NEW_PRIVS set "
+                   "(self.no_new_privs = {self.no_new_privs|not recorded}): the kernel then "
+                   "ignores the setuid bit of every program it runs, so the helper would not be "
+                   "root, and it refuses. Usual sources: systemd's NoNewPrivileges= (implied by "
+                   "many of its sandboxing options), `--security-opt no-new-privileges` of "
+                   "docker or podman, or an outer sandbox (bwrap sets it).",
+          .fixes = {"Remove that setting from the service or container that starts boxjail.",
+                    kFixUsernsRung},
+      },
+      {
+          .id = "helper-not-setuid",
+          .rungs = {},
+          .steps = {"helper-check"},
+          .errnos = {},
+          .all = {{"helper.refusal", Equals, "not-setuid"}},
+          .any = {},
+          .cause = "The setuid helper {path|(ladder.setuid_helper)} is not a setuid-root program "
+                   "(owner uid {setuid_helper.owner|not recorded}, mode "
+                   "{setuid_helper.mode|not recorded}): it has no privilege to use, and refuses.",
+          .fixes = {"`sudo chown root:root {path|<helper>} && sudo chmod 4755 {path|<helper>}` "
+                    "(4750 with a group, to limit who may run it).",
+                    kFixInstallHelper, kFixUsernsRung},
+      },
+      {
+          .id = "helper-writable",
+          .rungs = {},
+          .steps = {"helper-check"},
+          .errnos = {},
+          .all = {{"helper.refusal", Equals, "writable"}},
+          .any = {},
+          .cause = "The setuid helper {path|(ladder.setuid_helper)}, or a directory above it, "
+                   "can be written by a user other than root (mode "
+                   "{setuid_helper.mode|not recorded}): whoever can replace a setuid-root "
+                   "program becomes root, so it refuses to run.",
+          .fixes = {"`sudo chown root:root {path|<helper>} && sudo chmod go-w {path|<helper>}`, "
+                    "and the same for each directory above it.",
+                    kFixInstallHelper},
+      },
+      {
+          .id = "helper-nosuid",
+          .rungs = {},
+          .steps = {"helper-check"},
+          .errnos = {},
+          .all = {{"helper.refusal", Equals, "nosuid"}},
+          .any = {},
+          .cause = "The setuid helper {path|(ladder.setuid_helper)} is on a filesystem mounted "
+                   "nosuid (setuid_helper.nosuid_mount = "
+                   "{setuid_helper.nosuid_mount|not recorded}): the kernel ignores its setuid "
+                   "bit, so it would not run as root, and it refuses.",
+          .fixes = {"Install it on a filesystem mounted without nosuid (`sudo cmake --install "
+                    "<build dir> --prefix /usr/local`) and set `ladder.setuid_helper` to it.",
+                    "Or remount that filesystem without nosuid, if it is meant to hold setuid "
+                    "programs.",
+                    kFixUsernsRung},
+      },
+      {
+          .id = "helper-exec-denied",
+          .rungs = {},
+          .steps = {"helper-exec"},
+          .errnos = {EACCES, EPERM},
+          .all = {},
+          .any = {},
+          .cause = "Executing the setuid helper {path|(ladder.setuid_helper)} failed with "
+                   "{errno} (mode {setuid_helper.mode|not recorded}, owner uid "
+                   "{setuid_helper.owner|not recorded}): it is not executable by this user, its "
+                   "filesystem is mounted noexec, or a security module forbids running it.",
+          .fixes = {"Check `ls -l {path|<helper>}` (mode 4755, or 4750 with a group you are "
+                    "in) and `findmnt -T {path|<helper>}` (no noexec); the kernel log "
+                    "(`sudo journalctl -k`) shows an AppArmor or SELinux denial.",
+                    kFixInstallHelper},
+      },
+      // --- a kernel without the feature: definitive.
+      {
+          .id = "no-user-namespaces",
+          .rungs = {},
+          .steps = {"clone-namespaces"},
+          .errnos = {EINVAL},
+          .all = {{"self.user_ns_supported", Equals, "no"}},
+          .any = {},
+          .cause = "This kernel has no user namespaces (self.user_ns_supported = "
+                   "{self.user_ns_supported}: it was built without CONFIG_USER_NS), so "
+                   "{syscall|clone3} rejects CLONE_NEWUSER with {errno}.",
+          .fixes = {"Run on a kernel built with CONFIG_USER_NS=y.",
+                    "Or run boxjail as root without --unshare-user: the root rung needs no user "
+                    "namespace."},
+      },
+      // --- AppArmor, from the label the child read inside its new user namespace: confirmed.
+      {
+          .id = "apparmor-unprivileged-userns",
+          .rungs = {"userns"},
+          .steps = {"userns-privileged-steps"},
+          .errnos = {EACCES, EPERM},
+          .all = {{"apparmor.label_in_userns", Contains, "unprivileged_userns"}},
+          .any = {},
+          .cause = "AppArmor moved this process into the profile \"{apparmor.label_in_userns}\" "
+                   "when it created its user namespace (kernel.apparmor_restrict_unprivileged_"
+                   "userns = {sysctl.kernel.apparmor_restrict_unprivileged_userns|not readable}, "
+                   "label before: {apparmor.label|not readable}). That profile denies mounts "
+                   "and every capability inside the namespace, so {syscall|the call} at step "
+                   "{step} failed with {errno}.",
+          .fixes = {kFixAppArmorProfile, kFixSetuidRung, kFixAppArmorSysctl},
+      },
+      // --- AppArmor refused the namespace itself.
+      {
+          .id = "apparmor-userns-create-denied",
+          .rungs = {"userns"},
+          .steps = {"clone-namespaces"},
+          .errnos = {EACCES},
+          .all = {{"apparmor.enabled", StartsWith, "Y"}},
+          .any = {{"sysctl.kernel.apparmor_restrict_unprivileged_userns", Equals, "1"},
+                  {"apparmor.label", EndsWith, "(enforce)"}},
+          .cause = "AppArmor denied creating the user namespace ({syscall|clone3} failed with "
+                   "{errno}). This process runs under the AppArmor label "
+                   "{apparmor.label|(not readable)} with "
+                   "kernel.apparmor_restrict_unprivileged_userns = "
+                   "{sysctl.kernel.apparmor_restrict_unprivileged_userns|not readable}: either "
+                   "that profile has no `userns,` rule, or, for an unconfined process under the "
+                   "restriction, the \"unprivileged_userns\" profile AppArmor moves it into is "
+                   "not loaded, and then creation is denied outright.",
+          .fixes = {kFixAppArmorProfile, kFixSetuidRung, kFixAppArmorSysctl},
+      },
+      // --- the caller's own AppArmor profile (a container's docker-default, a site profile).
+      {
+          .id = "caller-apparmor-profile",
+          .rungs = {},
+          .steps = {"clone-namespaces", "userns-privileged-steps"},
+          .errnos = {EACCES},
+          .all = {{"apparmor.label", EndsWith, "(enforce)"}},
+          .any = {},
+          .cause = "The process that started boxjail is confined by the AppArmor profile "
+                   "\"{apparmor.label}\", which most likely denied {syscall|the call} at step "
+                   "{step}: AppArmor answers {errno}, and a profile without `userns,` or mount "
+                   "rules refuses both. The kernel log confirms it: `sudo journalctl -k | grep "
+                   "'apparmor=\"DENIED\"'`.",
+          .fixes = {"Run boxjail from a process that is not under this profile, or add the "
+                    "rules it needs (`userns,`, and mount rules) to the profile.",
+                    "If the profile comes from a container runtime (docker-default), start the "
+                    "container with `--security-opt apparmor=unconfined` or a profile that "
+                    "allows them.",
+                    "If boxjail itself was given this profile, replace it with the one from "
+                    "`boxjail doctor --apparmor-profile`."},
+      },
+      // --- kernel rules with a definite signature.
+      {
+          .id = "masked-proc",
+          .rungs = {},
+          .steps = {"mount-proc"},
+          .errnos = {EPERM},
+          .all = {{"proc.masked", NotEmpty, ""}},
+          .any = {},
+          .cause = "The caller's /proc has mounts over some of its entries ({proc.masked}), the "
+                   "masked paths a container runtime adds. The kernel then refuses a new procfs "
+                   "in the jail's namespaces with {errno}, because a fresh /proc would reveal "
+                   "what the masks hide.",
+          .fixes = {"Bind the caller's /proc instead of mounting a new one: `--ro-bind /proc "
+                    "/proc` in place of `--proc /proc` (the jail then sees the caller's "
+                    "processes).",
+                    "Or start the container with an unmasked /proc: `docker run --security-opt "
+                    "systempaths=unconfined`, `podman run --security-opt unmask=ALL`."},
+      },
+      {
+          .id = "userns-limit-zero",
+          .rungs = {},
+          .steps = {"clone-namespaces", "nested-userns"},
+          .errnos = {ENOSPC, EUSERS},
+          .all = {{"sysctl.user.max_user_namespaces", Equals, "0"}},
+          .any = {},
+          .cause = "user.max_user_namespaces = {sysctl.user.max_user_namespaces}: no process "
+                   "(root included) may create a user namespace, so {syscall|clone3} failed "
+                   "with {errno}.",
+          .fixes = {"`sudo sysctl user.max_user_namespaces=15000` (a file in /etc/sysctl.d/ "
+                    "keeps it after a reboot)."},
+      },
+      {
+          .id = "namespace-limit-reached",
+          .rungs = {},
+          .steps = {"clone-namespaces", "nested-userns"},
+          .errnos = {ENOSPC, EUSERS},
+          .all = {},
+          .any = {},
+          .cause = "{syscall|clone3} failed with {errno}: a namespace limit was reached. "
+                   "{ns_limits}",
+          .fixes = {"Raise the limit named above: `sudo sysctl user.max_<type>_namespaces=N`.",
+                    "Look for leftover sandboxes or containers holding namespaces open: "
+                    "`lsns`."},
+      },
+      {
+          .id = "mount-max-reached",
+          .rungs = {},
+          .steps = {"mount-steps"},
+          .errnos = {ENOSPC},
+          .all = {{"sysctl.fs.mount-max", Exists, ""}},
+          .any = {},
+          .cause = "{syscall|mount} at step {step} failed with ENOSPC, which the kernel returns "
+                   "when a mount namespace would hold more than fs.mount-max = "
+                   "{sysctl.fs.mount-max} mounts (not a full disk). The jail starts with a copy "
+                   "of the caller's mount table, so a host with many mounts fills it quickly.",
+          .fixes = {"`sudo sysctl fs.mount-max=100000`.",
+                    "Or bind fewer trees into the jail, or use --ro-bind on a parent directory "
+                    "instead of many binds."},
+      },
+      // --- the caller's confinement, inferred from its mode only.
+      {
+          // Before caller-seccomp: SELinux answers EACCES, container seccomp profiles EPERM.
+          .id = "selinux-denial",
+          .rungs = {},
+          .steps = {"mount-steps"},
+          .errnos = {EACCES},
+          .all = {{"selinux.mode", Equals, "enforcing"}},
+          .any = {},
+          .cause = "Likely an SELinux denial: SELinux is enforcing (selinux.mode = "
+                   "{selinux.mode}) and answers {errno} when the caller's domain may not do "
+                   "{syscall|the mount} at step {step}. Not confirmed: the audit log says.",
+          .fixes = {"Read the denial: `sudo ausearch -m avc -ts recent`; `audit2allow` drafts a "
+                    "policy module from it.",
+                    "To test the diagnosis only: `sudo setenforce 0`, run again, then `sudo "
+                    "setenforce 1`."},
+      },
+      {
+          .id = "caller-seccomp",
+          .rungs = {},
+          // Any step the ladder counts as a privilege denial; a plain file step's EPERM has
+          // ordinary causes too.
+          .steps = {},
+          .errnos = {EPERM, EACCES, ENOSYS},
+          .all = {{"self.seccomp", Equals, "2"}, {"error.privileged_step", Equals, "yes"}},
+          .any = {},
+          .cause = "The process that started boxjail runs under a seccomp filter (Seccomp: "
+                   "{self.seccomp}, {self.seccomp_filters|an unknown number of} filter(s)), as "
+                   "a container runtime's default profile or systemd's SystemCallFilter= "
+                   "installs; such a filter most likely returned {errno} for "
+                   "{syscall|the call} at step {step}.",
+          .fixes = {"Run the jail outside that container or service.",
+                    "Or give the container a seccomp profile that allows {syscall|the call} "
+                    "(`docker run --security-opt seccomp=PROFILE.json`, same for podman), or "
+                    "relax SystemCallFilter= for the service.",
+                    "Or use the setuid rung, if the filter allows its calls (`ladder.mode = "
+                    "\"auto\"` with boxjail-suid installed)."},
+      },
+      // --- host switches alone.
+      {
+          .id = "apparmor-restricted-label-unknown",
+          .rungs = {"userns"},
+          .steps = {"userns-privileged-steps"},
+          .errnos = {EACCES, EPERM},
+          .all = {{"apparmor.label_in_userns", Absent, ""},
+                  {"sysctl.kernel.apparmor_restrict_unprivileged_userns", Equals, "1"},
+                  {"apparmor.label", Equals, "unconfined"}},
+          .any = {},
+          .cause = "Likely AppArmor's restriction of unprivileged user namespaces: "
+                   "kernel.apparmor_restrict_unprivileged_userns = "
+                   "{sysctl.kernel.apparmor_restrict_unprivileged_userns} and this process was "
+                   "\"{apparmor.label}\" when it created its user namespace, so AppArmor most "
+                   "likely moved it into the \"unprivileged_userns\" profile, which denies mounts "
+                   "and capabilities; {syscall|the call} at step {step} then fails with {errno}. "
+                   "Not confirmed: the label inside the namespace was not reported.",
+          .fixes = {kFixAppArmorProfile, kFixSetuidRung, kFixAppArmorSysctl},
+      },
+      {
+          .id = "debian-userns-clone-disabled",
+          .rungs = {"userns"},
+          .steps = {"clone-namespaces"},
+          .errnos = {EPERM},
+          .all = {{"sysctl.kernel.unprivileged_userns_clone", Equals, "0"}},
+          .any = {},
+          .cause = "The kernel forbids user namespaces to unprivileged processes: "
+                   "kernel.unprivileged_userns_clone = {sysctl.kernel.unprivileged_userns_clone} "
+                   "(a Debian kernel switch), so {syscall|clone3} returned {errno}.",
+          .fixes = {"`sudo sysctl kernel.unprivileged_userns_clone=1` (a file in /etc/sysctl.d/ "
+                    "keeps it after a reboot).",
+                    kFixSetuidRung},
+      },
+  };
+  return table;
+}
+
+const std::vector<std::string_view>* step_group(std::string_view name) {
+  for (const auto& [group, steps] : kGroups) {
+    if (group == name) return steps;
+  }
+  return nullptr;
+}
+
+bool rule_covers_step(const Rule& rule, std::string_view step) {
+  if (rule.steps.empty()) return true;
+  for (std::string_view name : rule.steps) {
+    if (name == step) return true;
+    if (const auto* members = step_group(name)) {
+      if (std::find(members->begin(), members->end(), step) != members->end()) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string_view> rule_step_names() {
+  std::vector<std::string_view> out;
+  auto add = [&out](std::string_view s) {
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  for (const auto& rule : rule_table()) {
+    for (std::string_view name : rule.steps) {
+      if (const auto* members = step_group(name)) {
+        for (std::string_view s : *members) add(s);
+      } else {
+        add(name);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> template_keys(std::string_view text) {
+  std::vector<std::string_view> keys;
+  std::size_t pos = 0;
+  while ((pos = text.find('{', pos)) != std::string_view::npos) {
+    auto end = text.find('}', pos);
+    if (end == std::string_view::npos) break;
+    std::string_view inner = text.substr(pos + 1, end - pos - 1);
+    keys.push_back(inner.substr(0, inner.find('|')));
+    pos = end + 1;
+  }
+  return keys;
+}
+
+}  // namespace boxjail::diag

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/privilege.hpp"
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "engine/steps.hpp"
+
+namespace boxjail {
+namespace {
+
+Error failed(const char* step, const char* syscall, int err, const std::string& what) {
+  return sys_error(step, syscall, "", err, what);
+}
+
+bool capabilities_empty() {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  for (const auto& d : data) {
+    if (d.effective != 0 || d.permitted != 0 || d.inheritable != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+result<void> assume_caller_fs_ids(uid_t uid, gid_t gid) {
+  const char* step = step::kCallerFsIds.data();
+  // setfsuid() reports the previous value, not success: a second call reads the current one.
+  setfsgid(gid);
+  if (static_cast<gid_t>(setfsgid(static_cast<gid_t>(-1))) != gid) {
+    return failed(step, "setfsgid", EPERM, "Can't take the caller's fs gid");
+  }
+  setfsuid(uid);
+  if (static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1))) != uid) {
+    return failed(step, "setfsuid", EPERM, "Can't take the caller's fs uid");
+  }
+  return boost::outcome_v2::success();
+}
+
+result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step) {
+  // The bounding set first: with it empty, no later execve of a file-capability or setuid
+  // program can hand any capability back. Needs CAP_SETPCAP, which we still hold.
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      return failed(step, "prctl(PR_CAPBSET_DROP)", errno, "Can't clear the bounding set");
+    }
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    return failed(step, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)", errno, "Can't clear ambient caps");
+  }
+  // Without keep-caps, the kernel clears permitted and effective sets when no uid is 0 any more.
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+    return failed(step, "prctl(PR_SET_KEEPCAPS)", errno, "Can't clear keep-caps");
+  }
+  // Groups before gids before uids: each needs the privilege the next one gives up.
+  if (setgroups(0, nullptr) != 0) {
+    return failed(step, "setgroups", errno, "Can't drop supplementary groups");
+  }
+  if (setresgid(gid, gid, gid) != 0) return failed(step, "setresgid", errno, "Can't set gids");
+  if (setresuid(uid, uid, uid) != 0) return failed(step, "setresuid", errno, "Can't set uids");
+
+  // Verify from the kernel's side. Each of these must fail for an unprivileged process.
+  uid_t r, e, s;
+  gid_t rg, eg, sg;
+  if (getresuid(&r, &e, &s) != 0 || r != uid || e != uid || s != uid ||
+      getresgid(&rg, &eg, &sg) != 0 || rg != gid || eg != gid || sg != gid) {
+    return failed(step, "getresuid", EPERM,
+                  "privilege drop not verified: ids are not the caller's");
+  }
+  if (uid != 0 && setresuid(static_cast<uid_t>(-1), 0, static_cast<uid_t>(-1)) == 0) {
+    return failed(step, "setresuid", EPERM, "privilege drop not verified: root was regained");
+  }
+  if (uid != 0 && setgroups(0, nullptr) == 0) {
+    return failed(step, "setgroups", EPERM, "privilege drop not verified: setgroups succeeded");
+  }
+  if (getgroups(0, nullptr) != 0) {
+    return failed(step, "getgroups", EPERM, "privilege drop not verified: groups remain");
+  }
+  if (uid != 0 && !capabilities_empty()) {
+    return failed(step, "capget", EPERM, "privilege drop not verified: capabilities remain");
+  }
+  if (prctl(PR_CAPBSET_READ, 0, 0, 0, 0) != 0) {
+    return failed(step, "prctl(PR_CAPBSET_READ)", EPERM,
+                  "privilege drop not verified: the bounding set is not empty");
+  }
+  return boost::outcome_v2::success();
+}
+
+}  // namespace boxjail

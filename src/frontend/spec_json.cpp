@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: Apache-2.0
+// The JSON form of a Spec. The reader is the setuid helper's only view of what an untrusted
+// caller asks for, so it accepts exactly what the writer produces and nothing looser: unknown
+// keys, duplicate keys, wrong types and out-of-range numbers are errors, never defaults or
+// silent truncations that another parser of the same text might read differently.
+#include <boxjail/spec_json.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace boxjail {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kStep = "parse-spec";
+constexpr std::uint64_t kVersion = 1;
+// Deepest nesting the format has: root / "ops" / op / "overlay_sources" / {"hex": ...}. A limit
+// a little above it stops a hostile caller from making the parser build deep garbage first.
+constexpr std::size_t kMaxDepth = 8;
+
+// ---- Shared by writer and reader: one table per field type, so the two cannot drift apart. ----
+
+template <class T>
+struct Field {
+  const char* name;
+  T Spec::*member;
+};
+
+template <class T>
+struct OpField {
+  const char* name;
+  T MountOp::*member;
+};
+
+constexpr Field<bool> kSpecBools[] = {
+    {"unshare_user", &Spec::unshare_user},
+    {"unshare_user_try", &Spec::unshare_user_try},
+    {"unshare_ipc", &Spec::unshare_ipc},
+    {"unshare_pid", &Spec::unshare_pid},
+    {"unshare_net", &Spec::unshare_net},
+    {"unshare_uts", &Spec::unshare_uts},
+    {"unshare_cgroup", &Spec::unshare_cgroup},
+    {"unshare_cgroup_try", &Spec::unshare_cgroup_try},
+    {"disable_userns", &Spec::disable_userns},
+    {"assert_userns_disabled", &Spec::assert_userns_disabled},
+    {"new_session", &Spec::new_session},
+    {"die_with_parent", &Spec::die_with_parent},
+    {"as_pid_1", &Spec::as_pid_1},
+    {"level_prefix", &Spec::level_prefix},
+};
+
+constexpr Field<int> kSpecFds[] = {
+    {"userns_fd", &Spec::userns_fd},   {"userns2_fd", &Spec::userns2_fd},
+    {"pidns_fd", &Spec::pidns_fd},     {"sync_fd", &Spec::sync_fd},
+    {"block_fd", &Spec::block_fd},     {"userns_block_fd", &Spec::userns_block_fd},
+    {"info_fd", &Spec::info_fd},       {"json_status_fd", &Spec::json_status_fd},
+    {"seccomp_fd", &Spec::seccomp_fd},
+};
+
+constexpr Field<std::optional<std::string>> kSpecOptStrings[] = {
+    {"argv0", &Spec::argv0},           {"hostname", &Spec::hostname},
+    {"chdir", &Spec::chdir},           {"exec_label", &Spec::exec_label},
+    {"file_label", &Spec::file_label}, {"seccomp_policy", &Spec::seccomp_policy},
+};
+
+constexpr Field<std::vector<std::string>> kSpecStringLists[] = {
+    {"command", &Spec::command},
+    {"env", &Spec::env},
+    {"lock_files", &Spec::lock_files},
+};
+
+constexpr OpField<bool> kOpBools[] = {
+    {"readonly", &MountOp::readonly},
+    {"devices", &MountOp::devices},
+    {"allow_missing", &MountOp::allow_missing},
+};
+
+constexpr OpField<std::string> kOpStrings[] = {
+    {"source", &MountOp::source},
+    {"dest", &MountOp::dest},
+    {"overlay_upper", &MountOp::overlay_upper},
+    {"overlay_work", &MountOp::overlay_work},
+};
+
+constexpr std::pair<OpKind, const char*> kOpKinds[] = {
+    {OpKind::Bind, "bind"},
+    {OpKind::BindFd, "bind-fd"},
+    {OpKind::RemountRo, "remount-ro"},
+    {OpKind::Proc, "proc"},
+    {OpKind::Dev, "dev"},
+    {OpKind::Tmpfs, "tmpfs"},
+    {OpKind::Mqueue, "mqueue"},
+    {OpKind::Dir, "dir"},
+    {OpKind::File, "file"},
+    {OpKind::BindData, "bind-data"},
+    {OpKind::Symlink, "symlink"},
+    {OpKind::Chmod, "chmod"},
+    {OpKind::Overlay, "overlay"},
+    {OpKind::TmpOverlay, "tmp-overlay"},
+    {OpKind::RoOverlay, "ro-overlay"},
+};
+
+const char* kind_name(OpKind kind) {
+  for (const auto& [k, name] : kOpKinds) {
+    if (k == kind) return name;
+  }
+  return "bind";  // unreachable: kOpKinds lists every OpKind
+}
+
+// ---- Writer ----
+
+// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
+// U+10FFFF), which is exactly what nlohmann's dump and parse accept.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (s.size() - i < len) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+// Linux paths, arguments and environment strings are bytes, not text. JSON strings must be
+// UTF-8, so a string that is not is written as {"hex": "<lower-case hex bytes>"}: lossless,
+// and never a replacement character that would name a different file.
+json string_to_json(const std::string& s) {
+  if (valid_utf8(s)) return s;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 0xf];
+  }
+  return json::object({{"hex", std::move(hex)}});
+}
+
+json strings_to_json(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const auto& s : v) a.push_back(string_to_json(s));
+  return a;
+}
+
+json op_to_json(const MountOp& op) {
+  json j = json::object();
+  j["kind"] = kind_name(op.kind);
+  for (const auto& f : kOpStrings) j[f.name] = string_to_json(op.*f.member);
+  j["fd"] = op.fd;
+  for (const auto& f : kOpBools) j[f.name] = op.*f.member;
+  if (op.perms) j["perms"] = *op.perms;
+  if (op.size) j["size"] = *op.size;
+  j["overlay_sources"] = strings_to_json(op.overlay_sources);
+  return j;
+}
+
+// ---- Reader ----
+
+// Thrown from the parser callback to stop parsing at once; caught right around json::parse.
+struct CallbackStop {
+  std::string pointer;
+  std::string problem;
+};
+
+// A pointer is only ever shown to a person, and the duplicate-key check builds it from keys the
+// caller chose: control characters are shown as \u00XX so they cannot drive the terminal.
+std::string pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string child(const std::string& pointer, std::string_view key) {
+  return pointer + "/" + pointer_token(key);
+}
+
+std::string child(const std::string& pointer, std::size_t index) {
+  return pointer + "/" + std::to_string(index);
+}
+
+// Keys and values from the caller go into an error message on a terminal: json's own string
+// escaping keeps control characters out of it.
+std::string quote(const std::string& s) {
+  return json(s).dump(-1, ' ', true, json::error_handler_t::replace);
+}
+
+Error spec_error(const std::string& pointer, const std::string& problem) {
+  return make_error(kStep, "spec: " + (pointer.empty() ? "" : pointer + ": ") + problem);
+}
+
+// Tracks where the parser is, so that a duplicate key (which nlohmann would otherwise resolve
+// silently, last one wins) is reported by its JSON pointer.
+class DuplicateKeyGuard {
+ public:
+  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (stack_.size() >= kMaxDepth) {
+          throw CallbackStop{container_pointer(true), "nested deeper than the spec format allows"};
+        }
+        stack_.push_back(Frame{event == json::parse_event_t::array_start, {}, 0, {}});
+        break;
+      case json::parse_event_t::key: {
+        Frame& top = stack_.back();
+        const std::string& key = parsed.get_ref<const std::string&>();
+        if (!top.keys.insert(key).second) {
+          throw CallbackStop{container_pointer(false), "duplicate key " + quote(key)};
+        }
+        top.key = key;
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        stack_.pop_back();
+        element_done();
+        break;
+      case json::parse_event_t::value:
+        element_done();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool is_array;
+    std::string key;
+    std::size_t index;
+    std::set<std::string> keys;
+  };
+
+  void element_done() {
+    if (!stack_.empty() && stack_.back().is_array) ++stack_.back().index;
+  }
+
+  // The pointer of the innermost open container (with `include_top`, of the element about to
+  // be opened in it).
+  std::string container_pointer(bool include_top) const {
+    std::string p;
+    const std::size_t n = include_top ? stack_.size() : stack_.size() - 1;
+    for (std::size_t i = 0; i < n; ++i) {
+      p = stack_[i].is_array ? child(p, stack_[i].index) : child(p, stack_[i].key);
+    }
+    return p;
+  }
+
+  std::vector<Frame> stack_;
+};
+
+class Reader {
+ public:
+  std::optional<Error> error;
+
+  bool fail(const std::string& pointer, const std::string& problem) {
+    if (!error) error = spec_error(pointer, problem);
+    return false;
+  }
+
+  bool check_keys(const json& obj, const std::string& pointer,
+                  const std::vector<std::string>& accepted) {
+    for (const auto& [key, value] : obj.items()) {
+      bool known = false;
+      for (const auto& a : accepted) known = known || a == key;
+      if (!known) {
+        std::string list;
+        for (const auto& a : accepted) list += (list.empty() ? "" : ", ") + a;
+        return fail(pointer, "unknown key " + quote(key) + " (accepted: " + list + ")");
+      }
+    }
+    return true;
+  }
+
+  bool object(const json& j, const std::string& pointer) {
+    return j.is_object() || fail(pointer, "must be an object");
+  }
+
+  bool boolean(const json& j, const std::string& pointer, bool* out) {
+    if (!j.is_boolean()) return fail(pointer, "must be true or false");
+    *out = j.get<bool>();
+    return true;
+  }
+
+  // Integers only: a float (1.0, 1e3) or a number beyond 64 bits (which nlohmann turns into a
+  // float) is refused rather than rounded.
+  bool integer(const json& j, const std::string& pointer, std::int64_t min, std::uint64_t max,
+               std::uint64_t* out_unsigned, std::int64_t* out_signed) {
+    const std::string range = "(" + std::to_string(min) + ".." + std::to_string(max) + ")";
+    if (j.type() == json::value_t::number_unsigned) {
+      const auto v = j.get<std::uint64_t>();
+      if (v > max || (min > 0 && v < static_cast<std::uint64_t>(min))) {
+        return fail(pointer, std::to_string(v) + " is out of range " + range);
+      }
+      if (out_unsigned) *out_unsigned = v;
+      if (out_signed) *out_signed = static_cast<std::int64_t>(v);
+      return true;
+    }
+    if (j.type() == json::value_t::number_integer) {
+      const auto v = j.get<std::int64_t>();
+      if (v < min) return fail(pointer, std::to_string(v) + " is out of range " + range);
+      if (out_signed) *out_signed = v;
+      if (out_unsigned) *out_unsigned = static_cast<std::uint64_t>(v);
+      return true;
+    }
+    return fail(pointer, "must be an integer " + range);
+  }
+
+  bool fd(const json& j, const std::string& pointer, int min, int* out) {
+    std::int64_t v = 0;
+    if (!integer(j, pointer, min, INT_MAX, nullptr, &v)) return false;
+    *out = static_cast<int>(v);
+    return true;
+  }
+
+  bool string(const json& j, const std::string& pointer, std::string* out) {
+    if (j.is_string()) {
+      *out = j.get<std::string>();
+    } else if (j.is_object()) {
+      if (!check_keys(j, pointer, {"hex"})) return false;
+      if (!j.contains("hex")) return fail(child(pointer, "hex"), "missing");
+      const json& h = j["hex"];
+      const std::string hp = child(pointer, "hex");
+      if (!h.is_string()) return fail(hp, "must be a string of hex digits");
+      const auto& hex = h.get_ref<const std::string&>();
+      if (hex.size() % 2 != 0) return fail(hp, "odd number of hex digits");
+      std::string bytes;
+      for (std::size_t i = 0; i < hex.size(); i += 2) {
+        const int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
+        if (hi < 0 || lo < 0) return fail(hp, "not a lower-case hex digit at " + std::to_string(i));
+        bytes += static_cast<char>(hi << 4 | lo);
+      }
+      *out = std::move(bytes);
+    } else {
+      return fail(pointer, "must be a string");
+    }
+    // Every string here ends up as a C string (a path, an argument, a variable): a NUL would cut
+    // it short, so the helper would act on something other than what the text says.
+    if (out->find('\0') != std::string::npos) return fail(pointer, "contains a NUL byte");
+    return true;
+  }
+
+  bool strings(const json& j, const std::string& pointer, std::vector<std::string>* out) {
+    if (!j.is_array()) return fail(pointer, "must be an array of strings");
+    out->clear();
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      std::string s;
+      if (!string(j[i], child(pointer, i), &s)) return false;
+      out->push_back(std::move(s));
+    }
+    return true;
+  }
+
+  bool op(const json& j, const std::string& pointer, MountOp* out) {
+    if (!object(j, pointer)) return false;
+    std::vector<std::string> keys = {"kind", "fd", "perms", "size", "overlay_sources"};
+    for (const auto& f : kOpBools) keys.push_back(f.name);
+    for (const auto& f : kOpStrings) keys.push_back(f.name);
+    if (!check_keys(j, pointer, keys)) return false;
+
+    const std::string kp = child(pointer, "kind");
+    if (!j.contains("kind")) return fail(kp, "missing");
+    if (!j["kind"].is_string()) return fail(kp, "must be a string");
+    const auto& kind = j["kind"].get_ref<const std::string&>();
+    bool found = false;
+    for (const auto& [k, name] : kOpKinds) {
+      if (kind == name) {
+        out->kind = k;
+        found = true;
+      }
+    }
+    if (!found) {
+      std::string list;
+      for (const auto& [k, name] : kOpKinds) list += (list.empty() ? "" : ", ") + std::string(name);
+      return fail(kp, "unknown op kind " + quote(kind) + " (accepted: " + list + ")");
+    }
+    for (const auto& f : kOpStrings) {
+      if (j.contains(f.name) && !string(j[f.name], child(pointer, f.name), &(out->*f.member))) {
+        return false;
+      }
+    }
+    for (const auto& f : kOpBools) {
+      if (j.contains(f.name) && !boolean(j[f.name], child(pointer, f.name), &(out->*f.member))) {
+        return false;
+      }
+    }
+    if (j.contains("fd") && !fd(j["fd"], child(pointer, "fd"), -1, &out->fd)) return false;
+    if (j.contains("perms")) {
+      std::uint64_t v = 0;
+      if (!integer(j["perms"], child(pointer, "perms"), 0, 07777, &v, nullptr)) return false;
+      out->perms = static_cast<unsigned>(v);
+    }
+    if (j.contains("size")) {
+      std::uint64_t v = 0;
+      if (!integer(j["size"], child(pointer, "size"), 0, UINT64_MAX, &v, nullptr)) return false;
+      out->size = v;
+    }
+    if (j.contains("overlay_sources") &&
+        !strings(j["overlay_sources"], child(pointer, "overlay_sources"), &out->overlay_sources)) {
+      return false;
+    }
+    return true;
+  }
+
+  bool spec(const json& j, Spec* out) {
+    if (!object(j, "")) return false;
+    std::vector<std::string> keys = {"version", "uid", "gid", "caps", "add_seccomp_fds", "ops"};
+    for (const auto& f : kSpecBools) keys.push_back(f.name);
+    for (const auto& f : kSpecFds) keys.push_back(f.name);
+    for (const auto& f : kSpecOptStrings) keys.push_back(f.name);
+    for (const auto& f : kSpecStringLists) keys.push_back(f.name);
+    if (!check_keys(j, "", keys)) return false;
+
+    // The version first: a newer format's fields must not be misread as this one's.
+    if (!j.contains("version")) return fail("/version", "missing (this boxjail reads version 1)");
+    std::uint64_t version = 0;
+    if (!integer(j["version"], "/version", kVersion, kVersion, &version, nullptr)) return false;
+
+    for (const auto& f : kSpecStringLists) {
+      if (j.contains(f.name) && !strings(j[f.name], child("", f.name), &(out->*f.member))) {
+        return false;
+      }
+    }
+    if (out->command.empty())
+      return fail("/command", j.contains("command") ? "must not be empty" : "missing");
+    if (out->command[0].empty()) return fail("/command/0", "must not be empty");
+    for (const auto& f : kSpecOptStrings) {
+      if (j.contains(f.name)) {
+        std::string s;
+        if (!string(j[f.name], child("", f.name), &s)) return false;
+        out->*f.member = std::move(s);
+      }
+    }
+    for (const auto& f : kSpecBools) {
+      if (j.contains(f.name) && !boolean(j[f.name], child("", f.name), &(out->*f.member))) {
+        return false;
+      }
+    }
+    for (const auto& f : kSpecFds) {
+      if (j.contains(f.name) && !fd(j[f.name], child("", f.name), -1, &(out->*f.member))) {
+        return false;
+      }
+    }
+    // (uid_t)-1 is not an id: setresuid and friends read it as "leave unchanged".
+    constexpr std::uint64_t kMaxId = static_cast<uid_t>(-1) - 1;
+    if (j.contains("uid")) {
+      std::uint64_t v = 0;
+      if (!integer(j["uid"], "/uid", 0, kMaxId, &v, nullptr)) return false;
+      out->uid = static_cast<uid_t>(v);
+    }
+    if (j.contains("gid")) {
+      std::uint64_t v = 0;
+      if (!integer(j["gid"], "/gid", 0, static_cast<gid_t>(-1) - 1, &v, nullptr)) return false;
+      out->gid = static_cast<gid_t>(v);
+    }
+    if (j.contains("caps")) {
+      const json& c = j["caps"];
+      if (!object(c, "/caps") || !check_keys(c, "/caps", {"specified", "mask"})) return false;
+      if (c.contains("specified") &&
+          !boolean(c["specified"], "/caps/specified", &out->caps.specified)) {
+        return false;
+      }
+      if (c.contains("mask") &&
+          !integer(c["mask"], "/caps/mask", 0, UINT64_MAX, &out->caps.mask, nullptr)) {
+        return false;
+      }
+    }
+    if (j.contains("add_seccomp_fds")) {
+      const json& a = j["add_seccomp_fds"];
+      if (!a.is_array()) return fail("/add_seccomp_fds", "must be an array of fds");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        int v = -1;
+        if (!fd(a[i], child("/add_seccomp_fds", i), 0, &v)) return false;
+        out->add_seccomp_fds.push_back(v);
+      }
+    }
+    if (j.contains("ops")) {
+      const json& a = j["ops"];
+      if (!a.is_array()) return fail("/ops", "must be an array of objects");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        MountOp m;
+        if (!op(a[i], child("/ops", i), &m)) return false;
+        out->ops.push_back(std::move(m));
+      }
+    }
+    return true;
+  }
+
+ private:
+  static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  }
+};
+
+}  // namespace
+
+std::string spec_to_json(const Spec& spec) {
+  json j = json::object();
+  j["version"] = kVersion;
+  for (const auto& f : kSpecStringLists) j[f.name] = strings_to_json(spec.*f.member);
+  for (const auto& f : kSpecOptStrings) {
+    if (spec.*f.member) j[f.name] = string_to_json(*(spec.*f.member));
+  }
+  for (const auto& f : kSpecBools) j[f.name] = spec.*f.member;
+  for (const auto& f : kSpecFds) j[f.name] = spec.*f.member;
+  if (spec.uid) j["uid"] = *spec.uid;
+  if (spec.gid) j["gid"] = *spec.gid;
+  j["caps"] = json::object({{"specified", spec.caps.specified}, {"mask", spec.caps.mask}});
+  j["add_seccomp_fds"] = spec.add_seccomp_fds;
+  json ops = json::array();
+  for (const auto& op : spec.ops) ops.push_back(op_to_json(op));
+  j["ops"] = std::move(ops);
+  // Every string went through string_to_json, so dump cannot meet invalid UTF-8 and throw.
+  return j.dump();
+}
+
+result<Spec> spec_from_json(std::string_view text) {
+  json j;
+  try {
+    j = json::parse(text.begin(), text.end(), DuplicateKeyGuard());
+  } catch (const json::exception& e) {
+    // parse_error for syntax, out_of_range for a number like 1e400: both mean malformed text.
+    // what() starts with "[json.exception.parse_error.101] ", an id only nlohmann's docs use.
+    std::string what = e.what();
+    if (what.starts_with("[json.exception.")) {
+      const auto end = what.find("] ");
+      if (end != std::string::npos) what.erase(0, end + 2);
+    }
+    return spec_error("", "invalid JSON: " + what);
+  } catch (const CallbackStop& stop) {
+    return spec_error(stop.pointer, stop.problem);
+  }
+  Reader reader;
+  Spec spec;
+  if (!reader.spec(j, &spec)) return std::move(*reader.error);
+  return spec;
+}
+
+}  // namespace boxjail

@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: Apache-2.0
+// Diagnosis: facts collected from fake /proc and /sys trees, and the rules that turn a failed
+// step plus those facts into a cause. Negative cases matter as much: a wrong cause is worse than
+// "unknown".
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <boxjail/diagnose.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "diagnose/evidence_io.hpp"
+#include "diagnose/rules.hpp"
+#include "engine/steps.hpp"
+#include "harness.hpp"
+
+namespace {
+
+using boxjail::Diagnosis;
+using boxjail::Error;
+using boxjail::EvidenceRoots;
+using boxjail::HostFacts;
+
+// A fake host: <tmp>/proc and <tmp>/sys, removed with the object.
+class FakeHost {
+ public:
+  FakeHost() {
+    std::string tmpl = "/tmp/boxjail-diag-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp: " << errno;
+    root_ = tmpl;
+  }
+  ~FakeHost() { std::filesystem::remove_all(root_); }
+  FakeHost(const FakeHost&) = delete;
+  FakeHost& operator=(const FakeHost&) = delete;
+
+  void write(const std::string& rel, const std::string& content) const {
+    const std::filesystem::path p = root_ + "/" + rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+  }
+  void mkdir(const std::string& rel) const {
+    std::filesystem::create_directories(root_ + "/" + rel);
+  }
+  void remove(const std::string& rel) const { std::filesystem::remove_all(root_ + "/" + rel); }
+  std::string path(const std::string& rel) const { return root_ + "/" + rel; }
+
+  EvidenceRoots roots() const {
+    EvidenceRoots r;
+    r.proc = root_ + "/proc";
+    r.sys = root_ + "/sys";
+    return r;
+  }
+  HostFacts facts() const { return boxjail::collect_host_facts(roots()); }
+
+ private:
+  std::string root_;
+};
+
+const char* const kNormalMountinfo =
+    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+    "23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+    "24 23 0:22 / /proc/sys/fs/binfmt_misc rw,relatime shared:13 - autofs systemd-1 rw\n"
+    "25 22 0:5 / /dev rw,nosuid shared:2 - devtmpfs udev rw\n";
+
+// What every Linux host has: the kernel release, our own status, a user namespace entry, the
+// namespace limits at their usual values.
+void ordinary_host(const FakeHost& h) {
+  h.write("proc/sys/kernel/osrelease", "6.8.0-45-generic\n");
+  h.write("proc/self/status",
+          "Name:\tboxjail\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n"
+          "CapEff:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
+  h.write("proc/self/ns/user", "");
+  h.write("proc/self/ns/mnt", "");
+  h.write("proc/self/mountinfo", kNormalMountinfo);
+  for (const char* type : {"user", "mnt", "pid", "net", "ipc", "uts", "cgroup"}) {
+    h.write(std::string("proc/sys/user/max_") + type + "_namespaces", "63229\n");
+  }
+  h.write("proc/sys/fs/mount-max", "100000\n");
+}
+
+void ubuntu_restricted(const FakeHost& h) {
+  ordinary_host(h);
+  h.write("sys/kernel/security/lsm", "lockdown,capability,landlock,yama,apparmor");
+  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
+  h.write("sys/kernel/security/apparmor/features/namespaces/userns_create", "pciu&\n");
+  h.write("proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1\n");
+  h.write("proc/sys/kernel/apparmor_restrict_unprivileged_unconfined", "0\n");
+  h.write("proc/self/attr/apparmor/current", "unconfined\n");
+}
+
+void ubuntu_with_profile(const FakeHost& h) {
+  ubuntu_restricted(h);
+  h.write("proc/self/attr/apparmor/current", std::string("boxjail (unconfined)\0", 21));
+}
+
+void debian_clone_disabled(const FakeHost& h) {
+  ordinary_host(h);
+  h.write("sys/kernel/security/lsm", "lockdown,capability,landlock,yama,apparmor,tomoyo");
+  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
+  h.write("proc/sys/kernel/unprivileged_userns_clone", "0\n");
+  h.write("proc/self/attr/apparmor/current", "unconfined\n");
+}
+
+void container_with_seccomp(const FakeHost& h) {
+  ordinary_host(h);
+  h.write("proc/self/status",
+          "Name:\tboxjail\nUid:\t0\t0\t0\t0\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t1\n"
+          "Seccomp:\t2\nSeccomp_filters:\t1\n");
+  h.write("proc/self/mountinfo",
+          "500 400 0:50 / / rw - overlay overlay rw\n"
+          "501 500 0:51 / /proc rw,nosuid - proc proc rw\n"
+          "502 501 0:52 /bus /proc/bus ro - proc proc rw\n"
+          "503 501 0:52 /sys /proc/sys ro - proc proc rw\n"
+          "504 501 0:53 /null /proc/kcore rw - tmpfs tmpfs rw\n"
+          "505 501 0:54 / /proc/acpi ro - tmpfs tmpfs ro\n"
+          "506 500 0:55 / /dev rw - tmpfs tmpfs rw\n");
+  h.write("proc/1/environ", std::string("PATH=/usr/bin\0container=podman\0HOME=/root\0", 43));
+}
+
+void selinux_enforcing(const FakeHost& h) {
+  ordinary_host(h);
+  h.write("sys/kernel/security/lsm", "lockdown,capability,yama,selinux,bpf");
+  h.write("sys/fs/selinux/enforce", "1");
+  // attr/current holds the SELinux context here; it must not be read as an AppArmor label.
+  h.write("proc/self/attr/current", std::string("unconfined_u:unconfined_r:unconfined_t:s0\0", 42));
+}
+
+Error failure(std::string step, std::string syscall, int err, std::string path = "") {
+  Error e = boxjail::sys_error(std::move(step), std::move(syscall), std::move(path), err, "");
+  e.rung = "userns";
+  return e;
+}
+
+std::string value(const HostFacts& f, std::string_view name) {
+  return f.get(name).value_or("<absent>");
+}
+
+bool has_checked(const Diagnosis& d, const std::string& line) {
+  return std::find(d.checked.begin(), d.checked.end(), line) != d.checked.end();
+}
+
+void expect_known(const Diagnosis& d, const std::string& rule) {
+  EXPECT_TRUE(d.known) << d.rule << ": " << d.cause;
+  EXPECT_EQ(d.rule, rule) << d.cause;
+  EXPECT_FALSE(d.fixes.empty());
+  EXPECT_FALSE(d.checked.empty());
+  EXPECT_EQ(d.cause.find('{'), std::string::npos) << d.cause;
+  for (const auto& fix : d.fixes) EXPECT_EQ(fix.find('{'), std::string::npos) << fix;
+}
+
+// --- facts ------------------------------------------------------------------------------------
+
+TEST(EvidenceFacts, UbuntuRestricted) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  HostFacts f = h.facts();
+  EXPECT_EQ(value(f, "kernel.release"), "6.8.0-45-generic");
+  EXPECT_EQ(value(f, "lsm"), "lockdown,capability,landlock,yama,apparmor");
+  EXPECT_EQ(value(f, "apparmor.enabled"), "Y");
+  EXPECT_EQ(value(f, "apparmor.userns_mediation"), "pciu&");
+  EXPECT_EQ(value(f, "apparmor.label"), "unconfined");
+  EXPECT_EQ(value(f, "sysctl.kernel.apparmor_restrict_unprivileged_userns"), "1");
+  EXPECT_EQ(value(f, "sysctl.kernel.apparmor_restrict_unprivileged_unconfined"), "0");
+  EXPECT_EQ(value(f, "sysctl.kernel.unprivileged_userns_clone"), "<absent>");
+  EXPECT_EQ(value(f, "sysctl.user.max_user_namespaces"), "63229");
+  EXPECT_EQ(value(f, "sysctl.fs.mount-max"), "100000");
+  EXPECT_EQ(value(f, "selinux.mode"), "disabled");
+  EXPECT_EQ(value(f, "self.seccomp"), "0");
+  EXPECT_EQ(value(f, "self.seccomp_filters"), "0");
+  EXPECT_EQ(value(f, "self.no_new_privs"), "0");
+  EXPECT_EQ(value(f, "self.cap_eff"), "0000000000000000");
+  EXPECT_EQ(value(f, "self.uid"), "1000");
+  EXPECT_EQ(value(f, "self.user_ns_supported"), "yes");
+  // binfmt_misc sits on a permanently empty directory: not a mask.
+  EXPECT_EQ(value(f, "proc.masked"), "");
+  EXPECT_EQ(value(f, "container"), "<absent>");
+  // Each fact names the file it came from.
+  ASSERT_NE(f.find("apparmor.label"), nullptr);
+  EXPECT_EQ(f.find("apparmor.label")->source, h.path("proc/self/attr/apparmor/current"));
+  EXPECT_EQ(f.find("sysctl.fs.mount-max")->source, h.path("proc/sys/fs/mount-max"));
+  EXPECT_EQ(f.find("selinux.mode")->source, "stat " + h.path("sys/fs/selinux"));
+}
+
+TEST(EvidenceFacts, UbuntuWithUsernsProfile) {
+  FakeHost h;
+  ubuntu_with_profile(h);
+  HostFacts f = h.facts();
+  EXPECT_EQ(value(f, "apparmor.label"), "boxjail (unconfined)");  // trailing NUL stripped
+  EXPECT_EQ(value(f, "sysctl.kernel.apparmor_restrict_unprivileged_userns"), "1");
+}
+
+TEST(EvidenceFacts, AppArmorLabelFallsBackToAttrCurrent) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  h.remove("proc/self/attr/apparmor");
+  h.write("proc/self/attr/current", "firefox (enforce)\n");
+  HostFacts f = h.facts();
+  EXPECT_EQ(value(f, "apparmor.label"), "firefox (enforce)");
+  EXPECT_EQ(f.find("apparmor.label")->source, h.path("proc/self/attr/current"));
+}
+
+TEST(EvidenceFacts, DebianCloneDisabled) {
+  FakeHost h;
+  debian_clone_disabled(h);
+  HostFacts f = h.facts();
+  EXPECT_EQ(value(f, "sysctl.kernel.unprivileged_userns_clone"), "0");
+  EXPECT_EQ(value(f, "sysctl.kernel.apparmor_restrict_unprivileged_userns"), "<absent>");
+  EXPECT_EQ(value(f, "apparmor.userns_mediation"), "<absent>");
+}
+
+TEST(EvidenceFacts, MaxUserNamespacesZero) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("proc/sys/user/max_user_namespaces", "0\n");
+  HostFacts f = h.facts();
+  EXPECT_EQ(value(f, "sysctl.user.max_user_namespaces"), "0");
+  EXPECT_EQ(value(f, "sysctl.user.max_mnt_namespaces"), "63229");
+}
+
+TEST(EvidenceFacts, ContainerWithSeccompAndMaskedProc) {
+  FakeHost h;
+  container_with_seccomp(h);
+  HostFacts f = h.facts();
+  EXPECT_EQ(value(f, "self.seccomp"), "2");
+  EXPECT_EQ(value(f, "self.seccomp_filters"), "1");
+  EXPECT_EQ(value(f, "self.no_new_privs"), "1");
+  EXPECT_EQ(value(f, "self.uid"), "0");
+  EXPECT_EQ(value(f, "proc.masked"), "/proc/bus /proc/sys /proc/kcore /proc/acpi");
+  EXPECT_EQ(f.find("proc.masked")->source, h.path("proc/self/mountinfo"));
+  EXPECT_EQ(value(f, "container"), "podman");
+  EXPECT_EQ(f.find("container")->source, h.path("proc/1/environ"));
+}
+
+TEST(EvidenceFacts, SelinuxEnforcing) {
+  FakeHost h;
+  selinux_enforcing(h);
+  HostFacts f = h.facts();
+  EXPECT_EQ(value(f, "selinux.mode"), "enforcing");
+  EXPECT_EQ(f.find("selinux.mode")->source, h.path("sys/fs/selinux/enforce"));
+  // The SELinux context in attr/current is not an AppArmor label.
+  EXPECT_EQ(value(f, "apparmor.label"), "<absent>");
+  h.write("sys/fs/selinux/enforce", "0");
+  EXPECT_EQ(value(h.facts(), "selinux.mode"), "permissive");
+}
+
+TEST(EvidenceFacts, KernelWithoutUserNamespaces) {
+  FakeHost h;
+  ordinary_host(h);
+  h.remove("proc/self/ns/user");
+  EXPECT_EQ(value(h.facts(), "self.user_ns_supported"), "no");
+  // Without an ns/ directory at all nothing is known.
+  h.remove("proc/self/ns");
+  EXPECT_EQ(value(h.facts(), "self.user_ns_supported"), "<absent>");
+}
+
+TEST(EvidenceFacts, AbsentFilesRecordNothing) {
+  FakeHost h;
+  HostFacts f = h.facts();
+  EXPECT_EQ(value(f, "kernel.release"), "<absent>");
+  EXPECT_EQ(value(f, "self.seccomp"), "<absent>");
+  EXPECT_EQ(value(f, "apparmor.label"), "<absent>");
+  EXPECT_EQ(value(f, "setuid_helper.present"), "<absent>");  // not asked
+  // Only a missing selinuxfs is evidence (of "disabled").
+  EXPECT_EQ(value(f, "selinux.mode"), "disabled");
+}
+
+TEST(EvidenceFacts, SetuidHelperStat) {
+  FakeHost h;
+  h.write("helper", "#!/bin/sh\n");
+  ASSERT_EQ(::chmod(h.path("helper").c_str(), 04755), 0);
+  EvidenceRoots r = h.roots();
+  r.setuid_helper = h.path("helper");
+  HostFacts f = boxjail::collect_host_facts(r);
+  EXPECT_EQ(value(f, "setuid_helper.present"), "yes");
+  EXPECT_EQ(value(f, "setuid_helper.owner"), std::to_string(::getuid()));
+  EXPECT_EQ(value(f, "setuid_helper.mode"), "4755");
+  EXPECT_TRUE(value(f, "setuid_helper.nosuid_mount") == "yes" ||
+              value(f, "setuid_helper.nosuid_mount") == "no");
+  EXPECT_EQ(f.find("setuid_helper.mode")->source, "stat " + h.path("helper"));
+
+  r.setuid_helper = h.path("missing/helper");
+  f = boxjail::collect_host_facts(r);
+  EXPECT_EQ(value(f, "setuid_helper.present"), "no");
+  EXPECT_EQ(value(f, "setuid_helper.mode"), "<absent>");
+}
+
+TEST(EvidenceFacts, ChildEvidenceIsAddedWithSourceChild) {
+  HostFacts f;
+  Error e = failure("write-setgroups", "open", EACCES);
+  e.evidence = {{"apparmor.label_in_userns", "unprivileged_userns (enforce)"},
+                {"userns.cap_eff", "000001ffffffffff"}};
+  boxjail::add_child_evidence(f, e);
+  ASSERT_NE(f.find("apparmor.label_in_userns"), nullptr);
+  EXPECT_EQ(f.find("apparmor.label_in_userns")->value, "unprivileged_userns (enforce)");
+  EXPECT_EQ(f.find("apparmor.label_in_userns")->source, "child");
+  EXPECT_EQ(value(f, "userns.cap_eff"), "000001ffffffffff");
+  boxjail::add_child_evidence(f, e);  // no duplicates
+  EXPECT_EQ(f.facts.size(), 2u);
+}
+
+TEST(EvidenceFacts, RealHost) {
+  HostFacts f = boxjail::collect_host_facts();
+  EXPECT_FALSE(value(f, "kernel.release").empty());
+  EXPECT_EQ(value(f, "self.uid"), std::to_string(::getuid()));
+  EXPECT_EQ(value(f, "self.user_ns_supported"), "yes");
+}
+
+TEST(EvidenceParse, StatusMountinfoEnviron) {
+  namespace d = boxjail::diag;
+  EXPECT_EQ(d::status_field("Seccomp:\t2\nSeccomp_filters:\t3\n", "Seccomp").value_or("-"), "2");
+  EXPECT_EQ(d::status_field("Seccomp:\t2\nSeccomp_filters:\t3\n", "Seccomp_filters").value_or("-"),
+            "3");
+  EXPECT_FALSE(d::status_field("Seccomp:\t2\n", "NoNewPrivs"));
+  EXPECT_EQ(d::trim_value(std::string_view("unconfined\n\0", 12)), "unconfined");
+  EXPECT_EQ(d::mounts_over_proc(kNormalMountinfo), std::vector<std::string>{});
+  EXPECT_EQ(
+      d::environ_value(std::string_view("a=1\0container=lxc\0", 19), "container").value_or("-"),
+      "lxc");
+  EXPECT_FALSE(d::environ_value(std::string_view("containers=1\0", 13), "container"));
+}
+
+// --- rules ------------------------------------------------------------------------------------
+
+TEST(DiagnoseRules, UbuntuRestrictionConfirmedByChildLabel) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  HostFacts f = h.facts();
+  Error e = failure("write-setgroups", "open", EACCES, "/proc/self/setgroups");
+  e.evidence = {{"apparmor.label_in_userns", "unprivileged_userns (enforce)"}};
+  boxjail::add_child_evidence(f, e);
+  Diagnosis d = boxjail::diagnose("userns", e, f);
+  expect_known(d, "apparmor-unprivileged-userns");
+  EXPECT_NE(d.cause.find("\"unprivileged_userns (enforce)\""), std::string::npos) << d.cause;
+  EXPECT_NE(d.cause.find("kernel.apparmor_restrict_unprivileged_userns = 1"), std::string::npos);
+  EXPECT_NE(d.fixes[0].find("apparmor_parser -r /etc/apparmor.d/boxjail"), std::string::npos);
+  EXPECT_TRUE(has_checked(d, "apparmor.label_in_userns = unprivileged_userns (enforce) (child)"))
+      << ::testing::PrintToString(d.checked);
+  EXPECT_TRUE(has_checked(d, "sysctl.kernel.apparmor_restrict_unprivileged_userns = 1 (" +
+                                 h.path("proc/sys/kernel/apparmor_restrict_unprivileged_userns") +
+                                 ")"));
+}
+
+TEST(DiagnoseRules, ChildLabelIsReadFromTheErrorToo) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  Error e = failure("write-uid-map", "write", EPERM, "/proc/self/uid_map");
+  e.evidence = {{"apparmor.label_in_userns", "unprivileged_userns (enforce)"}};
+  expect_known(boxjail::diagnose("userns", e, h.facts()), "apparmor-unprivileged-userns");
+}
+
+TEST(DiagnoseRules, UbuntuRestrictionWithoutChildLabelIsOnlyLikely) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("make-root-rslave", "mount", EACCES, "/"), h.facts());
+  expect_known(d, "apparmor-restricted-label-unknown");
+  EXPECT_EQ(d.cause.rfind("Likely", 0), 0u) << d.cause;
+  EXPECT_NE(d.cause.find("= 1"), std::string::npos);
+  EXPECT_TRUE(has_checked(d, "apparmor.label_in_userns = (not recorded)"));
+}
+
+TEST(DiagnoseRules, UbuntuCloneDenied) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EACCES), h.facts());
+  expect_known(d, "apparmor-userns-create-denied");
+  EXPECT_NE(d.cause.find("AppArmor label unconfined with"), std::string::npos) << d.cause;
+  EXPECT_NE(d.cause.find("clone3 failed with EACCES"), std::string::npos) << d.cause;
+}
+
+TEST(DiagnoseRules, CallerUnderEnforcingProfile) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
+  h.write("proc/self/attr/apparmor/current", "docker-default (enforce)\n");
+  Diagnosis d = boxjail::diagnose("", failure("mount-tmpfs", "fsmount", EACCES, "/tmp"), h.facts());
+  expect_known(d, "caller-apparmor-profile");
+  EXPECT_NE(d.cause.find("docker-default (enforce)"), std::string::npos);
+}
+
+TEST(DiagnoseRules, DebianCloneDisabled) {
+  FakeHost h;
+  debian_clone_disabled(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EPERM), h.facts());
+  expect_known(d, "debian-userns-clone-disabled");
+  EXPECT_NE(d.cause.find("kernel.unprivileged_userns_clone = 0"), std::string::npos) << d.cause;
+}
+
+TEST(DiagnoseRules, MaxUserNamespacesZero) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("proc/sys/user/max_user_namespaces", "0\n");
+  Diagnosis d = boxjail::diagnose("", failure("clone-namespaces", "clone3", ENOSPC), h.facts());
+  expect_known(d, "userns-limit-zero");
+  EXPECT_NE(d.cause.find("user.max_user_namespaces = 0"), std::string::npos) << d.cause;
+  EXPECT_NE(d.fixes[0].find("sysctl user.max_user_namespaces="), std::string::npos);
+}
+
+TEST(DiagnoseRules, OtherNamespaceLimitZeroIsNamed) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("proc/sys/user/max_net_namespaces", "0\n");
+  Diagnosis d = boxjail::diagnose("", failure("clone-namespaces", "clone3", ENOSPC), h.facts());
+  expect_known(d, "namespace-limit-reached");
+  EXPECT_NE(d.cause.find("user.max_net_namespaces = 0"), std::string::npos) << d.cause;
+  EXPECT_TRUE(has_checked(d, "sysctl.user.max_net_namespaces = 0 (" +
+                                 h.path("proc/sys/user/max_net_namespaces") + ")"));
+}
+
+TEST(DiagnoseRules, NamespaceLimitReachedWithoutAZero) {
+  FakeHost h;
+  ordinary_host(h);
+  Diagnosis d = boxjail::diagnose("", failure("clone-namespaces", "clone3", ENOSPC), h.facts());
+  expect_known(d, "namespace-limit-reached");
+  EXPECT_NE(d.cause.find("No limit is 0"), std::string::npos) << d.cause;
+}
+
+TEST(DiagnoseRules, ContainerSeccompFilter) {
+  FakeHost h;
+  container_with_seccomp(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EPERM), h.facts());
+  expect_known(d, "caller-seccomp");
+  EXPECT_NE(d.cause.find("Seccomp: 2, 1 filter(s)"), std::string::npos) << d.cause;
+  EXPECT_NE(d.cause.find("EPERM for clone3"), std::string::npos) << d.cause;
+  EXPECT_NE(d.fixes[1].find("allows clone3"), std::string::npos) << d.fixes[1];
+  // ENOSYS is what docker's profile answers for clone3.
+  expect_known(boxjail::diagnose("", failure("clone-namespaces", "clone3", ENOSYS), h.facts()),
+               "caller-seccomp");
+}
+
+TEST(DiagnoseRules, ContainerMaskedProc) {
+  FakeHost h;
+  container_with_seccomp(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("mount-proc", "fsmount", EPERM, "/proc"), h.facts());
+  expect_known(d, "masked-proc");
+  EXPECT_NE(d.cause.find("/proc/kcore"), std::string::npos) << d.cause;
+  EXPECT_NE(d.fixes[0].find("--ro-bind /proc /proc"), std::string::npos);
+}
+
+TEST(DiagnoseRules, SelinuxEnforcing) {
+  FakeHost h;
+  selinux_enforcing(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("bind-mount", "move_mount", EACCES, "/usr"), h.facts());
+  expect_known(d, "selinux-denial");
+  EXPECT_NE(d.cause.find("selinux.mode = enforcing"), std::string::npos) << d.cause;
+  EXPECT_NE(d.fixes[0].find("ausearch -m avc"), std::string::npos);
+}
+
+TEST(DiagnoseRules, KernelWithoutUserNamespaces) {
+  FakeHost h;
+  ordinary_host(h);
+  h.remove("proc/self/ns/user");
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EINVAL), h.facts());
+  expect_known(d, "no-user-namespaces");
+  EXPECT_NE(d.cause.find("CONFIG_USER_NS"), std::string::npos);
+}
+
+TEST(DiagnoseRules, MountMaxReached) {
+  FakeHost h;
+  ordinary_host(h);
+  Diagnosis d =
+      boxjail::diagnose("", failure("bind-mount", "move_mount", ENOSPC, "/home"), h.facts());
+  expect_known(d, "mount-max-reached");
+  EXPECT_NE(d.cause.find("fs.mount-max = 100000"), std::string::npos) << d.cause;
+}
+
+TEST(DiagnoseRules, SetuidHelperFailures) {
+  FakeHost h;
+  ordinary_host(h);
+  HostFacts f = h.facts();
+  Error missing = failure("helper-exec", "execve", ENOENT, "/usr/libexec/boxjail/boxjail-suid");
+  missing.rung = "setuid";
+  Diagnosis d = boxjail::diagnose("setuid", missing, f);
+  expect_known(d, "helper-missing");
+  EXPECT_NE(d.cause.find("/usr/libexec/boxjail/boxjail-suid"), std::string::npos) << d.cause;
+
+  Error denied = failure("helper-exec", "execve", EACCES, "/opt/boxjail-suid");
+  expect_known(boxjail::diagnose("setuid", denied, f), "helper-exec-denied");
+
+  const std::vector<std::pair<std::string, std::string>> refusals = {
+      {"no-new-privs", "helper-no-new-privs"}, {"not-setuid", "helper-not-setuid"},
+      {"writable", "helper-writable"},         {"nosuid", "helper-nosuid"},
+      {"missing", "helper-missing"},
+  };
+  for (const auto& [refusal, rule] : refusals) {
+    Error e = boxjail::make_error("helper-check", "the setuid helper refused to run");
+    e.path = "/opt/boxjail-suid";
+    e.evidence = {{"helper.refusal", refusal}};
+    Diagnosis r = boxjail::diagnose("setuid", e, f);
+    expect_known(r, rule);
+    EXPECT_TRUE(has_checked(r, "helper.refusal = " + refusal + " (child)") ||
+                rule == "helper-missing")
+        << ::testing::PrintToString(r.checked);
+  }
+  Error nnp = boxjail::make_error("helper-check", "refused");
+  nnp.evidence = {{"helper.refusal", "no-new-privs"}};
+  EXPECT_NE(boxjail::diagnose("setuid", nnp, f).cause.find("self.no_new_privs = 0"),
+            std::string::npos);
+}
+
+// --- no guessing ------------------------------------------------------------------------------
+
+TEST(DiagnoseUnknown, EaccesAtMountWithoutAppArmorFacts) {
+  FakeHost h;
+  ordinary_host(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("make-root-rslave", "mount", EACCES, "/"), h.facts());
+  EXPECT_FALSE(d.known);
+  EXPECT_EQ(d.rule, "unknown");
+  EXPECT_EQ(d.cause.rfind("unknown cause", 0), 0u) << d.cause;
+  EXPECT_NE(d.cause.find("make-root-rslave"), std::string::npos);
+  EXPECT_FALSE(d.checked.empty());
+  EXPECT_TRUE(has_checked(d, "self.seccomp = 0 (" + h.path("proc/self/status") + ")"))
+      << ::testing::PrintToString(d.checked);
+  EXPECT_TRUE(has_checked(d, "apparmor.label_in_userns = (not recorded)"));
+}
+
+TEST(DiagnoseUnknown, CloneEpermOnAnOrdinaryHost) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("proc/sys/kernel/unprivileged_userns_clone", "1\n");
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EPERM), h.facts());
+  EXPECT_FALSE(d.known) << d.rule;
+  EXPECT_EQ(d.rule, "unknown");
+  EXPECT_TRUE(has_checked(d, "sysctl.kernel.unprivileged_userns_clone = 1 (" +
+                                 h.path("proc/sys/kernel/unprivileged_userns_clone") + ")"));
+}
+
+TEST(DiagnoseUnknown, ProfileWithUsernsRuleIsNotBlamed) {
+  FakeHost h;
+  ubuntu_with_profile(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("mount-proc", "fsmount", EACCES, "/proc"), h.facts());
+  EXPECT_EQ(d.rule, "unknown") << d.cause;
+}
+
+TEST(DiagnoseUnknown, RootRungIsNotRestricted) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  Error e = failure("make-root-rslave", "mount", EACCES, "/");
+  e.rung = "root";
+  EXPECT_EQ(boxjail::diagnose("root", e, h.facts()).rule, "unknown");
+}
+
+TEST(DiagnoseUnknown, PlainFileStepIsNotBlamedOnAppArmor) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  Error e = failure("write-file", "openat2", EACCES, "/etc/passwd");
+  e.evidence = {{"apparmor.label_in_userns", "unprivileged_userns (enforce)"}};
+  EXPECT_EQ(boxjail::diagnose("userns", e, h.facts()).rule, "unknown");
+}
+
+TEST(DiagnoseUnknown, DebianSwitchDoesNotExplainOtherErrnos) {
+  FakeHost h;
+  debian_clone_disabled(h);
+  EXPECT_EQ(
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EINVAL), h.facts()).rule,
+      "unknown");
+}
+
+// --- the table itself -------------------------------------------------------------------------
+
+TEST(DiagnoseTable, IdsAreUniqueAndDocumented) {
+  const auto ids = boxjail::diagnosis_rule_ids();
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+  const std::string doc = boxjail::test::read_file(BOXJAIL_SOURCE_DIR "/docs/troubleshooting.md");
+  ASSERT_FALSE(doc.empty());
+  for (const auto& id : ids) {
+    EXPECT_NE(doc.find("### `" + id + "`"), std::string::npos) << id << " has no section";
+  }
+  // And no section for a rule that no longer exists.
+  std::regex heading(R"(\n### `([a-z0-9-]+)`)");
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), heading);
+       it != std::sregex_iterator(); ++it) {
+    const std::string id = (*it)[1];
+    EXPECT_TRUE(id == "unknown" || std::find(ids.begin(), ids.end(), id) != ids.end())
+        << "docs/troubleshooting.md documents a rule the table lacks: " << id;
+  }
+}
+
+TEST(DiagnoseTable, FactsTheRulesUseAreDocumented) {
+  const std::string doc = boxjail::test::read_file(BOXJAIL_SOURCE_DIR "/docs/troubleshooting.md");
+  std::set<std::string> names;
+  for (const auto& rule : boxjail::diag::rule_table()) {
+    for (const auto* conds : {&rule.all, &rule.any}) {
+      for (const auto& c : *conds) names.emplace(c.fact);
+    }
+    std::vector<std::string_view> keys = boxjail::diag::template_keys(rule.cause);
+    for (auto fix : rule.fixes) {
+      auto more = boxjail::diag::template_keys(fix);
+      keys.insert(keys.end(), more.begin(), more.end());
+    }
+    for (auto k : keys) {
+      if (k.find('.') != std::string_view::npos) names.emplace(k);
+    }
+  }
+  for (const auto& name : names) {
+    if (name.starts_with("error.")) continue;
+    EXPECT_NE(doc.find("`" + name + "`"), std::string::npos) << name << " is not documented";
+  }
+}
+
+TEST(DiagnoseTable, StepsAreKnownAndEveryRuleHasFixes) {
+  std::set<std::string_view> known = {"helper-check", "helper-exec"};
+  for (const auto& info : boxjail::step::kOrder) known.insert(info.name);
+  for (auto step : boxjail::diag::rule_step_names()) {
+    EXPECT_TRUE(known.count(step)) << "unknown step in the rule table: " << step;
+  }
+  for (const auto& rule : boxjail::diag::rule_table()) {
+    EXPECT_FALSE(rule.fixes.empty()) << rule.id;
+    EXPECT_FALSE(rule.cause.empty()) << rule.id;
+    for (auto name : rule.steps) {
+      EXPECT_TRUE(known.count(name) || boxjail::diag::step_group(name)) << rule.id << ": " << name;
+    }
+  }
+}
+
+TEST(DiagnoseProfile, GrantsUsernsToThePath) {
+  const std::string p = boxjail::apparmor_profile("/usr/local/bin/boxjail");
+  EXPECT_NE(p.find("  userns,\n"), std::string::npos);
+  EXPECT_NE(p.find("abi <abi/4.0>,"), std::string::npos);
+  EXPECT_NE(p.find("profile boxjail /usr/local/bin/boxjail flags=(unconfined) {"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("include if exists <local/boxjail>"), std::string::npos);
+  EXPECT_NE(p.find("apparmor_parser -r"), std::string::npos);
+  // Blanks are quoted and glob characters escaped: the profile attaches to this file only.
+  const std::string q = boxjail::apparmor_profile("/opt/my tools/box*jail");
+  EXPECT_NE(q.find("profile boxjail \"/opt/my tools/box\\*jail\" flags"), std::string::npos) << q;
+}
+
+}  // namespace

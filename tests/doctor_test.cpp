@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+// `boxjail doctor`: each rung is probed with a real jail (namespaces, maps, mounts, pivot_root,
+// proc, devpts), so a host where unshare() works but mounting does not is reported unusable.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace {
+
+using boxjail::test::Deny;
+using boxjail::test::RunOpts;
+using boxjail::test::RunResult;
+using boxjail::test::TempDir;
+namespace bt = boxjail::test;
+
+class Doctor : public ::testing::Test {
+ protected:
+  void SetUp() override { mounts_before_ = bt::host_mountinfo(); }
+  void TearDown() override {
+    EXPECT_EQ(bt::host_mountinfo(), mounts_before_) << "mounts left behind on the host";
+    EXPECT_EQ(bt::count_processes_of(bt::boxjail_binary()), 0) << "boxjail left running";
+  }
+  std::string config(const std::string& mode, const std::string& helper) {
+    return dir_.file(mode + ".toml",
+                     "[ladder]\nmode = \"" + mode + "\"\nsetuid_helper = \"" + helper + "\"\n");
+  }
+  // Runs `doctor --json` and returns (exit status, the JSON).
+  std::pair<int, nlohmann::json> doctor(const std::string& cfg, RunOpts o) {
+    RunResult r = bt::run({"doctor", "--json", "--config", cfg}, o);
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out << r.err;
+    return {r.status, j};
+  }
+  static const nlohmann::json& rung(const nlohmann::json& j, const std::string& name) {
+    for (const auto& r : j["rungs"]) {
+      if (r["rung"] == name) return r;
+    }
+    static const nlohmann::json none;
+    return none;
+  }
+  TempDir dir_;
+  std::string mounts_before_;
+};
+
+TEST_F(Doctor, RootUsesTheRootRung) {
+  auto [status, j] = doctor(config("auto", "/nonexistent/boxjail-suid"), {});
+  EXPECT_EQ(status, 0) << j.dump(2);
+  EXPECT_EQ(j["usable"], true);
+  EXPECT_EQ(j["rung"], "root");
+  EXPECT_EQ(rung(j, "root")["result"], "ok");
+  // The missing helper is named, with its evidence.
+  EXPECT_EQ(rung(j, "setuid")["result"], "failed");
+  EXPECT_EQ(rung(j, "setuid")["failure"]["errno_name"], "ENOENT");
+  EXPECT_FALSE(j["facts"].empty());
+}
+
+TEST_F(Doctor, UnprivilegedUsernsRungWorksHere) {
+  auto [status, j] = doctor(config("userns", "/nonexistent/boxjail-suid"), {.as_nobody = true});
+  EXPECT_EQ(status, 0) << j.dump(2);
+  EXPECT_EQ(j["rung"], "userns");
+  EXPECT_EQ(rung(j, "root")["result"], "skipped");
+  EXPECT_EQ(rung(j, "setuid")["result"], "skipped");
+}
+
+// unshare() is allowed, mount() is not: a bare-unshare probe would call this host fine.
+TEST_F(Doctor, IsNotFooledByAWorkingUnshare) {
+  for (int err : {EPERM, EACCES}) {
+    RunOpts o{.as_nobody = true, .deny = {Deny{"mount", err}}};
+    auto [status, j] = doctor(config("userns", "/nonexistent/boxjail-suid"), o);
+    EXPECT_EQ(status, 2) << j.dump(2);
+    EXPECT_EQ(j["usable"], false);
+    const auto& failure = rung(j, "userns")["failure"];
+    EXPECT_EQ(failure["step"], "make-root-rslave") << j.dump(2);
+    EXPECT_EQ(failure["errno"], err);
+    EXPECT_EQ(failure["cause_id"], "caller-seccomp");
+  }
+}
+
+TEST_F(Doctor, FindsTheSetuidRungWhenUserNamespacesAreDenied) {
+  RunOpts o{.as_nobody = true,
+            .deny = {Deny{"clone3", ENOSYS}, Deny{"clone", EPERM, 0, CLONE_NEWUSER, CLONE_NEWUSER},
+                     Deny{"unshare", EPERM, 0, CLONE_NEWUSER, CLONE_NEWUSER}}};
+  auto [status, j] = doctor(config("auto", bt::setuid_helper_binary()), o);
+  EXPECT_EQ(status, 0) << j.dump(2);
+  EXPECT_EQ(j["rung"], "setuid");
+  EXPECT_EQ(rung(j, "userns")["failure"]["step"], "clone-namespaces");
+  EXPECT_EQ(rung(j, "setuid")["result"], "ok");
+  // userns only: nothing can run.
+  auto [status2, j2] = doctor(config("userns", bt::setuid_helper_binary()), o);
+  EXPECT_EQ(status2, 2) << j2.dump(2);
+}
+
+TEST_F(Doctor, NamesAMaskedProc) {
+  auto [status, j] =
+      doctor(config("userns", "/nonexistent/boxjail-suid"), {.as_nobody = true, .mask_proc = true});
+  EXPECT_EQ(status, 2) << j.dump(2);
+  const auto& failure = rung(j, "userns")["failure"];
+  EXPECT_EQ(failure["step"], "mount-proc");
+  EXPECT_EQ(failure["cause_id"], "masked-proc");
+}
+
+TEST_F(Doctor, TextTableAndVerdict) {
+  RunResult r = bt::run({"doctor", "--config", config("userns", "/nonexistent/boxjail-suid")},
+                        {.as_nobody = true});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("RUNG    RESULT"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nuserns  ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("host facts:\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verdict: jails can run here, on the userns rung"), std::string::npos);
+}
+
+TEST_F(Doctor, PrintsAnAppArmorProfileForItsRealPath) {
+  RunResult r = bt::run({"doctor", "--apparmor-profile"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("userns,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(bt::boxjail_binary()), std::string::npos) << r.out;
+}
+
+TEST_F(Doctor, UsageAndConfigErrorsExitOne) {
+  EXPECT_EQ(bt::run({"doctor", "--bogus"}).status, 1);
+  EXPECT_EQ(bt::run({"doctor", "--config", dir_.path() + "/missing.toml"}).status, 1);
+}
+
+}  // namespace

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests of the JSON form of a Spec: lossless round trips, and a strict reader that names
+// the offending key of every malformed input (the setuid helper reads untrusted specs).
+#include <boxjail/bwrap_args.hpp>
+#include <boxjail/spec_json.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using boxjail::MountOp;
+using boxjail::OpKind;
+using boxjail::Spec;
+using nlohmann::json;
+
+void ExpectOpEq(const MountOp& a, const MountOp& b, size_t i) {
+  SCOPED_TRACE("op " + std::to_string(i));
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.source, b.source);
+  EXPECT_EQ(a.dest, b.dest);
+  EXPECT_EQ(a.fd, b.fd);
+  EXPECT_EQ(a.readonly, b.readonly);
+  EXPECT_EQ(a.devices, b.devices);
+  EXPECT_EQ(a.allow_missing, b.allow_missing);
+  EXPECT_EQ(a.perms, b.perms);
+  EXPECT_EQ(a.size, b.size);
+  EXPECT_EQ(a.overlay_sources, b.overlay_sources);
+  EXPECT_EQ(a.overlay_upper, b.overlay_upper);
+  EXPECT_EQ(a.overlay_work, b.overlay_work);
+}
+
+// Field by field, so that a field both the writer and the reader forget still shows up.
+void ExpectSpecEq(const Spec& a, const Spec& b) {
+  EXPECT_EQ(a.command, b.command);
+  EXPECT_EQ(a.argv0, b.argv0);
+  EXPECT_EQ(a.env, b.env);
+  EXPECT_EQ(a.unshare_user, b.unshare_user);
+  EXPECT_EQ(a.unshare_user_try, b.unshare_user_try);
+  EXPECT_EQ(a.unshare_ipc, b.unshare_ipc);
+  EXPECT_EQ(a.unshare_pid, b.unshare_pid);
+  EXPECT_EQ(a.unshare_net, b.unshare_net);
+  EXPECT_EQ(a.unshare_uts, b.unshare_uts);
+  EXPECT_EQ(a.unshare_cgroup, b.unshare_cgroup);
+  EXPECT_EQ(a.unshare_cgroup_try, b.unshare_cgroup_try);
+  EXPECT_EQ(a.userns_fd, b.userns_fd);
+  EXPECT_EQ(a.userns2_fd, b.userns2_fd);
+  EXPECT_EQ(a.pidns_fd, b.pidns_fd);
+  EXPECT_EQ(a.disable_userns, b.disable_userns);
+  EXPECT_EQ(a.assert_userns_disabled, b.assert_userns_disabled);
+  EXPECT_EQ(a.uid, b.uid);
+  EXPECT_EQ(a.gid, b.gid);
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.chdir, b.chdir);
+  EXPECT_EQ(a.lock_files, b.lock_files);
+  EXPECT_EQ(a.sync_fd, b.sync_fd);
+  EXPECT_EQ(a.block_fd, b.block_fd);
+  EXPECT_EQ(a.userns_block_fd, b.userns_block_fd);
+  EXPECT_EQ(a.info_fd, b.info_fd);
+  EXPECT_EQ(a.json_status_fd, b.json_status_fd);
+  EXPECT_EQ(a.new_session, b.new_session);
+  EXPECT_EQ(a.die_with_parent, b.die_with_parent);
+  EXPECT_EQ(a.as_pid_1, b.as_pid_1);
+  EXPECT_EQ(a.caps.specified, b.caps.specified);
+  EXPECT_EQ(a.caps.mask, b.caps.mask);
+  EXPECT_EQ(a.exec_label, b.exec_label);
+  EXPECT_EQ(a.file_label, b.file_label);
+  EXPECT_EQ(a.seccomp_fd, b.seccomp_fd);
+  EXPECT_EQ(a.add_seccomp_fds, b.add_seccomp_fds);
+  EXPECT_EQ(a.seccomp_policy, b.seccomp_policy);
+  ASSERT_EQ(a.ops.size(), b.ops.size());
+  for (size_t i = 0; i < a.ops.size(); ++i) ExpectOpEq(a.ops[i], b.ops[i], i);
+  EXPECT_EQ(a.level_prefix, b.level_prefix);
+}
+
+MountOp Op(OpKind kind, std::string source, std::string dest) {
+  MountOp op;
+  op.kind = kind;
+  op.source = std::move(source);
+  op.dest = std::move(dest);
+  return op;
+}
+
+// Every field away from its default, every op kind, and strings that are not UTF-8.
+Spec FullSpec() {
+  Spec s;
+  s.command = {"/bin/sh", "-c", "echo \"hi\" \\ \xff\xfe", "\xc3\xa9t\xc3\xa9"};
+  s.argv0 = "sh\x80";
+  s.env = {"PATH=/usr/bin", "EMPTY=", "LATIN1=caf\xe9"};
+  s.unshare_user = true;
+  s.unshare_user_try = true;
+  s.unshare_ipc = true;
+  s.unshare_pid = true;
+  s.unshare_net = true;
+  s.unshare_uts = true;
+  s.unshare_cgroup = true;
+  s.unshare_cgroup_try = true;
+  s.userns_fd = 3;
+  s.userns2_fd = 4;
+  s.pidns_fd = 5;
+  s.disable_userns = true;
+  s.assert_userns_disabled = true;
+  s.uid = 0;
+  s.gid = 4294967294u;
+  s.hostname = "box";
+  s.chdir = "/work dir";
+  s.lock_files = {"/a.lock", "/b.lock"};
+  s.sync_fd = 6;
+  s.block_fd = 7;
+  s.userns_block_fd = 8;
+  s.info_fd = 9;
+  s.json_status_fd = 2147483647;
+  s.new_session = true;
+  s.die_with_parent = true;
+  s.as_pid_1 = true;
+  s.caps.specified = true;
+  s.caps.mask = 0xffffffffffffffffull;
+  s.exec_label = "system_u:system_r:container_t:s0";
+  s.file_label = "system_u:object_r:container_file_t:s0";
+  s.seccomp_fd = 10;
+  s.add_seccomp_fds = {11, 12, 0};
+  s.seccomp_policy = "default";
+  s.level_prefix = true;
+
+  MountOp bind = Op(OpKind::Bind, "/usr", "/usr");
+  bind.readonly = true;
+  bind.devices = true;
+  bind.allow_missing = true;
+  s.ops.push_back(bind);
+  MountOp bind_fd = Op(OpKind::BindFd, "", "/fd");
+  bind_fd.fd = 13;
+  s.ops.push_back(bind_fd);
+  s.ops.push_back(Op(OpKind::RemountRo, "", "/usr"));
+  s.ops.push_back(Op(OpKind::Proc, "", "/proc"));
+  s.ops.push_back(Op(OpKind::Dev, "", "/dev"));
+  MountOp tmpfs = Op(OpKind::Tmpfs, "", "/tmp");
+  tmpfs.perms = 01777;
+  tmpfs.size = 0xffffffffffffffffull;
+  s.ops.push_back(tmpfs);
+  s.ops.push_back(Op(OpKind::Mqueue, "", "/dev/mqueue"));
+  MountOp dir = Op(OpKind::Dir, "", "/d\xff");
+  dir.perms = 0;
+  s.ops.push_back(dir);
+  MountOp file = Op(OpKind::File, "", "/etc/passwd");
+  file.fd = 14;
+  file.perms = 0644;
+  s.ops.push_back(file);
+  MountOp data = Op(OpKind::BindData, "", "/etc/group");
+  data.fd = 15;
+  data.readonly = true;
+  data.perms = 07777;
+  s.ops.push_back(data);
+  s.ops.push_back(Op(OpKind::Symlink, "usr/lib", "/lib"));
+  MountOp chmod = Op(OpKind::Chmod, "", "/tmp");
+  chmod.perms = 0700;
+  s.ops.push_back(chmod);
+  MountOp overlay = Op(OpKind::Overlay, "", "/o");
+  overlay.overlay_sources = {"/lower1", "/lower\xfe"};
+  overlay.overlay_upper = "/upper";
+  overlay.overlay_work = "/work";
+  s.ops.push_back(overlay);
+  MountOp tmp_overlay = Op(OpKind::TmpOverlay, "", "/t");
+  tmp_overlay.overlay_sources = {"/lower"};
+  s.ops.push_back(tmp_overlay);
+  MountOp ro_overlay = Op(OpKind::RoOverlay, "", "/r");
+  ro_overlay.overlay_sources = {"/l1", "/l2", "/l3"};
+  s.ops.push_back(ro_overlay);
+  return s;
+}
+
+Spec MustRead(const std::string& text) {
+  auto r = boxjail::spec_from_json(text);
+  if (!r) {
+    ADD_FAILURE() << "unexpected error: " << r.error().message << "\n  in " << text;
+    return {};
+  }
+  return r.value();
+}
+
+TEST(SpecJsonTest, RoundTripsEveryField) {
+  const Spec s = FullSpec();
+  const std::string text = boxjail::spec_to_json(s);
+  const Spec back = MustRead(text);
+  ExpectSpecEq(s, back);
+  EXPECT_EQ(boxjail::spec_to_json(back), text);
+}
+
+TEST(SpecJsonTest, WritesEveryKeyAndTheVersion) {
+  const json j = json::parse(boxjail::spec_to_json(FullSpec()));
+  EXPECT_EQ(j.at("version"), 1);
+  for (const char* key : {"command",
+                          "argv0",
+                          "env",
+                          "unshare_user",
+                          "unshare_user_try",
+                          "unshare_ipc",
+                          "unshare_pid",
+                          "unshare_net",
+                          "unshare_uts",
+                          "unshare_cgroup",
+                          "unshare_cgroup_try",
+                          "userns_fd",
+                          "userns2_fd",
+                          "pidns_fd",
+                          "disable_userns",
+                          "assert_userns_disabled",
+                          "uid",
+                          "gid",
+                          "hostname",
+                          "chdir",
+                          "lock_files",
+                          "sync_fd",
+                          "block_fd",
+                          "userns_block_fd",
+                          "info_fd",
+                          "json_status_fd",
+                          "new_session",
+                          "die_with_parent",
+                          "as_pid_1",
+                          "caps",
+                          "exec_label",
+                          "file_label",
+                          "seccomp_fd",
+                          "add_seccomp_fds",
+                          "seccomp_policy",
+                          "ops",
+                          "level_prefix"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j.size(), 38u);
+  const std::vector<std::string> kinds = {
+      "bind", "bind-fd",   "remount-ro", "proc",  "dev",     "tmpfs",       "mqueue",    "dir",
+      "file", "bind-data", "symlink",    "chmod", "overlay", "tmp-overlay", "ro-overlay"};
+  ASSERT_EQ(j.at("ops").size(), kinds.size());
+  for (size_t i = 0; i < kinds.size(); ++i) EXPECT_EQ(j["ops"][i]["kind"], kinds[i]);
+  EXPECT_EQ(j["ops"][5]["perms"], 01777);
+  EXPECT_EQ(j["caps"]["mask"], 0xffffffffffffffffull);
+}
+
+TEST(SpecJsonTest, NonUtf8StringsAreHex) {
+  const json j = json::parse(boxjail::spec_to_json(FullSpec()));
+  EXPECT_EQ(j["argv0"], json({{"hex", "736880"}}));
+  EXPECT_EQ(j["env"][2], json({{"hex", "4c4154494e313d636166e9"}}));
+  EXPECT_EQ(j["command"][3], "\xc3\xa9t\xc3\xa9");  // valid UTF-8 stays a plain string
+  EXPECT_EQ(j["ops"][7]["dest"], json({{"hex", "2f64ff"}}));
+  // The reader takes hex anywhere a string goes.
+  const Spec s = MustRead(R"({"version":1,"command":[{"hex":"2f62696e2f74727565"}]})");
+  EXPECT_EQ(s.command, std::vector<std::string>{"/bin/true"});
+}
+
+TEST(SpecJsonTest, OptionalFieldsAbsentWhenUnset) {
+  Spec s;
+  s.command = {"true"};
+  const json j = json::parse(boxjail::spec_to_json(s));
+  for (const char* key :
+       {"argv0", "uid", "gid", "hostname", "chdir", "exec_label", "file_label", "seccomp_policy"}) {
+    EXPECT_FALSE(j.contains(key)) << key;
+  }
+  MountOp op;
+  op.dest = "/x";
+  s.ops.push_back(op);
+  const json j2 = json::parse(boxjail::spec_to_json(s));
+  EXPECT_FALSE(j2["ops"][0].contains("perms"));
+  EXPECT_FALSE(j2["ops"][0].contains("size"));
+  ExpectSpecEq(s, MustRead(j2.dump()));
+}
+
+TEST(SpecJsonTest, MinimalInputTakesDefaults) {
+  const Spec s = MustRead(R"({"version": 1, "command": ["true"], "ops": [{"kind": "proc",
+                              "dest": "/proc"}]})");
+  Spec expected;
+  expected.command = {"true"};
+  expected.ops.push_back(Op(OpKind::Proc, "", "/proc"));
+  ExpectSpecEq(expected, s);
+}
+
+TEST(SpecJsonTest, RoundTripsABwrapCommandLine) {
+  boxjail::ParseContext ctx;
+  ctx.environ = {"PATH=/usr/bin:/bin", "HOME=/home/u"};
+  auto inv = boxjail::parse_bwrap_args(
+      {"--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+       "--unshare-all", "--die-with-parent", "--setenv", "A", "B", "--", "true"},
+      ctx);
+  ASSERT_TRUE(inv) << inv.error().message;
+  const Spec& s = inv.value().spec;
+  ASSERT_EQ(s.ops.size(), 4u);
+  const std::string text = boxjail::spec_to_json(s);
+  const Spec back = MustRead(text);
+  ExpectSpecEq(s, back);
+  EXPECT_EQ(boxjail::spec_to_json(back), text);
+  EXPECT_EQ(back.command, std::vector<std::string>{"true"});
+  EXPECT_TRUE(back.die_with_parent);
+  EXPECT_TRUE(back.unshare_net);
+  EXPECT_EQ(back.ops[0].kind, OpKind::Bind);
+  EXPECT_TRUE(back.ops[0].readonly);
+}
+
+struct Malformed {
+  std::string name;
+  std::string text;
+  std::string message;  // the whole message after "spec: "
+};
+
+// `extra` merged into a valid minimal spec (a null value removes the key).
+std::string With(const json& extra) {
+  json j = {{"version", 1}, {"command", {"true"}}};
+  for (const auto& [k, v] : extra.items()) {
+    if (v.is_null()) {
+      j.erase(k);
+    } else {
+      j[k] = v;
+    }
+  }
+  return j.dump();
+}
+
+std::string WithOp(const json& op) { return With({{"ops", json::array({op})}}); }
+
+TEST(SpecJsonTest, RejectsMalformedInput) {
+  const std::string fd_range = "(-1..2147483647)";
+  const std::vector<Malformed> cases = {
+      {"not json", "{", ""},
+      {"trailing garbage", R"({"version":1,"command":["true"]} x)", ""},
+      {"huge float", R"({"version":1,"command":["true"],"sync_fd":1e400})", ""},
+      {"root not object", "[]", "must be an object"},
+      {"missing version", With({{"version", nullptr}}),
+       "/version: missing (this boxjail reads version 1)"},
+      {"version 2", With({{"version", 2}}), "/version: 2 is out of range (1..1)"},
+      {"version 0", With({{"version", 0}}), "/version: 0 is out of range (1..1)"},
+      {"version -1", With({{"version", -1}}), "/version: -1 is out of range (1..1)"},
+      {"version string", With({{"version", "1"}}), "/version: must be an integer (1..1)"},
+      {"unknown key", With({{"bogus", 1}}), "unknown key \"bogus\" (accepted: "},
+      {"unknown key with slash", With({{"a/b\u001b", 1}}), "unknown key \"a/b\\u001b\""},
+      {"missing command", With({{"command", nullptr}}), "/command: missing"},
+      {"empty command", With({{"command", json::array()}}), "/command: must not be empty"},
+      {"empty command[0]", With({{"command", {""}}}), "/command/0: must not be empty"},
+      {"command string", With({{"command", "true"}}), "/command: must be an array of strings"},
+      {"command number", With({{"command", {"true", 1}}}), "/command/1: must be a string"},
+      {"NUL in env", With({{"env", {std::string("A=\0", 3)}}}), "/env/0: contains a NUL byte"},
+      {"NUL in hex", With({{"chdir", {{"hex", "2f00"}}}}), "/chdir: contains a NUL byte"},
+      {"odd hex", With({{"chdir", {{"hex", "2f0"}}}}), "/chdir/hex: odd number of hex digits"},
+      {"upper-case hex", With({{"chdir", {{"hex", "2F"}}}}),
+       "/chdir/hex: not a lower-case hex digit at 0"},
+      {"hex extra key", With({{"chdir", {{"hex", "2f"}, {"x", 1}}}}),
+       "/chdir: unknown key \"x\" (accepted: hex)"},
+      {"hex missing", With({{"chdir", json::object()}}), "/chdir/hex: missing"},
+      {"null optional", R"({"version":1,"command":["true"],"argv0":null})",
+       "/argv0: must be a string"},
+      {"bool as int", With({{"unshare_net", 1}}), "/unshare_net: must be true or false"},
+      {"fd -2", With({{"sync_fd", -2}}), "/sync_fd: -2 is out of range " + fd_range},
+      {"fd too big", With({{"info_fd", 2147483648ll}}),
+       "/info_fd: 2147483648 is out of range " + fd_range},
+      {"fd float", With({{"block_fd", 3.0}}), "/block_fd: must be an integer " + fd_range},
+      {"uid negative", With({{"uid", -1}}), "/uid: -1 is out of range (0..4294967294)"},
+      {"uid -1 as unsigned", With({{"uid", 4294967295ll}}),
+       "/uid: 4294967295 is out of range (0..4294967294)"},
+      {"gid too big", With({{"gid", 4294967296ll}}),
+       "/gid: 4294967296 is out of range (0..4294967294)"},
+      {"caps not object", With({{"caps", 1}}), "/caps: must be an object"},
+      {"caps unknown key", With({{"caps", {{"add", 1}}}}),
+       "/caps: unknown key \"add\" (accepted: specified, mask)"},
+      {"caps mask negative", With({{"caps", {{"mask", -1}}}}),
+       "/caps/mask: -1 is out of range (0..18446744073709551615)"},
+      {"caps mask beyond 64 bits",
+       R"({"version":1,"command":["true"],"caps":{"mask":18446744073709551616}})",
+       "/caps/mask: must be an integer (0..18446744073709551615)"},
+      {"seccomp fd -1", With({{"add_seccomp_fds", {3, -1}}}),
+       "/add_seccomp_fds/1: -1 is out of range (0..2147483647)"},
+      {"seccomp fds not array", With({{"add_seccomp_fds", 3}}),
+       "/add_seccomp_fds: must be an array of fds"},
+      {"ops not array", With({{"ops", json::object()}}), "/ops: must be an array of objects"},
+      {"op not object", With({{"ops", {1}}}), "/ops/0: must be an object"},
+      {"op kind missing", WithOp({{"dest", "/x"}}), "/ops/0/kind: missing"},
+      {"op kind unknown", WithOp({{"kind", "bindd"}}),
+       "/ops/0/kind: unknown op kind \"bindd\" (accepted: bind, bind-fd, "},
+      {"op unknown key", WithOp({{"kind", "bind"}, {"sauce", "/x"}}),
+       "/ops/0: unknown key \"sauce\" (accepted: "},
+      {"perms too big", WithOp({{"kind", "dir"}, {"perms", 4096}}),
+       "/ops/0/perms: 4096 is out of range (0..4095)"},
+      {"perms negative", WithOp({{"kind", "dir"}, {"perms", -1}}),
+       "/ops/0/perms: -1 is out of range (0..4095)"},
+      {"size negative", WithOp({{"kind", "tmpfs"}, {"size", -1}}),
+       "/ops/0/size: -1 is out of range (0..18446744073709551615)"},
+      {"op fd -2", WithOp({{"kind", "file"}, {"fd", -2}}),
+       "/ops/0/fd: -2 is out of range " + fd_range},
+      {"op readonly string", WithOp({{"kind", "bind"}, {"readonly", "yes"}}),
+       "/ops/0/readonly: must be true or false"},
+      {"overlay source number", WithOp({{"kind", "overlay"}, {"overlay_sources", {"/a", 2}}}),
+       "/ops/0/overlay_sources/1: must be a string"},
+      {"op NUL dest", WithOp({{"kind", "dir"}, {"dest", std::string("/a\0b", 4)}}),
+       "/ops/0/dest: contains a NUL byte"},
+      {"duplicate top key", R"({"version":1,"command":["true"],"command":["false"]})",
+       "duplicate key \"command\""},
+      {"duplicate op key",
+       R"({"version":1,"command":["true"],"ops":[{"kind":"proc"},{"kind":"dir","dest":"/a","dest":"/b"}]})",
+       "/ops/1: duplicate key \"dest\""},
+      {"duplicate key under a hostile key", R"({"version":1,"\u001b[2J":{"a":1,"a":2}})",
+       "/\\u001b[2J: duplicate key \"a\""},
+      {"too deep", R"({"version":1,"command":["true"],"ops":[{"overlay_sources":[[[[[[]]]]]]}]})",
+       "/ops/0/overlay_sources/0/0/0/0/0: nested deeper than the spec format allows"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name + ": " + c.text);
+    auto r = boxjail::spec_from_json(c.text);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().step, "parse-spec");
+    const std::string& m = r.error().message;
+    if (c.message.empty()) {
+      EXPECT_TRUE(m.starts_with("spec: invalid JSON: ")) << m;
+    } else {
+      EXPECT_TRUE(m.starts_with("spec: " + c.message)) << m;
+    }
+  }
+}
+
+TEST(SpecJsonTest, EveryOpKindNameIsAccepted) {
+  for (const char* kind :
+       {"bind", "bind-fd", "remount-ro", "proc", "dev", "tmpfs", "mqueue", "dir", "file",
+        "bind-data", "symlink", "chmod", "overlay", "tmp-overlay", "ro-overlay"}) {
+    auto r = boxjail::spec_from_json(WithOp({{"kind", kind}, {"dest", "/x"}}));
+    EXPECT_TRUE(r) << kind << ": " << (r ? "" : r.error().message);
+  }
+}
+
+}  // namespace
