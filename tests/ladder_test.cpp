@@ -20,10 +20,12 @@
 #include <nlohmann/json.hpp>
 
 #include <dirent.h>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -459,6 +461,37 @@ TEST_F(Ladder, DefaultSeccompPolicyAppliesToJailsWithoutOne) {
   r = jail(config("auto"), o, nullptr, {}, {"grep", "^Seccomp:", "/proc/self/status"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "Seccomp:\t0\n");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Ladder, LogFormatJsonPrintsTheReportAsJson) {
+  const std::string cfg =
+      dir_.file("json.toml", "[ladder]\nmode = \"userns\"\n[log]\nformat = \"json\"\n");
+  RunOpts o{.as_nobody = true, .deny = deny_userns(EACCES)};
+  RunResult r = jail(cfg, o, nullptr, {}, {"true"});
+  EXPECT_EQ(r.status, 1);
+  ASSERT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  const auto j = nlohmann::json::parse(r.err, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.err;
+  EXPECT_EQ(j["result"], "refused");
+  EXPECT_EQ(j["attempts"][0]["step"], "clone-namespaces");
+  EXPECT_EQ(j["attempts"][0]["errno_name"], "EACCES");
+  // log.level from the config turns the step log on, one JSON object per line.
+  const std::string debug =
+      dir_.file("debug.toml", "[log]\nlevel = \"debug\"\nformat = \"json\"\n");
+  r = jail(debug, RunOpts{.as_nobody = true}, nullptr, {}, {"true"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.err);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    const auto entry = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(entry.is_discarded()) << line;
+    EXPECT_EQ(entry["level"], "debug") << line;
+  }
+  EXPECT_GT(count, 0);
 }
 
 }  // namespace
