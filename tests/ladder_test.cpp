@@ -377,8 +377,9 @@ TEST_F(Ladder, HelperIsNotPtraceableByTheCaller) {
         {"--spec-fd", std::to_string(spec_pipe[0])},
         {.as_nobody = true, .keep_fds = {spec_pipe[0]}, .program = bt::setuid_helper_binary()});
     close(spec_pipe[0]);
-    for (int i = 0; i < 200 && status_field(helper->pid(), "Uid").rfind("Uid:\t65534", 0) != 0;
-         ++i) {
+    // Until the exec of the helper took effect (before it, the harness's child is already
+    // uid 65534 but not yet setuid).
+    for (int i = 0; i < 500 && status_field(helper->pid(), "Uid") != "Uid:\t65534\t0\t0\t0"; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_EQ(status_field(helper->pid(), "Uid"), "Uid:\t65534\t0\t0\t0");  // privileged now
