@@ -449,14 +449,17 @@ long status_kb(pid_t pid, const char* field) {
 
 std::string comm_of(pid_t pid) { return trim(read_file("/proc/" + std::to_string(pid) + "/comm")); }
 
+constexpr int kMemorySettleMs = 100;
+
 struct Memory {
   bool ok = false;
-  long supervisor_hwm_kb = -1;   // VmHWM of the process we exec'd (the monitor)
-  long supervisor_rss_kb = -1;   // its VmRSS at the same moment
-  long supervisor_anon_kb = -1;  // ... of which RssAnon
-  long supervisor_file_kb = -1;  // ... of which RssFile (page cache, shared between instances)
-  long helpers_hwm_kb = 0;       // VmHWM summed over its descendants still running the jailer
-  int helpers = 0;               // how many such descendants (pid-1 reaper/helper)
+  long supervisor_hwm_start_kb = -1;  // VmHWM as soon as the command answered (setup's peak)
+  long supervisor_hwm_kb = -1;        // VmHWM of the process we exec'd (the monitor), settled
+  long supervisor_rss_kb = -1;        // its VmRSS at the same moment
+  long supervisor_anon_kb = -1;       // ... of which RssAnon
+  long supervisor_file_kb = -1;       // ... of which RssFile (page cache, shared between instances)
+  long helpers_hwm_kb = 0;            // VmHWM summed over its descendants still running the jailer
+  int helpers = 0;                    // how many such descendants (pid-1 reaper/helper)
   std::string error;
 };
 
@@ -491,6 +494,11 @@ Memory measure_memory(Launcher& L, const Argv& argv, const User& u, const std::s
     echoed.append(buf, size_t(n));
   }
   if (m.error.empty()) {
+    // A VM's supervisor lives for the VM's lifetime: what it holds then is read once the jail
+    // has run for a moment (boxjail's monitor re-executes itself slim after 20 ms; bwrap's does
+    // nothing of the kind). The peak as the command starts is kept too.
+    m.supervisor_hwm_start_kb = status_kb(pid, "VmHWM");
+    usleep(kMemorySettleMs * 1000);
     m.supervisor_hwm_kb = status_kb(pid, "VmHWM");
     m.supervisor_rss_kb = status_kb(pid, "VmRSS");
     m.supervisor_anon_kb = status_kb(pid, "RssAnon");
@@ -617,7 +625,7 @@ struct Cell {  // one (user, config, tool)
   std::vector<double> wall, tree, cpu, maxrss;
   int failures = 0;
   std::string first_error;
-  std::vector<double> hwm, rss, anon, file, helpers_hwm;
+  std::vector<double> hwm, hwm_start, rss, anon, file, helpers_hwm;
   int helpers = 0;
   int mem_failures = 0;
   std::string mem_error;
@@ -713,7 +721,10 @@ class Report {
          "own peak RSS, the pre-exec image of the harness's fork (execve keeps the old mm's peak "
          "in signal->maxrss), and every descendant it reaped itself; not the supervisor alone\",\n"
          "    \"supervisor_hwm_kb\": \"VmHWM of the supervisor (the process the harness exec'd) "
-         "read from /proc while the command (cat) runs: its peak RSS since its execve\",\n"
+         "read from /proc 100 ms into the command's (cat's) run: its peak RSS since its last "
+         "execve (boxjail's monitor re-executes itself slim once the command has run 20 ms)\",\n"
+         "    \"supervisor_hwm_at_start_kb\": \"the same, read as soon as the command answered: "
+         "the setup's peak\",\n"
          "    \"supervisor_rss_anon_kb, supervisor_rss_file_kb\": \"at the same moment, RssAnon "
          "and RssFile of /proc/PID/status: the anonymous part is the supervisor's own memory, "
          "the file part is page cache (its binary and libraries) shared by every instance\",\n"
@@ -740,6 +751,7 @@ class Report {
             << ",\n     \"wait4_maxrss_kb\": " << json_summary(summarize(x.maxrss), 0);
           if (t != Tool::Floor) {
             j << ",\n     \"supervisor_hwm_kb\": " << json_summary(summarize(x.hwm), 0)
+              << ", \"supervisor_hwm_at_start_kb\": " << json_summary(summarize(x.hwm_start), 0)
               << ", \"supervisor_rss_kb\": " << json_summary(summarize(x.rss), 0)
               << ",\n     \"supervisor_rss_anon_kb\": " << json_summary(summarize(x.anon), 0)
               << ", \"supervisor_rss_file_kb\": " << json_summary(summarize(x.file), 0)
@@ -1194,6 +1206,7 @@ int main(int argc, char** argv) {
             continue;
           }
           x.hwm.push_back(double(m.supervisor_hwm_kb));
+          x.hwm_start.push_back(double(m.supervisor_hwm_start_kb));
           x.rss.push_back(double(m.supervisor_rss_kb));
           x.anon.push_back(double(m.supervisor_anon_kb));
           x.file.push_back(double(m.supervisor_file_kb));

@@ -24,6 +24,7 @@ struct LadderOptions {
   std::string setuid_helper;  // path of boxjail-suid
   bool probe = false;         // doctor: setup only, exit 0 where the command would run
   bool report_status = true;  // name rung and mode in --json-status-fd (false under "bwrap")
+  int shed_after_ms = -1;     // RunOptions::shed_after_ms (the CLI sets it)
 };
 
 struct LadderResult {

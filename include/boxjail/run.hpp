@@ -18,6 +18,11 @@ struct RunOptions {
   // "boxjail-ladder-mode"); empty under the name bwrap, whose output stays byte-identical.
   std::string status_rung;
   std::string status_ladder_mode;
+  // The CLI only: after the command has run this long (ms), the monitor re-executes
+  // /proc/self/exe as a slim monitor that holds a fraction of the setup's pages for the rest of
+  // the jail's life. -1 (the default) never: for a library caller /proc/self/exe is its own
+  // program.
+  int shed_after_ms = -1;
 };
 
 // Runs the jail. On success returns the exit status to report (the command's status, or

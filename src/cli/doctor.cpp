@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "       boxjail doctor --apparmor-profile\n";
 
 // What a real jail does, step for step; in probe mode the child exits 0 where it would exec.
-const std::vector<std::string> kProbeArgs = {
+constexpr const char* kProbeArgs[] = {
     "--unshare-all", "--hostname", "boxjail-doctor", "--tmpfs", "/tmp", "--proc",     "/proc",
     "--dev",         "/dev",       "--dir",          "/probe",  "--",   "/probe/none"};
 
@@ -92,7 +92,7 @@ int doctor_main(const std::vector<std::string>& args) {
   }
   const Config& cfg = config.value();
 
-  auto parsed = parse_bwrap_args(kProbeArgs, ParseContext{});
+  auto parsed = parse_bwrap_args({std::begin(kProbeArgs), std::end(kProbeArgs)}, ParseContext{});
   if (!parsed) {
     std::fprintf(stderr, "%s\n", format_error_line("boxjail", parsed.error()).c_str());
     return kUsageError;

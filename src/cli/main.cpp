@@ -12,6 +12,7 @@
 #include "engine/identity.hpp"
 #include "engine/log.hpp"
 #include "engine/seccomp_policy.hpp"
+#include "engine/slim_monitor.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -124,6 +125,10 @@ int seccomp_main(const std::vector<std::string>& args) {
   return 0;
 }
 
+// A jail whose command still runs after this long is presumed long-lived (a VM's): its monitor
+// sheds the setup image. Short jails (a build step, a test) never pay for the re-exec.
+constexpr int kShedAfterMs = 20;
+
 // The operator's config: --config, else $BOXJAIL_CONFIG (both must exist), else the default
 // path (optional). Read by this front end only; the setuid helper never reads it.
 boxjail::result<boxjail::Config> operator_config(const std::string& given) {
@@ -143,6 +148,10 @@ void write_report(int fd, const nlohmann::json& report) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The monitor of a long-lived jail, re-executed to shed the setup image: nothing else runs.
+  if (argc > 1 && std::strcmp(argv[1], boxjail::kSlimMonitorFlag) == 0) {
+    return boxjail::slim_monitor_main(argc, argv);
+  }
   const std::string prog = program_name(argc > 0 ? argv[0] : "boxjail");
   // bwrap's usage line names argv[0] exactly as it was given.
   const std::string invoked_as = argc > 0 ? argv[0] : "boxjail";
@@ -200,6 +209,7 @@ int main(int argc, char** argv) {
   options.mode = cfg.mode;
   options.setuid_helper = cfg.setuid_helper;
   options.report_status = prog != "bwrap";
+  options.shed_after_ms = kShedAfterMs;
   const boxjail::LadderResult outcome = boxjail::run_ladder(spec, options);
   if (outcome.status) {
     if (inv.report_fd >= 0) {

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -19,7 +21,7 @@ using enum Op;
 // profile denies exactly these (capabilities, mount, pivot_root). Plain file operations inside
 // the jail's own tmpfs (make-dir, write-file...) are left out: an EACCES there has ordinary
 // causes, and naming AppArmor for it would be a guess.
-const std::vector<std::string_view> kUsernsPrivilegedSteps = {
+constexpr std::string_view kUsernsPrivilegedSteps[] = {
     "write-setgroups",  "write-uid-map",    "write-gid-map",   "loopback-up",    "set-hostname",
     "make-root-rslave", "mount-base-tmpfs", "pivot-root",      "bind-mount",     "remount-ro",
     "mount-proc",       "mount-dev",        "mount-tmpfs",     "mount-mqueue",   "mount-overlay",
@@ -27,21 +29,22 @@ const std::vector<std::string_view> kUsernsPrivilegedSteps = {
 };
 
 // Steps whose failing call is mount(2), the new mount API or pivot_root(2).
-const std::vector<std::string_view> kMountSteps = {
+constexpr std::string_view kMountSteps[] = {
     "make-root-rslave", "mount-base-tmpfs", "pivot-root",     "bind-mount",   "remount-ro",
     "mount-proc",       "mount-dev",        "mount-tmpfs",    "mount-mqueue", "mount-overlay",
     "bind-data",        "detach-old-root",  "pivot-new-root",
 };
 
 // Steps that create or join namespaces (clone3, unshare, setns).
-const std::vector<std::string_view> kNamespaceSteps = {
+constexpr std::string_view kNamespaceSteps[] = {
     "join-userns", "join-pidns", "clone-namespaces", "join-userns2", "nested-userns",
 };
 
-const std::vector<std::pair<std::string_view, const std::vector<std::string_view>*>> kGroups = {
-    {"userns-privileged-steps", &kUsernsPrivilegedSteps},
-    {"mount-steps", &kMountSteps},
-    {"namespace-steps", &kNamespaceSteps},
+// Constant data, not vectors: nothing here runs at the start-up of every jail.
+constexpr std::pair<std::string_view, std::span<const std::string_view>> kGroups[] = {
+    {"userns-privileged-steps", kUsernsPrivilegedSteps},
+    {"mount-steps", kMountSteps},
+    {"namespace-steps", kNamespaceSteps},
 };
 
 // Fixes shared by several rules.
@@ -366,18 +369,18 @@ const std::vector<Rule>& rule_table() {
   return table;
 }
 
-const std::vector<std::string_view>* step_group(std::string_view name) {
+std::optional<std::span<const std::string_view>> step_group(std::string_view name) {
   for (const auto& [group, steps] : kGroups) {
     if (group == name) return steps;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 bool rule_covers_step(const Rule& rule, std::string_view step) {
   if (rule.steps.empty()) return true;
   for (std::string_view name : rule.steps) {
     if (name == step) return true;
-    if (const auto* members = step_group(name)) {
+    if (const auto members = step_group(name)) {
       if (std::find(members->begin(), members->end(), step) != members->end()) return true;
     }
   }
@@ -391,7 +394,7 @@ std::vector<std::string_view> rule_step_names() {
   };
   for (const auto& rule : rule_table()) {
     for (std::string_view name : rule.steps) {
-      if (const auto* members = step_group(name)) {
+      if (const auto members = step_group(name)) {
         for (std::string_view s : *members) add(s);
       } else {
         add(name);

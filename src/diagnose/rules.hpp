@@ -4,6 +4,8 @@
 // section in docs/troubleshooting.md (a test checks both lists agree).
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -41,7 +43,7 @@ struct Rule {
 const std::vector<Rule>& rule_table();
 
 // The steps a group name stands for, or nullptr when `name` is not a group.
-const std::vector<std::string_view>* step_group(std::string_view name);
+std::optional<std::span<const std::string_view>> step_group(std::string_view name);
 
 // Whether `rule` covers `step` (its names and the members of its groups).
 bool rule_covers_step(const Rule& rule, std::string_view step);

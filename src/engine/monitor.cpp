@@ -14,6 +14,7 @@
 
 #include "engine/channel.hpp"
 #include "engine/child.hpp"
+#include "engine/slim_monitor.hpp"
 
 namespace boxjail {
 namespace {
@@ -82,62 +83,86 @@ result<void> write_child_info(const Spec& spec, pid_t child, const std::string& 
   return boost::outcome_v2::success();
 }
 
-result<int> supervise(const Spec& spec, const Supervised& s) {
+std::optional<int> forward_until_exit(const Supervised& s, int timeout_ms) {
+  for (;;) {
+    pollfd p{s.signal_fd, POLLIN, 0};
+    const int n = poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return std::nullopt;
+    if (n < 0) break;  // cannot poll: fall back to a blocking wait below
+    signalfd_siginfo si;
+    if (read(s.signal_fd, &si, sizeof si) != sizeof si) continue;
+    if (static_cast<int>(si.ssi_signo) != SIGCHLD) {
+      // Forwarded to the sandbox's first process: the command itself, or pid 1, which passes it
+      // on to the command.
+      kill(s.child, static_cast<int>(si.ssi_signo));
+      continue;
+    }
+    int status;
+    if (waitpid(s.wait_for, &status, WNOHANG) == s.wait_for) return propagate_status(status);
+  }
+  int status = 0;
+  while (waitpid(s.wait_for, &status, 0) < 0 && errno == EINTR) {
+  }
+  return propagate_status(status);
+}
+
+void write_exit_code(int json_status_fd, int exit_status) {
+  if (json_status_fd < 0) return;
+  // The command has run; a reader that went away by now changes nothing of its outcome.
+  (void)write_all(json_status_fd, "{ \"exit-code\": " + std::to_string(exit_status) + " }\n");
+  close(json_status_fd);
+}
+
+result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& shed) {
   std::optional<Error> setup_error;
   bool exec_started = false;
-  bool channel_open = true;
   std::optional<int> exit_status;
 
-  auto drain_channel = [&](bool blocking) -> result<void> {
-    while (channel_open) {
-      if (!blocking) {
-        pollfd p{s.channel, POLLIN, 0};
-        if (poll(&p, 1, 0) <= 0) return boost::outcome_v2::success();
-      }
-      BOOST_OUTCOME_TRY(msg, channel::receive(s.channel));
-      if (!msg) {
-        channel_open = false;
-        break;
-      }
-      if (msg->kind == channel::Kind::Exec) exec_started = true;
-      if (msg->kind == channel::Kind::Fail) setup_error = std::move(msg->error);
-      if (!blocking) continue;
-      break;
-    }
-    return boost::outcome_v2::success();
-  };
-
-  while (!exit_status) {
-    pollfd fds[2] = {{s.signal_fd, POLLIN, 0}, {channel_open ? s.channel : -1, POLLIN, 0}};
-    int n = poll(fds, 2, -1);
+  // Phase 1: the child is setting up; its records (exec, or a failure) come on the channel,
+  // which reaches EOF when the command execs (close-on-exec; pid 1 closes its copy).
+  bool channel_open = true;
+  while (channel_open && !exit_status) {
+    pollfd fds[2] = {{s.signal_fd, POLLIN, 0}, {s.channel, POLLIN, 0}};
+    const int n = poll(fds, 2, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error("monitor", "poll", "", errno, "poll");
     }
-    if (fds[1].revents != 0) BOXJAIL_TRY(drain_channel(true));
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si;
-      if (read(s.signal_fd, &si, sizeof si) != sizeof si) continue;
-      if (static_cast<int>(si.ssi_signo) != SIGCHLD) {
-        // Forwarded to the sandbox's first process: the command itself, or pid 1, which passes
-        // it on to the command.
-        kill(s.child, static_cast<int>(si.ssi_signo));
-        continue;
+    if (fds[1].revents != 0) {
+      BOOST_OUTCOME_TRY(msg, channel::receive(s.channel));
+      if (!msg) {
+        channel_open = false;
+      } else if (msg->kind == channel::Kind::Exec) {
+        exec_started = true;
+      } else if (msg->kind == channel::Kind::Fail) {
+        setup_error = std::move(msg->error);
       }
-      int status;
-      pid_t r = waitpid(s.wait_for, &status, WNOHANG);
-      if (r == s.wait_for) exit_status = propagate_status(status);
     }
+    if (fds[0].revents & POLLIN) exit_status = forward_until_exit(s, 0);
   }
   // Records sent just before the child exited are still queued.
-  BOXJAIL_TRY(drain_channel(false));
-  if (setup_error) return std::move(*setup_error);
-  if (spec.json_status_fd >= 0) {
-    if (exec_started) {
-      // The command has run; a reader that went away by now changes nothing of its outcome.
-      (void)write_all(spec.json_status_fd,
-                      "{ \"exit-code\": " + std::to_string(*exit_status) + " }\n");
-    }
+  while (channel_open) {
+    pollfd p{s.channel, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) break;
+    BOOST_OUTCOME_TRY(msg, channel::receive(s.channel));
+    if (!msg) break;
+    if (msg->kind == channel::Kind::Exec) exec_started = true;
+    if (msg->kind == channel::Kind::Fail) setup_error = std::move(msg->error);
+  }
+  if (setup_error) {
+    if (!exit_status) (void)forward_until_exit(s, -1);  // reap the failed child
+    return std::move(*setup_error);
+  }
+  // Phase 2: the command runs. A long-lived jail sheds the setup image (below).
+  if (!exit_status && exec_started && shed.after_ms >= 0) {
+    exit_status = forward_until_exit(s, shed.after_ms);
+    if (!exit_status) shed_setup_image(s, spec.json_status_fd);  // returns only if exec failed
+  }
+  if (!exit_status) exit_status = forward_until_exit(s, -1);
+  if (exec_started) {
+    write_exit_code(spec.json_status_fd, *exit_status);
+  } else if (spec.json_status_fd >= 0) {
     close(spec.json_status_fd);
   }
   return *exit_status;

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 namespace boxjail {
@@ -24,7 +25,20 @@ struct Supervised {
 result<void> write_child_info(const Spec& spec, pid_t child, const std::string& rung,
                               const std::string& ladder_mode);
 
+// After the command has run this long (ms), the monitor re-executes itself as the slim monitor
+// (slim_monitor.hpp); -1 never (the setuid helper, whose image is setuid, and doctor's probes).
+struct ShedOptions {
+  int after_ms = -1;
+};
+
 // Waits for the sandbox to end. Returns the exit status, or the child's setup Error.
-result<int> supervise(const Spec& spec, const Supervised& s);
+result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& shed);
+
+// Forwards signals to the sandbox and reaps it; the exit status to report, or nullopt when
+// `timeout_ms` (>= 0) passed first.
+std::optional<int> forward_until_exit(const Supervised& s, int timeout_ms);
+
+// The final --json-status-fd line, then the fd is closed.
+void write_exit_code(int json_status_fd, int exit_status);
 
 }  // namespace boxjail

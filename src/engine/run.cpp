@@ -187,7 +187,9 @@ result<int> run(const Spec& spec, const RunOptions& options) {
     }
     if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);  // cleared with the ids
   }
-  return supervise(spec, Supervised{pid, wait_for, mine.get(), signal_fd.get()});
+  ShedOptions shed;
+  shed.after_ms = plan.setuid || options.probe ? -1 : options.shed_after_ms;
+  return supervise(spec, Supervised{pid, wait_for, mine.get(), signal_fd.get()}, shed);
 }
 
 }  // namespace boxjail

@@ -119,6 +119,7 @@ result<int> run_rung(Rung rung, const Spec& spec, const LadderOptions& options) 
   BOOST_OUTCOME_TRY(resolved, resolve_spec(std::move(asked), caller));
   RunOptions run_options;
   run_options.probe = options.probe;
+  run_options.shed_after_ms = options.shed_after_ms;
   if (options.report_status) {
     run_options.status_rung = std::string(to_string(rung));
     run_options.status_ladder_mode = std::string(to_string(options.mode));

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/slim_monitor.hpp"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+namespace boxjail {
+namespace {
+
+bool parse_int(const char* s, long min, long* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < min || v > 0x7fffffff) return false;
+  *out = v;
+  return true;
+}
+
+void set_cloexec(int fd, bool on) {
+  if (fd < 0) return;
+  const int flags = fcntl(fd, F_GETFD);
+  if (flags >= 0) fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC));
+}
+
+}  // namespace
+
+void shed_setup_image(const Supervised& s, int json_status_fd) {
+  const std::string wait_for = std::to_string(s.wait_for);
+  const std::string child = std::to_string(s.child);
+  const std::string signal_fd = std::to_string(s.signal_fd);
+  const std::string json_fd = std::to_string(json_status_fd);
+  // argv[0] carries our process name: exec'ing /proc/self/exe would rename us "exe", and
+  // pgrep/ps users look for "boxjail" (or "bwrap").
+  char comm[16] = "boxjail";
+  prctl(PR_GET_NAME, comm, 0, 0, 0);
+  const char* argv[] = {comm,          kSlimMonitorFlag,  wait_for.c_str(),
+                        child.c_str(), signal_fd.c_str(), json_fd.c_str(),
+                        nullptr};
+  const char* envp[] = {nullptr};
+  // Only these two fds cross the exec; the channel is at EOF and everything else of ours is
+  // close-on-exec. The blocked signal mask and the pending signals survive execve.
+  set_cloexec(s.signal_fd, false);
+  execve("/proc/self/exe", const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+  set_cloexec(s.signal_fd, true);
+}
+
+int slim_monitor_main(int argc, char** argv) {
+  long wait_for, child, signal_fd, json_fd;
+  if (argc != 6 || !parse_int(argv[2], 1, &wait_for) || !parse_int(argv[3], 1, &child) ||
+      !parse_int(argv[4], 0, &signal_fd) || !parse_int(argv[5], -1, &json_fd)) {
+    return 255;
+  }
+  prctl(PR_SET_NAME, argv[0], 0, 0, 0);
+  set_cloexec(static_cast<int>(signal_fd), true);
+  const Supervised s{static_cast<pid_t>(child), static_cast<pid_t>(wait_for), -1,
+                     static_cast<int>(signal_fd)};
+  const int status = *forward_until_exit(s, -1);
+  write_exit_code(static_cast<int>(json_fd), status);
+  return status;
+}
+
+}  // namespace boxjail
