@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -494,6 +495,37 @@ TEST(SeccompDocs, EverySyscallOfTheDefaultPolicyIsDocumented) {
     for (const auto& name : rule["names"]) {
       EXPECT_NE(doc.find("`" + name.get<std::string>() + "`"), std::string::npos) << name;
     }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// The build and `cmake --install` precompile the shipped policies: each entry is the cache key
+// (policy text, versions, kernel) followed by exactly the program `seccomp compile` produces.
+TEST(SeccompCli, PrecompileWritesAnEntryPerShippedPolicy) {
+  boxjail::test::TempDir dir;
+  const std::string out = dir.path() + "/bpf";
+  RunResult r = run_private({"seccomp", "precompile", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> entries;
+  for (const auto& e : std::filesystem::directory_iterator(out)) {
+    entries.push_back(boxjail::test::read_file(e.path().string()));
+    struct stat st {};
+    ASSERT_EQ(stat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644u) << e.path();
+  }
+  ASSERT_EQ(entries.size(), 2u);  // default.json, vmm.json
+  for (const char* name : {"default", "vmm"}) {
+    RunResult c = run_private({"seccomp", "compile", name, "-o", "-"});
+    ASSERT_EQ(c.status, 0) << c.err;
+    ASSERT_FALSE(c.out.empty());
+    const bool found = std::any_of(entries.begin(), entries.end(), [&](const std::string& e) {
+      return e.size() > c.out.size() &&
+             e.compare(e.size() - c.out.size(), c.out.size(), c.out) == 0;
+    });
+    EXPECT_TRUE(found) << name;
   }
 }
 

@@ -63,6 +63,7 @@ constexpr const char* kSeccompUsage =
     "usage: boxjail seccomp check POLICY\n"
     "       boxjail seccomp compile POLICY -o FILE\n"
     "       boxjail seccomp pfc POLICY\n"
+    "       boxjail seccomp precompile DIR\n"
     "POLICY is a name in " BOXJAIL_SECCOMP_DIR " or a path to a JSON policy.\n";
 
 // `boxjail seccomp ...`: check, compile or show a policy without running anything.
@@ -75,6 +76,14 @@ int seccomp_main(const std::vector<std::string>& args) {
   if (verb == "--help" || verb == "help") {
     std::fputs(kSeccompUsage, stdout);
     return 0;
+  }
+  if (verb == "precompile") {
+    if (args.size() != 3) {
+      std::fputs(kSeccompUsage, stderr);
+      return 1;
+    }
+    auto done = boxjail::precompile_seccomp_policies(args[2]);
+    return done ? 0 : fail(done.error());
   }
   std::string output;
   bool have_output = false;

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -649,14 +650,15 @@ std::optional<std::string> read_fd(int fd) {
   }
 }
 
-std::optional<std::string> cache_lookup(int dirfd, const std::string& name,
-                                        const std::string& key) {
+// `root_owned_ok`: the precompiled entries of the shipped policies are root's, read by everyone.
+std::optional<std::string> cache_lookup(int dirfd, const std::string& name, const std::string& key,
+                                        bool root_owned_ok = false) {
   const int fd = openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   struct stat st {};
   std::optional<std::string> data;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-      (st.st_mode & 022) == 0)
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      (st.st_uid == geteuid() || (root_owned_ok && st.st_uid == 0)) && (st.st_mode & 022) == 0)
     data = read_fd(fd);
   close(fd);
   if (!data || data->size() < key.size() || data->compare(0, key.size(), key) != 0)
@@ -701,8 +703,65 @@ std::string default_seccomp_cache_dir() {
   return run + "/boxjail-seccomp";
 }
 
+namespace {
+
+// The build (and `cmake --install`) compiles the shipped policies ahead of time into these
+// directories, so a caller with no per-user cache dir (uid 65534 has no /run/user/65534) does not
+// compile at every start. An entry is used only if its whole key matches, like a cache entry, and
+// only if it is owned by root or the caller and writable by no one else.
+std::optional<std::string> precompiled_lookup(const std::string& key) {
+  std::string_view dirs = BOXJAIL_SECCOMP_PRECOMPILED_DIRS;
+  const std::string name = cache_name(key);
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const std::string dir(dirs.substr(0, colon));
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    const int dirfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dirfd < 0) continue;
+    auto hit = cache_lookup(dirfd, name, key, true);
+    close(dirfd);
+    if (hit) return hit;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+result<void> precompile_seccomp_policies(const std::string& out_dir) {
+  std::vector<std::string> dirs = {BOXJAIL_SECCOMP_DIR};
+#ifdef BOXJAIL_SECCOMP_SOURCE_DIR
+  dirs.emplace_back(BOXJAIL_SECCOMP_SOURCE_DIR);
+#endif
+  mkdir(out_dir.c_str(), 0755);
+  const int outfd = open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (outfd < 0) return sys_error(kStep, "open", out_dir, errno, "Can't open " + out_dir);
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      if (entry.path().extension() != ".json") continue;
+      BOOST_OUTCOME_TRY(text, read_policy_text(entry.path().string()));
+      auto policy = parse_seccomp_policy(text, entry.path().string());
+      if (!policy) {
+        close(outfd);
+        return policy.error();
+      }
+      auto bpf = compile_seccomp_policy(policy.value());
+      if (!bpf) {
+        close(outfd);
+        return bpf.error();
+      }
+      const std::string key = cache_key(text);
+      cache_store(outfd, cache_name(key), key, bpf.value());
+      fchmodat(outfd, cache_name(key).c_str(), 0644, 0);
+    }
+  }
+  close(outfd);
+  return boost::outcome_v2::success();
+}
+
 result<std::string> compile_seccomp_policy_text(std::string_view text, const std::string& file,
                                                 const std::string& cache_dir) {
+  if (auto hit = precompiled_lookup(cache_key(text))) return std::move(*hit);
   const int dirfd = open_cache_dir(cache_dir);
   const std::string key = dirfd >= 0 ? cache_key(text) : std::string();
   const std::string name = dirfd >= 0 ? cache_name(key) : std::string();

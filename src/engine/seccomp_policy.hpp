@@ -66,4 +66,9 @@ result<std::string> compile_seccomp_policy_text(std::string_view text, const std
 // theirs; "" (no cache) otherwise.
 std::string default_seccomp_cache_dir();
 
+// Compiles every shipped policy (the policy dirs' *.json) into `out_dir` as precompiled entries
+// (mode 0644), found later by any caller whose key matches: `boxjail seccomp precompile DIR`,
+// run by the build and by `cmake --install`.
+result<void> precompile_seccomp_policies(const std::string& out_dir);
+
 }  // namespace boxjail
