@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -493,6 +494,30 @@ TEST_F(Ladder, LogFormatJsonPrintsTheReportAsJson) {
     EXPECT_EQ(entry["level"], "debug") << line;
   }
   EXPECT_GT(count, 0);
+}
+
+}  // namespace
+
+namespace {
+
+// `cmake --install` puts the helper in libexec/boxjail/, root-owned, mode 4755, and the shipped
+// seccomp policies' precompiled entries next to the libraries; the installed helper runs a jail.
+TEST(Install, HelperIsSetuidRootAndRuns) {
+  TempDir prefix;
+  const std::string cmd = std::string(BOXJAIL_CMAKE) + " --install " + BOXJAIL_BUILD_DIR +
+                          " --prefix " + prefix.path() + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::string helper = prefix.path() + "/libexec/boxjail/boxjail-suid";
+  struct stat st {};
+  ASSERT_EQ(stat(helper.c_str(), &st), 0) << helper;
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 04755u);
+  EXPECT_FALSE(std::filesystem::is_empty(prefix.path() + "/lib/boxjail/seccomp-bpf"));
+  RunResult r =
+      bt::run({"--ro-bind", "/", "/", "id", "-u"}, {.as_nobody = true, .program = helper});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "65534\n");
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/identity.hpp"
 
-#include <cap-ng.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -90,20 +90,41 @@ std::uint64_t effective_caps() {
 }
 
 result<void> drop_capabilities(std::uint64_t keep, bool ambient) {
-  capng_clear(CAPNG_SELECT_ALL);
-  for (int cap = 0; cap <= CAP_LAST_CAP && cap < 64; ++cap) {
-    if ((keep >> cap) & 1) {
-      capng_update(
-          CAPNG_ADD,
-          static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET |
-                                    (ambient ? (CAPNG_INHERITABLE | CAPNG_AMBIENT) : 0)),
-          static_cast<unsigned>(cap));
+  // Raw prctl/capset rather than libcap-ng's capng_apply, which reads /proc/PID/status twice
+  // first: this runs in every jail's child, on its start-up path.
+  auto failed = [](const char* call) {
+    return sys_error(std::string(step::kDropCapabilities), call, "", errno,
+                     "Failed to drop capabilities");
+  };
+  // The capabilities this kernel knows: PR_CAPBSET_READ fails past the last one. Bits beyond it
+  // (--cap-add ALL names them all) mean nothing here.
+  int known = 0;
+  while (known < 64 && prctl(PR_CAPBSET_READ, known, 0, 0, 0) >= 0) ++known;
+  if (known < 64) keep &= (std::uint64_t{1} << known) - 1;
+  // Bounding set first, while CAP_SETPCAP is still effective.
+  for (int cap = 0; cap < known; ++cap) {
+    if (!((keep >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      return failed("prctl(PR_CAPBSET_DROP)");
     }
   }
-  if (int rc = capng_apply(CAPNG_SELECT_ALL); rc != 0) {
-    return sys_error(
-        std::string(step::kDropCapabilities), "capng_apply", "", errno ? errno : EPERM,
-        "Failed to drop capabilities (capng_apply returned " + std::to_string(rc) + ")");
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  for (int i = 0; i < 2; ++i) {
+    const auto word = static_cast<std::uint32_t>(keep >> (32 * i));
+    data[i].effective = data[i].permitted = word;
+    data[i].inheritable = ambient ? word : 0;
+  }
+  if (syscall(SYS_capset, &hdr, data) != 0) return failed("capset");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    return failed("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  }
+  if (ambient) {
+    // Ambient capabilities survive execve for a non-root uid: how --cap-add reaches the command.
+    for (int cap = 0; cap < known; ++cap) {
+      if (((keep >> cap) & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+        return failed("prctl(PR_CAP_AMBIENT_RAISE)");
+      }
+    }
   }
   return boost::outcome_v2::success();
 }

@@ -732,7 +732,8 @@ result<void> precompile_seccomp_policies(const std::string& out_dir) {
 #ifdef BOXJAIL_SECCOMP_SOURCE_DIR
   dirs.emplace_back(BOXJAIL_SECCOMP_SOURCE_DIR);
 #endif
-  mkdir(out_dir.c_str(), 0755);
+  std::error_code made;
+  std::filesystem::create_directories(out_dir, made);  // an error shows at the open below
   const int outfd = open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (outfd < 0) return sys_error(kStep, "open", out_dir, errno, "Can't open " + out_dir);
   for (const auto& dir : dirs) {
