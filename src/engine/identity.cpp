@@ -96,17 +96,19 @@ result<void> drop_capabilities(std::uint64_t keep, bool ambient) {
     return sys_error(std::string(step::kDropCapabilities), call, "", errno,
                      "Failed to drop capabilities");
   };
-  // The capabilities this kernel knows: PR_CAPBSET_READ fails past the last one. Bits beyond it
-  // (--cap-add ALL names them all) mean nothing here.
-  int known = 0;
-  while (known < 64 && prctl(PR_CAPBSET_READ, known, 0, 0, 0) >= 0) ++known;
-  if (known < 64) keep &= (std::uint64_t{1} << known) - 1;
-  // Bounding set first, while CAP_SETPCAP is still effective.
-  for (int cap = 0; cap < known; ++cap) {
-    if (!((keep >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-      return failed("prctl(PR_CAPBSET_DROP)");
+  // Bounding set first, while CAP_SETPCAP is still effective: one prctl per capability, DROP
+  // for those that go, READ for those kept; EINVAL marks the first capability this kernel does
+  // not know, and bits from there on (--cap-add ALL names them all) mean nothing here.
+  int known = 64;
+  for (int cap = 0; cap < 64; ++cap) {
+    const bool kept = (keep >> cap) & 1;
+    if (prctl(kept ? PR_CAPBSET_READ : PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno != EINVAL) return failed("prctl(PR_CAPBSET_DROP)");
+      known = cap;
+      break;
     }
   }
+  if (known < 64) keep &= (std::uint64_t{1} << known) - 1;
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
   for (int i = 0; i < 2; ++i) {
