@@ -625,7 +625,8 @@ TEST(DiagnoseTable, StepsAreKnownAndEveryRuleHasFixes) {
     EXPECT_FALSE(rule.fixes.empty()) << rule.id;
     EXPECT_FALSE(rule.cause.empty()) << rule.id;
     for (auto name : rule.steps) {
-      EXPECT_TRUE(known.count(name) || boxjail::diag::step_group(name).has_value()) << rule.id << ": " << name;
+      EXPECT_TRUE(known.count(name) || boxjail::diag::step_group(name).has_value())
+          << rule.id << ": " << name;
     }
   }
 }

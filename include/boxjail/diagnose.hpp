@@ -48,9 +48,9 @@ HostFacts collect_host_facts(const EvidenceRoots& roots = {});
 void add_child_evidence(HostFacts& facts, const Error& e);
 
 struct Diagnosis {
-  bool known = false;           // a rule matched
-  std::string rule;             // the rule's stable id, "unknown" when none matched
-  std::string cause;            // one or more sentences, facts substituted
+  bool known = false;  // a rule matched
+  std::string rule;    // the rule's stable id, "unknown" when none matched
+  std::string cause;   // one or more sentences, facts substituted
   std::vector<std::string> fixes;
   std::vector<std::string> checked;  // "name = value (source)" for every fact consulted
 };
