@@ -521,3 +521,21 @@ TEST(Install, HelperIsSetuidRootAndRuns) {
 }
 
 }  // namespace
+
+namespace {
+
+// Through the setuid rung, boxjail stays the helper's parent: a signal to boxjail reaches the
+// command (boxjail -> helper's monitor -> command), and the command's status comes back.
+TEST_F(Ladder, SignalsReachTheCommandThroughTheSetuidRung) {
+  std::vector<std::string> args = {"--config", config("setuid")};
+  args.insert(args.end(), kJail.begin(), kJail.end());
+  args.insert(args.end(),
+              {"sh", "-c", "trap 'exit 42' TERM; echo up; while :; do sleep 0.05; done"});
+  auto jail = bt::spawn(args, {.as_nobody = true});
+  ASSERT_EQ(jail->read_line(), "up");
+  ASSERT_EQ(jail->send_signal(SIGTERM), 0);
+  const RunResult r = jail->wait();
+  EXPECT_EQ(r.status, 42) << r.err;
+}
+
+}  // namespace
