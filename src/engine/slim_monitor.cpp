@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <string>
 
+extern char** environ;
+
 namespace boxjail {
 namespace {
 
@@ -41,11 +43,12 @@ void shed_setup_image(const Supervised& s, int json_status_fd) {
   const char* argv[] = {comm,          kSlimMonitorFlag,  wait_for.c_str(),
                         child.c_str(), signal_fd.c_str(), json_fd.c_str(),
                         nullptr};
-  const char* envp[] = {nullptr};
   // Only these two fds cross the exec; the channel is at EOF and everything else of ours is
   // close-on-exec. The blocked signal mask and the pending signals survive execve.
   set_cloexec(s.signal_fd, false);
-  execve("/proc/self/exe", const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+  // The environment passes through unchanged: the slim image reads none of it, but a sanitizer
+  // build's runtime does (ASAN_OPTIONS).
+  execve("/proc/self/exe", const_cast<char* const*>(argv), environ);
   set_cloexec(s.signal_fd, true);
 }
 
