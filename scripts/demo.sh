@@ -20,5 +20,6 @@ cp build/release/boxjail-suid "$bin/" && chmod 4755 "$bin/boxjail-suid"
 printf '[ladder]\nmode = "setuid"\nsetuid_helper = "%s"\n' "$bin/boxjail-suid" > "$bin/config.toml"
 (cd / && setpriv --reuid 65534 --regid 65534 --clear-groups "$bin/boxjail" --config "$bin/config.toml" \
   --json-status-fd 2 --unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp -- sh -c "$probe")
-echo "--- boxjail doctor (as uid 65534)"
-(cd / && setpriv --reuid 65534 --regid 65534 --clear-groups "$bin/boxjail" doctor) || true
+echo "--- boxjail doctor (as uid 65534; ladder.mode = auto with that helper)"
+printf '[ladder]\nmode = "auto"\nsetuid_helper = "%s"\n' "$bin/boxjail-suid" > "$bin/auto.toml"
+(cd / && setpriv --reuid 65534 --regid 65534 --clear-groups "$bin/boxjail" doctor --config "$bin/auto.toml") || true
