@@ -29,8 +29,7 @@ class Doctor : public ::testing::Test {
     EXPECT_EQ(bt::count_processes_of(bt::boxjail_binary()), 0) << "boxjail left running";
   }
   std::string config(const std::string& mode, const std::string& helper) {
-    return dir_.file(mode + ".toml",
-                     "[ladder]\nmode = \"" + mode + "\"\nsetuid_helper = \"" + helper + "\"\n");
+    return bt::ladder_config(dir_, mode, helper);
   }
   // Runs `doctor --json` and returns (exit status, the JSON).
   std::pair<int, nlohmann::json> doctor(const std::string& cfg, RunOpts o) {
@@ -85,9 +84,7 @@ TEST_F(Doctor, IsNotFooledByAWorkingUnshare) {
 }
 
 TEST_F(Doctor, FindsTheSetuidRungWhenUserNamespacesAreDenied) {
-  RunOpts o{.as_nobody = true,
-            .deny = {Deny{"clone3", ENOSYS}, Deny{"clone", EPERM, 0, CLONE_NEWUSER, CLONE_NEWUSER},
-                     Deny{"unshare", EPERM, 0, CLONE_NEWUSER, CLONE_NEWUSER}}};
+  RunOpts o{.as_nobody = true, .deny = bt::deny_user_namespaces(EPERM)};
   auto [status, j] = doctor(config("auto", bt::setuid_helper_binary()), o);
   EXPECT_EQ(status, 0) << j.dump(2);
   EXPECT_EQ(j["rung"], "setuid");

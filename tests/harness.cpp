@@ -109,6 +109,25 @@ const std::string& setuid_helper_binary() {
   return path;
 }
 
+std::vector<Deny> deny_user_namespaces(int err) {
+  return {Deny{"clone3", ENOSYS}, Deny{"clone", err, 0, CLONE_NEWUSER, CLONE_NEWUSER},
+          Deny{"unshare", err, 0, CLONE_NEWUSER, CLONE_NEWUSER}};
+}
+
+std::string ladder_config(const TempDir& dir, const std::string& mode, const std::string& helper,
+                          const std::string& extra) {
+  return dir.file(mode + ".toml", "[ladder]\nmode = \"" + mode + "\"\nsetuid_helper = \"" + helper +
+                                      "\"\n" + extra);
+}
+
+ReportFile::ReportFile()
+    : path(dir.path() + "/report.json"),
+      fd(open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) {
+  if (fd < 0) throw std::runtime_error("open " + path);
+}
+
+ReportFile::~ReportFile() { close(fd); }
+
 bool bwrap_available() { return access("/usr/bin/bwrap", X_OK) == 0; }
 
 RunResult run(const std::vector<std::string>& args, const RunOpts& opts) {

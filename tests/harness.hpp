@@ -87,6 +87,27 @@ class TempDir {
 
 bool bwrap_available();
 
+// User namespaces denied to the program, as a container runtime's profile denies them: clone3
+// answers ENOSYS (its flags are out of seccomp's sight), so the engine falls back to clone(2),
+// whose CLONE_NEWUSER the filter refuses with `err`, as it does unshare(CLONE_NEWUSER).
+std::vector<Deny> deny_user_namespaces(int err);
+
+// An operator config (TOML) for the ladder, written into `dir`: mode and helper, then `extra`.
+std::string ladder_config(const TempDir& dir, const std::string& mode, const std::string& helper,
+                          const std::string& extra = "");
+
+// A file the program gets as --report-fd `fd` (pass it in RunOpts::keep_fds); read it afterwards.
+struct ReportFile {
+  ReportFile();
+  ~ReportFile();
+  ReportFile(const ReportFile&) = delete;
+  ReportFile& operator=(const ReportFile&) = delete;
+  std::string text() const { return read_file(path); }
+  TempDir dir;
+  std::string path;
+  int fd = -1;
+};
+
 }  // namespace boxjail::test
 
 // ---- Background runs (added for the process tests) ----

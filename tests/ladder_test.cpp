@@ -41,11 +41,6 @@ using boxjail::test::RunResult;
 using boxjail::test::TempDir;
 namespace bt = boxjail::test;
 
-std::vector<Deny> deny_userns(int err) {
-  return {Deny{"clone3", ENOSYS}, Deny{"clone", err, 0, CLONE_NEWUSER, CLONE_NEWUSER},
-          Deny{"unshare", err, 0, CLONE_NEWUSER, CLONE_NEWUSER}};
-}
-
 // What the command sees of its own privileges, and its mount namespace.
 const std::vector<std::string> kIdentityCommand = {
     "sh", "-c",
@@ -80,13 +75,11 @@ void expect_unprivileged_command(const std::string& out) {
   EXPECT_EQ(out.find(host_mnt_ns()), std::string::npos) << "same mount namespace as the host";
 }
 
-struct ReportFile {
-  TempDir dir;
-  std::string path = dir.path() + "/report.json";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  ~ReportFile() { close(fd); }
-  nlohmann::json json() const { return nlohmann::json::parse(bt::read_file(path), nullptr, false); }
-};
+using bt::ReportFile;
+
+nlohmann::json json_of(const ReportFile& report) {
+  return nlohmann::json::parse(report.text(), nullptr, false);
+}
 
 class Ladder : public ::testing::Test {
  protected:
@@ -97,8 +90,7 @@ class Ladder : public ::testing::Test {
     EXPECT_EQ(bt::count_processes_of(bt::setuid_helper_binary()), 0) << "helper left running";
   }
   std::string config(const std::string& mode, const std::string& extra = "") {
-    return dir_.file(mode + ".toml", "[ladder]\nmode = \"" + mode + "\"\nsetuid_helper = \"" +
-                                         bt::setuid_helper_binary() + "\"\n" + extra);
+    return bt::ladder_config(dir_, mode, bt::setuid_helper_binary(), extra);
   }
   RunResult jail(const std::string& config_path, RunOpts o, const ReportFile* report,
                  std::vector<std::string> extra = {},
@@ -122,7 +114,7 @@ class LadderDenied : public Ladder, public ::testing::WithParamInterface<int> {}
 TEST_P(LadderDenied, AutoRunsTheJailOnTheSetuidRung) {
   const int err = GetParam();
   ReportFile report;
-  RunOpts o{.as_nobody = true, .deny = deny_userns(err)};
+  RunOpts o{.as_nobody = true, .deny = bt::deny_user_namespaces(err)};
   RunResult r = jail(config("auto"), o, &report, {"--json-status-fd", "1"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "");
@@ -134,7 +126,7 @@ TEST_P(LadderDenied, AutoRunsTheJailOnTheSetuidRung) {
   EXPECT_EQ(status["boxjail-ladder-mode"], "auto") << first;
   expect_unprivileged_command(r.out);
   // The userns attempt is on record, with its step and errno.
-  const auto j = report.json();
+  const auto j = json_of(report);
   EXPECT_EQ(j["result"], "ran");
   EXPECT_EQ(j["rung"], "setuid");
   ASSERT_EQ(j["attempts"].size(), 1u) << j.dump();
@@ -147,7 +139,7 @@ TEST_P(LadderDenied, AutoRunsTheJailOnTheSetuidRung) {
 TEST_P(LadderDenied, UsernsModeRefusesWithTheReport) {
   const int err = GetParam();
   ReportFile report;
-  RunOpts o{.as_nobody = true, .deny = deny_userns(err)};
+  RunOpts o{.as_nobody = true, .deny = bt::deny_user_namespaces(err)};
   RunResult r = jail(config("userns"), o, &report);
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "");
@@ -157,7 +149,7 @@ TEST_P(LadderDenied, UsernsModeRefusesWithTheReport) {
   EXPECT_NE(r.err.find("\n  cause: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("\n  fix:   "), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("boxjail: setuid rung"), std::string::npos) << "setuid tried in userns mode";
-  const auto j = report.json();
+  const auto j = json_of(report);
   EXPECT_EQ(j["result"], "refused");
   EXPECT_EQ(j["ladder_mode"], "userns");
   ASSERT_EQ(j["attempts"].size(), 1u) << j.dump();
@@ -168,12 +160,12 @@ TEST_P(LadderDenied, UsernsModeRefusesWithTheReport) {
 
 TEST_P(LadderDenied, SetuidModeSkipsTheUsernsAttempt) {
   ReportFile report;
-  RunOpts o{.as_nobody = true, .deny = deny_userns(GetParam())};
+  RunOpts o{.as_nobody = true, .deny = bt::deny_user_namespaces(GetParam())};
   RunResult r = jail(config("setuid"), o, &report);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "");
   expect_unprivileged_command(r.out);
-  const auto j = report.json();
+  const auto j = json_of(report);
   EXPECT_EQ(j["rung"], "setuid");
   EXPECT_TRUE(j["attempts"].empty()) << j.dump();
 }
@@ -189,7 +181,7 @@ TEST_F(Ladder, LaterDenialInTheUsernsRungClimbsToSetuid) {
   RunResult r = jail(config("auto"), o, &report);
   ASSERT_EQ(r.status, 0) << r.err;
   expect_unprivileged_command(r.out);
-  const auto j = report.json();
+  const auto j = json_of(report);
   EXPECT_EQ(j["rung"], "setuid");
   ASSERT_EQ(j["attempts"].size(), 1u) << j.dump();
   EXPECT_EQ(j["attempts"][0]["step"], "mount-proc");
@@ -212,7 +204,7 @@ TEST_F(Ladder, MissingBindSourceIsNotRetried) {
   RunResult r = jail(config("auto"), o, &report, {"--ro-bind", "/nonexistent-source", "/x"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err.find("boxjail: setuid rung"), std::string::npos) << r.err;
-  const auto j = report.json();
+  const auto j = json_of(report);
   ASSERT_EQ(j["attempts"].size(), 1u) << j.dump();
   EXPECT_EQ(j["attempts"][0]["step"], "resolve-sources");
   EXPECT_EQ(j["result"], "failed");
@@ -247,7 +239,7 @@ TEST_F(Ladder, RootTakesTheRootRung) {
   RunResult r = jail(config("setuid"), RunOpts{}, &report, {"--json-status-fd", "2"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("\"boxjail-rung\": \"root\""), std::string::npos) << r.err;
-  EXPECT_EQ(report.json()["rung"], "root");
+  EXPECT_EQ(json_of(report)["rung"], "root");
 }
 
 // ---- The helper, called directly --------------------------------------------------------------
@@ -444,14 +436,14 @@ TEST_F(Ladder, ConfigFromTheEnvironmentChoosesTheMode) {
   ReportFile report;
   RunOpts o{.as_nobody = true,
             .keep_fds = {report.fd},
-            .deny = deny_userns(EPERM),
+            .deny = bt::deny_user_namespaces(EPERM),
             .env = {{"BOXJAIL_CONFIG", config("userns")}}};
   std::vector<std::string> args = {"--report-fd", std::to_string(report.fd)};
   args.insert(args.end(), kJail.begin(), kJail.end());
   args.push_back("true");
   RunResult r = bt::run(args, o);
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(report.json()["ladder_mode"], "userns");
+  EXPECT_EQ(json_of(report)["ladder_mode"], "userns");
 }
 
 TEST_F(Ladder, DefaultSeccompPolicyAppliesToJailsWithoutOne) {
@@ -472,7 +464,7 @@ namespace {
 TEST_F(Ladder, LogFormatJsonPrintsTheReportAsJson) {
   const std::string cfg =
       dir_.file("json.toml", "[ladder]\nmode = \"userns\"\n[log]\nformat = \"json\"\n");
-  RunOpts o{.as_nobody = true, .deny = deny_userns(EACCES)};
+  RunOpts o{.as_nobody = true, .deny = bt::deny_user_namespaces(EACCES)};
   RunResult r = jail(cfg, o, nullptr, {}, {"true"});
   EXPECT_EQ(r.status, 1);
   ASSERT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

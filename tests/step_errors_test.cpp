@@ -62,6 +62,7 @@
 namespace {
 
 using boxjail::test::Deny;
+using boxjail::test::ReportFile;
 using boxjail::test::RunOpts;
 using boxjail::test::RunResult;
 namespace step = boxjail::step;
@@ -247,15 +248,6 @@ void expect_step_report(const RunResult& r, std::string_view step_name, int err,
   EXPECT_EQ(a["cause_id"], a["denial"] == true ? "caller-seccomp" : "unknown") << report;
   EXPECT_EQ(j["rung"], nullptr) << report;
 }
-
-// A temp file passed as --report-fd; read back after the run.
-struct ReportFile {
-  boxjail::test::TempDir dir;
-  std::string path = dir.path() + "/report.json";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  ~ReportFile() { close(fd); }
-  std::string text() const { return boxjail::test::read_file(path); }
-};
 
 void expect_nothing_left(const std::string& mounts_before) {
   EXPECT_EQ(boxjail::test::host_mountinfo(), mounts_before) << "mounts left behind on the host";

@@ -13,6 +13,7 @@
 #include "engine/log.hpp"
 #include "engine/seccomp_policy.hpp"
 #include "engine/slim_monitor.hpp"
+#include "sys/read_all.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -46,9 +47,7 @@ std::string read_text(const std::string& path) {
   std::string text;
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return text;
-  char buf[8192];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  (void)boxjail::sys::read_all(fd, text);  // the caller checks what it got
   close(fd);
   return text;
 }

@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "engine/error_json.hpp"
+
 namespace boxjail::cli {
 
 std::vector<DiagnosedFailure> diagnose_failures(const LadderResult& result, const Config& config,
@@ -46,12 +48,7 @@ std::string failure_text(const std::string& prog, const DiagnosedFailure& f, boo
   if (f.diagnosis.known) {
     line += "  cause: " + f.diagnosis.cause + "\n";
     for (std::size_t i = 0; i < f.diagnosis.fixes.size(); ++i) {
-      std::string fix = f.diagnosis.fixes[i];
-      // The rules word alternatives as "Or ..."; the label already says so.
-      for (const char* lead : {"Or, ", "Or "}) {
-        if (i > 0 && fix.rfind(lead, 0) == 0) fix.erase(0, std::strlen(lead));
-      }
-      line += (i == 0 ? "  fix:   " : "     or: ") + fix + "\n";
+      line += (i == 0 ? "  fix:   " : "     or: ") + f.diagnosis.fixes[i] + "\n";
     }
   } else {
     line += "  cause: unknown: no rule matched what was observed; checked:\n";
@@ -64,7 +61,7 @@ std::string failure_text(const std::string& prog, const DiagnosedFailure& f, boo
 }
 
 nlohmann::json failure_json(const DiagnosedFailure& f) {
-  nlohmann::json j = nlohmann::json::parse(error_to_json(f.error));
+  nlohmann::json j = error_json(f.error);
   j["rung"] = f.error.rung;
   j["denial"] = f.denial;
   j["cause_known"] = f.diagnosis.known;

@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "sys/read_all.hpp"
+
 extern char** environ;
 
 namespace {
@@ -89,16 +91,10 @@ boxjail::result<void> check_installation() {
 
 boxjail::result<std::string> read_spec_fd(int fd) {
   std::string text;
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return boxjail::sys_error("parse-spec", "read", "spec-fd", errno, "Can't read spec");
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxSpec) return boxjail::make_error("parse-spec", "spec larger than 1 MiB");
-  }
+  const int err = boxjail::sys::read_all(fd, text, kMaxSpec);
   close(fd);
+  if (err == EFBIG) return boxjail::make_error("parse-spec", "spec larger than 1 MiB");
+  if (err != 0) return boxjail::sys_error("parse-spec", "read", "spec-fd", err, "Can't read spec");
   return text;
 }
 

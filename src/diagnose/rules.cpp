@@ -53,15 +53,15 @@ constexpr std::string_view kFixAppArmorProfile =
     "| sudo tee /etc/apparmor.d/boxjail && sudo apparmor_parser -r /etc/apparmor.d/boxjail` "
     "(the profile names boxjail's real path: generate it again if the binary moves).";
 constexpr std::string_view kFixSetuidRung =
-    "Or let the ladder use the setuid rung: install boxjail-suid with `sudo cmake --install "
+    "Let the ladder use the setuid rung: install boxjail-suid with `sudo cmake --install "
     "<build dir>` and set `ladder.mode = \"auto\"` in /etc/boxjail/config.toml; a privileged "
     "helper is not restricted this way.";
 constexpr std::string_view kFixAppArmorSysctl =
-    "Or, less safe because it lifts the restriction for every program on the host: `sudo sysctl "
+    "Less safe, as it lifts the restriction for every program on the host: `sudo sysctl "
     "kernel.apparmor_restrict_unprivileged_userns=0` (a file in /etc/sysctl.d/ keeps it after a "
     "reboot).";
 constexpr std::string_view kFixUsernsRung =
-    "Or use the user namespace rung instead: `ladder.mode = \"userns\"` (or \"auto\") in "
+    "Use the user namespace rung instead: `ladder.mode = \"userns\"` (or \"auto\") in "
     "/etc/boxjail/config.toml, where the host allows unprivileged user namespaces.";
 constexpr std::string_view kFixInstallHelper =
     "Install the helper with `sudo cmake --install <build dir>`: it puts boxjail-suid in "
@@ -82,7 +82,7 @@ const std::vector<Rule>& rule_table() {
           .cause = "The setuid helper {path|(ladder.setuid_helper)} does not exist, so the "
                    "setuid rung cannot run.",
           .fixes = {kFixInstallHelper,
-                    "Or point `ladder.setuid_helper` in /etc/boxjail/config.toml at the "
+                    "Point `ladder.setuid_helper` in /etc/boxjail/config.toml at the "
                     "installed helper.",
                     kFixUsernsRung},
       },
@@ -144,7 +144,7 @@ const std::vector<Rule>& rule_table() {
                    "bit, so it would not run as root, and it refuses.",
           .fixes = {"Install it on a filesystem mounted without nosuid (`sudo cmake --install "
                     "<build dir> --prefix /usr/local`) and set `ladder.setuid_helper` to it.",
-                    "Or remount that filesystem without nosuid, if it is meant to hold setuid "
+                    "Remount that filesystem without nosuid, if it is meant to hold setuid "
                     "programs.",
                     kFixUsernsRung},
       },
@@ -176,7 +176,7 @@ const std::vector<Rule>& rule_table() {
                    "{self.user_ns_supported}: it was built without CONFIG_USER_NS), so "
                    "{syscall|clone3} rejects CLONE_NEWUSER with {errno}.",
           .fixes = {"Run on a kernel built with CONFIG_USER_NS=y.",
-                    "Or run boxjail as root without --unshare-user: the root rung needs no user "
+                    "Run boxjail as root without --unshare-user: the root rung needs no user "
                     "namespace."},
       },
       // --- AppArmor, from the label the child read inside its new user namespace: confirmed.
@@ -250,7 +250,7 @@ const std::vector<Rule>& rule_table() {
           .fixes = {"Bind the caller's /proc instead of mounting a new one: `--ro-bind /proc "
                     "/proc` in place of `--proc /proc` (the jail then sees the caller's "
                     "processes).",
-                    "Or start the container with an unmasked /proc: `docker run --security-opt "
+                    "Start the container with an unmasked /proc: `docker run --security-opt "
                     "systempaths=unconfined`, `podman run --security-opt unmask=ALL`."},
       },
       {
@@ -291,7 +291,7 @@ const std::vector<Rule>& rule_table() {
                    "{sysctl.fs.mount-max} mounts (not a full disk). The jail starts with a copy "
                    "of the caller's mount table, so a host with many mounts fills it quickly.",
           .fixes = {"`sudo sysctl fs.mount-max=100000`.",
-                    "Or bind fewer trees into the jail, or use --ro-bind on a parent directory "
+                    "Bind fewer trees into the jail, or use --ro-bind on a parent directory "
                     "instead of many binds."},
       },
       // --- the caller's confinement, inferred from its mode only.
@@ -326,10 +326,10 @@ const std::vector<Rule>& rule_table() {
                    "installs; such a filter most likely returned {errno} for "
                    "{syscall|the call} at step {step}.",
           .fixes = {"Run the jail outside that container or service.",
-                    "Or give the container a seccomp profile that allows {syscall|the call} "
+                    "Give the container a seccomp profile that allows {syscall|the call} "
                     "(`docker run --security-opt seccomp=PROFILE.json`, same for podman), or "
                     "relax SystemCallFilter= for the service.",
-                    "Or use the setuid rung, if the filter allows its calls (`ladder.mode = "
+                    "Use the setuid rung, if the filter allows its calls (`ladder.mode = "
                     "\"auto\"` with boxjail-suid installed)."},
       },
       // --- host switches alone.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <boxjail/error.hpp>
 
+#include "engine/error_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -41,7 +43,7 @@ std::string format_error_line(const std::string& prog, const Error& e) {
   return line;
 }
 
-std::string error_to_json(const Error& e) {
+nlohmann::json error_json(const Error& e) {
   nlohmann::json j;
   j["step"] = e.step;
   j["syscall"] = e.syscall;
@@ -54,8 +56,10 @@ std::string error_to_json(const Error& e) {
   nlohmann::json ev = nlohmann::json::object();
   for (const auto& [k, v] : e.evidence) ev[k] = v;
   j["evidence"] = ev;
-  return j.dump();
+  return j;
 }
+
+std::string error_to_json(const Error& e) { return error_json(e).dump(); }
 
 // Encoding: fields separated by NUL, numbers as decimal text, evidence as alternating key/value.
 // The child writes it in one SOCK_SEQPACKET message; the monitor never trusts a length it did not

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/seccomp_fd.hpp"
 
+#include "sys/read_all.hpp"
+
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -12,20 +14,11 @@ namespace boxjail {
 
 result<std::string> read_seccomp_program(int fd) {
   std::string data;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return sys_error("seccomp", "read", "fd " + std::to_string(fd), err,
-                       "Can't read seccomp data");
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
+  const int err = sys::read_all(fd, data);
   close(fd);
+  if (err != 0) {
+    return sys_error("seccomp", "read", "fd " + std::to_string(fd), err, "Can't read seccomp data");
+  }
   if (data.size() % 8 != 0)
     return make_error("seccomp", "Invalid seccomp data, must be multiple of 8");
   return data;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/seccomp_policy.hpp"
 
+#include "sys/read_all.hpp"
+
 #include <fcntl.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -519,14 +521,8 @@ result<std::string> export_with(const SeccompPolicy& policy, Exporter exporter, 
     return lib_error(policy, "", what, rc);
   }
   std::string out;
-  char buf[8192];
   lseek(fd, 0, SEEK_SET);
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  (void)sys::read_all(fd, out);  // a memfd we just wrote: a short read shows as a bad program
   close(fd);
   return out;
 }
@@ -640,14 +636,8 @@ int open_cache_dir(const std::string& dir) {
 
 std::optional<std::string> read_fd(int fd) {
   std::string out;
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  if (sys::read_all(fd, out) != 0) return std::nullopt;
+  return out;
 }
 
 // `root_owned_ok`: the precompiled entries of the shipped policies are root's, read by everyone.

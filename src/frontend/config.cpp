@@ -4,6 +4,7 @@
 
 #include "engine/log.hpp"
 #include "sys/fd.hpp"
+#include "sys/read_all.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -293,18 +294,8 @@ result<Config> load_config(const std::string& path, bool must_exist) {
     return sys_error(kStep, "open", path, err, message);
   }
   std::string text;
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error(kStep, "read", path, errno, message);
-    }
-    if (n == 0) break;
-    if (text.size() + static_cast<std::size_t>(n) > kMaxConfigSize) {
-      return sys_error(kStep, "read", path, EFBIG, message);
-    }
-    text.append(buf, static_cast<std::size_t>(n));
+  if (const int err = sys::read_all(fd.get(), text, kMaxConfigSize); err != 0) {
+    return sys_error(kStep, "read", path, err, message);
   }
   return parse_config(text, path);
 }

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "engine/child.hpp"
+#include "engine/monitor.hpp"
 #include "sys/fd.hpp"
+#include "sys/read_all.hpp"
 
 extern char** environ;
 
@@ -104,32 +106,17 @@ result<int> run_setuid_rung(const Spec& spec, const LadderOptions& options) {
   error_write.reset();
   spec_fd.reset();
 
-  int status = 0;
-  bool reaped = false;
-  while (!reaped) {
-    signalfd_siginfo si;
-    const ssize_t n = read(signal_fd.get(), &si, sizeof si);
-    if (n != sizeof si) {
-      if (n < 0 && errno != EINTR) reaped = waitpid(pid, &status, 0) == pid;
-      continue;
-    }
-    if (static_cast<int>(si.ssi_signo) != SIGCHLD) {
-      kill(pid, static_cast<int>(si.ssi_signo));
-      continue;
-    }
-    reaped = waitpid(pid, &status, WNOHANG) == pid;
-  }
+  // The monitor's own loop: signals go on to the helper, which passes them to the jail.
+  const int status = *forward_until_exit(Supervised{pid, pid, -1, signal_fd.get()}, -1);
   std::string record;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(error_read.get(), buf, sizeof buf)) > 0) record.append(buf, n);
+  (void)sys::read_all(error_read.get(), record);  // nothing read: the helper reported no error
   if (!record.empty()) {
     BOOST_OUTCOME_TRY(decoded, deserialize(record));
     Error e = std::move(decoded.error);
     e.rung = "setuid";
     return e;
   }
-  return propagate_status(status);
+  return status;
 }
 
 }  // namespace boxjail
