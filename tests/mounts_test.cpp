@@ -302,6 +302,55 @@ TEST_P(MountsJail, BindRootShowsTheHostsRealTmpAndNoSetupDirs) {
   }
 }
 
+// /tmp is where the sandbox's root is built, under the host's /tmp, while the host's root is
+// still "/": a recursive bind of /tmp must copy the host's /tmp and nothing of the sandbox, even
+// when --bind-data and --tmp-overlay have made their scratch space there.
+TEST_P(MountsJail, BindTmpShowsTheHostsTmpAndNoSetupDirs) {
+  tmp_.file("marker", "host marker\n");
+  const std::string lower = tmp_.path() + "/lower";
+  make_dir(lower, 0755);
+  RunOpts o = opts();
+  o.fd_data = {{3, "data\n"}};
+  auto v = jail_view({"--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind-data", "3", "/tmp/bd",
+                      "--overlay-src", lower, "--tmp-overlay", "/mnt", "--bind", "/tmp", "/tmp"},
+                     "cat " + quote(tmp_.path() + "/marker") +
+                         "; for p in newroot oldroot scratch bind-data-1 tmp-overlay-upper-3; do "
+                         "test -e /tmp/$p && echo \"visible: $p\"; done; echo done",
+                     o);
+  ASSERT_EQ(v.run.status, 0) << describe(v.run);
+  EXPECT_EQ(v.out, "host marker\ndone\n");
+  // The host's mounts under /tmp, each once, and no tmpfs of ours above them.
+  std::vector<std::string> host_tmp, jail_tmp;
+  for (const auto& m : parse_mountinfo(host_mountinfo())) {
+    if (m.mount_point.rfind("/tmp", 0) == 0) host_tmp.push_back(m.mount_point);
+  }
+  for (const auto& m : v.mounts) {
+    if (m.mount_point.rfind("/tmp", 0) == 0) jail_tmp.push_back(m.mount_point);
+  }
+  // At /tmp: the host's own /tmp mounts (copied with "/"), the --tmpfs, and the bind of the
+  // host's /tmp, which is one mount whether /tmp is a mount point there or a plain directory. A
+  // copy of the base tmpfs would add one more, and hide the marker.
+  EXPECT_EQ(std::count(jail_tmp.begin(), jail_tmp.end(), "/tmp"),
+            std::count(host_tmp.begin(), host_tmp.end(), "/tmp") + 2)
+      << describe(v.run);
+  for (const auto& m : v.mounts) {
+    EXPECT_FALSE(m.mount_point.find("newroot") != std::string::npos ||
+                 m.mount_point.find("scratch") != std::string::npos)
+        << m.mount_point;
+  }
+}
+
+// The sandbox's root is private, not unbindable like the base it was built in: the command can
+// bind it (a nested jail does, first thing).
+TEST_P(MountsJail, RootCanBeBoundInsideTheJail) {
+  auto args = with(scratch_root(), {"--dir", "/a"});
+  if (nobody()) append(args, {"--unshare-user", "--uid", "0", "--cap-add", "CAP_SYS_ADMIN"});
+  auto r = jail_sh(args, "mount --rbind / /a && test -d /a/usr/bin && test -d /a/a && echo bound",
+                   opts());
+  ASSERT_EQ(r.status, 0) << describe(r);
+  EXPECT_EQ(r.out, "bound\n");
+}
+
 TEST_P(MountsJail, NewRootHoldsOnlyWhatWasAsked) {
   auto args = with(scratch_root(), {"--dir", "/asked"});
   auto r = jail_sh(args, "ls -A /", opts());
@@ -891,7 +940,9 @@ TEST_P(MountsOverlay, RoOverlayStacksSourcesAndIsReadOnly) {
 // ---------------------------------------------------------------------------------------------
 // Symlink safety. A planted symlink must never lead a filesystem operation out of the new root:
 // every destination is resolved inside it (absolute targets and ".." are clamped to it). The
-// attack of CVE-2026-87766 is a link to /oldroot/..., where the host's root sits during setup.
+// attack of CVE-2026-87766 is a link to /oldroot/..., where bwrap's host root sits during setup;
+// boxjail keeps the host's root at "/" until its single pivot, so links to host paths themselves
+// are planted too.
 // Run with both resolvers: openat2(RESOLVE_IN_ROOT), and the component walk used when openat2 is
 // missing (forced by making openat2 fail with ENOSYS).
 
@@ -911,6 +962,11 @@ class MountsSymlinkSafety : public HostUntouched<std::tuple<bool, bool>> {
     make_symlink("../../..", plant_ + "/up");
     make_symlink("/oldroot" + victim_ + "/file", plant_ + "/dangle");
     make_symlink(up + "oldroot" + victim_ + "/file", plant_ + "/reldangle");
+    // The same aimed at the host's own paths: while the operations run, the host's root is "/".
+    make_symlink(victim_, plant_ + "/habs");
+    make_symlink(up + victim_.substr(1), plant_ + "/hrel");
+    make_symlink(victim_ + "/file", plant_ + "/hdangle");
+    make_symlink(up + victim_.substr(1) + "/file", plant_ + "/hreldangle");
     src_dir_ = tmp_.path() + "/srcdir";
     make_dir(src_dir_, 0755);
     src_file_ = tmp_.file("srcfile", "source file\n");
@@ -984,11 +1040,19 @@ TEST_P(MountsSymlinkSafety, OperationsThroughSymlinksLandInsideTheNewRoot) {
   append(ops, {"--symlink", "/etc/evil", "/x/abs/s"});
   append(ops, {"--ro-bind-data", "3", "/x/rel/bd"});
   append(ops, {"--chmod", "0700", "/x/abs"});
+  // The host's own path exists in the new root too (as a plain directory made by --dir).
+  append(ops, {"--dir", victim_});
+  append(ops, {"--dir", "/x/habs/h1"});
+  append(ops, {"--tmpfs", "/x/hrel/ht"});
+  append(ops, {"--file", "3", "/x/habs/hf"});
+  append(ops, {"--chmod", "0750", "/x/hrel"});
   auto r = run_jail(ops, "cd " + quote(in_root) + " && ls -A && stat -c %a . && test -d /" +
                              root_probe_ + " && echo probe-in-root && grep -c ' " + in_root +
-                             "/t ' /proc/self/mountinfo");
+                             "/t ' /proc/self/mountinfo && cd " + quote(victim_) +
+                             " && ls -A && stat -c %a . && grep -c ' " + victim_ +
+                             "/ht ' /proc/self/mountinfo");
   ASSERT_EQ(r.status, 0) << describe(r);
-  EXPECT_EQ(r.out, "bd\nc1\nc2\nf\ns\nt\n700\nprobe-in-root\n1\n");
+  EXPECT_EQ(r.out, "bd\nc1\nc2\nf\ns\nt\n700\nprobe-in-root\n1\nh1\nhf\nht\n750\n1\n");
 }
 
 // The links' targets do not exist in the new root: whatever the outcome, the host is untouched
@@ -997,7 +1061,10 @@ TEST_P(MountsSymlinkSafety, OperationsThroughSymlinksNeverReachTheHost) {
   std::vector<std::pair<std::vector<std::string>, std::string>> links{
       {{}, "/x/abs"},
       {{}, "/x/rel"},
+      {{}, "/x/habs"},
+      {{}, "/x/hrel"},
       {{"--symlink", "/oldroot" + victim_, "/evil"}, "/evil"},  // made by the jail itself
+      {{"--symlink", victim_, "/evil"}, "/evil"},
   };
   for (const auto& [pre, link] : links) {
     for (const auto& dest : {link + "/made", link}) {
@@ -1025,7 +1092,11 @@ TEST_P(MountsSymlinkSafety, DanglingSymlinkAtAFileDestinationIsRefused) {
            {"--bind-data", "3", "/x/dangle"},
            {"--ro-bind-data", "3", "/x/reldangle"},
            {"--ro-bind", src_file_, "/x/dangle"},
+           {"--file", "3", "/x/hdangle"},
+           {"--bind-data", "3", "/x/hreldangle"},
+           {"--ro-bind", src_file_, "/x/hdangle"},
            {"--symlink", "/oldroot" + victim_ + "/file", "/d", "--file", "3", "/d"},
+           {"--symlink", victim_ + "/file", "/d", "--file", "3", "/d"},
            {"--symlink", "/nowhere", "/d", "--file", "3", "/d"},
        }) {
     std::string shown;
@@ -1036,6 +1107,36 @@ TEST_P(MountsSymlinkSafety, DanglingSymlinkAtAFileDestinationIsRefused) {
     EXPECT_EQ(r.out, "");
     EXPECT_TRUE(contains(r.err, "Can't create file at " + ops.back())) << r.err;
     ASSERT_EQ(host_listing(victim_), "");
+  }
+}
+
+// Propagation, as bwrap: on a host whose mounts are shared, the jail's copies are slaves of them.
+// A host unmount reaches the running jail, and a mount made in the jail stays there. Run as root
+// (the jail keeps its capabilities and can mount), in a private mount namespace of the test made
+// rshared, so the host's own mount table is never touched; and with bwrap too, as the reference.
+TEST(MountsPropagation, JailMountsAreSlavesOfTheHost) {
+  TempDir t;
+  const std::string h = t.path() + "/h", j = t.path() + "/j", ready = t.path() + "/ready";
+  const std::string inner =
+      "grep ' " + h + " ' /proc/self/mountinfo | grep -q ' master:' && echo slave; " +
+      "mount -t tmpfs jailside " + j + " && : > " + ready + "; i=0; while grep -q ' " + h +
+      " ' /proc/self/mountinfo; do sleep 0.01; i=\\$((i+1)); " +
+      "[ \\$i -lt 1000 ] || exit 3; done; echo gone";  // \\$: for the jail's shell
+  std::vector<std::string> jailers{boxjail_binary()};
+  if (bwrap_available()) jailers.push_back("/usr/bin/bwrap");
+  for (const auto& jailer : jailers) {
+    SCOPED_TRACE(jailer);
+    unlink(ready.c_str());
+    const std::string outer =
+        "set -e; mount --make-rshared /; mkdir -p " + h + " " + j + "; mount -t tmpfs hostside " +
+        h + "; '" + jailer + "' --bind / / sh -c \"" + inner + "\" & " + "while [ ! -e " + ready +
+        " ]; do sleep 0.01; done; grep -q ' " + j +
+        " ' /proc/self/mountinfo && echo leaked || echo contained; umount " + h + "; wait $!";
+    RunOpts o;
+    o.program = "/usr/bin/unshare";
+    auto r = run({"-m", "--propagation", "unchanged", "sh", "-c", outer}, o);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "slave\ncontained\ngone\n") << r.err;
   }
 }
 

@@ -22,17 +22,17 @@ using enum Op;
 // the jail's own tmpfs (make-dir, write-file...) are left out: an EACCES there has ordinary
 // causes, and naming AppArmor for it would be a guess.
 constexpr std::string_view kUsernsPrivilegedSteps[] = {
-    "write-setgroups",  "write-uid-map",    "write-gid-map",   "loopback-up",    "set-hostname",
-    "make-root-rslave", "mount-base-tmpfs", "pivot-root",      "bind-mount",     "remount-ro",
-    "mount-proc",       "mount-dev",        "mount-tmpfs",     "mount-mqueue",   "mount-overlay",
-    "bind-data",        "limit-userns",     "detach-old-root", "pivot-new-root", "nested-userns",
+    "write-setgroups",  "write-uid-map",    "write-gid-map",   "loopback-up",   "set-hostname",
+    "make-root-rslave", "mount-base-tmpfs", "pivot-root",      "bind-mount",    "remount-ro",
+    "mount-proc",       "mount-dev",        "mount-tmpfs",     "mount-mqueue",  "mount-overlay",
+    "bind-data",        "limit-userns",     "detach-old-root", "nested-userns",
 };
 
 // Steps whose failing call is mount(2), the new mount API or pivot_root(2).
 constexpr std::string_view kMountSteps[] = {
-    "make-root-rslave", "mount-base-tmpfs", "pivot-root",     "bind-mount",   "remount-ro",
-    "mount-proc",       "mount-dev",        "mount-tmpfs",    "mount-mqueue", "mount-overlay",
-    "bind-data",        "detach-old-root",  "pivot-new-root",
+    "make-root-rslave", "mount-base-tmpfs", "pivot-root", "bind-mount",
+    "remount-ro",       "mount-proc",       "mount-dev",  "mount-tmpfs",
+    "mount-mqueue",     "mount-overlay",    "bind-data",  "detach-old-root",
 };
 
 // Steps that create or join namespaces (clone3, unshare, setns).

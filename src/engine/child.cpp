@@ -187,12 +187,15 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (spec.unshare_net) BOXJAIL_TRY(loopback_up());
   if (spec.hostname) BOXJAIL_TRY(set_hostname(*spec.hostname));
   BOOST_OUTCOME_TRY(sources, resolve_sources(spec, plan.setuid));
+  BOXJAIL_TRY(make_root_rslave());
+  // The host's root, for what is reached through it during the operations (/proc and /dev when
+  // they are bound from the host) and for the detach after the pivot.
+  UniqueFd host_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!host_root) return fail(step::kResolveSources, "open", "/", errno, "Can't open /");
   const mode_t old_umask = umask(0);  // modes given by --perms are applied exactly
-  BOXJAIL_TRY(enter_base_root());
+  BOOST_OUTCOME_TRY(base, mount_base_tmpfs());
   {
-    UniqueFd oldroot(open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!oldroot) return fail(step::kPivotRoot, "open", "/oldroot", errno, "Can't open /oldroot");
-    FsContext ctx{spec, plan, oldroot.get(), sources, a.resolver};
+    FsContext ctx{spec, plan, host_root.get(), base.get(), sources, a.resolver};
     BOXJAIL_TRY(run_fs_ops(ctx));
   }
   sources.clear();
@@ -202,7 +205,9 @@ result<void> setup_and_exec(const ChildArgs& a) {
       close(op.fd);
   }
   if (spec.disable_userns) BOXJAIL_TRY(limit_userns(proc.get()));
-  BOXJAIL_TRY(enter_new_root());
+  BOXJAIL_TRY(enter_new_root(base.get(), host_root.get()));
+  base.reset();
+  host_root.reset();
   if (spec.userns2_fd >= 0 && setns(spec.userns2_fd, CLONE_NEWUSER) != 0) {
     return fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", "", errno, "Setting userns2 failed");
   }
@@ -307,28 +312,24 @@ std::string read_first_line(const char* path) {
 // What only the child can see, gathered after a failure (never on the success path): the
 // AppArmor label it runs under now that the user namespace exists (Ubuntu 24.04 moves an
 // unprivileged creator into "unprivileged_userns", which CapEff does not show) and its CapEff.
-// After the first pivot the host's /proc is under /oldroot.
+// Before the pivot /proc is the host's; after it, the sandbox's if it has one.
 void add_child_evidence(Error& e, const Plan& plan) {
   if ((plan.clone_flags & CLONE_NEWUSER) == 0) return;
-  for (const char* root : {"/proc", "/oldroot/proc"}) {
-    const std::string base = std::string(root) + "/thread-self/";
-    struct stat st;
-    if (stat(base.c_str(), &st) != 0) continue;
-    std::string label = read_first_line((base + "attr/apparmor/current").c_str());
-    if (label.empty()) label = read_first_line((base + "attr/current").c_str());
-    if (!label.empty()) e.evidence.emplace_back("apparmor.label_in_userns", label);
-    UniqueFd status(open((base + "status").c_str(), O_RDONLY | O_CLOEXEC));
-    char buf[4096];
-    const ssize_t n = status ? read(status.get(), buf, sizeof buf - 1) : -1;
-    if (n > 0) {
-      const std::string text(buf, static_cast<size_t>(n));
-      const auto at = text.find("CapEff:\t");
-      if (at != std::string::npos) {
-        e.evidence.emplace_back("userns.cap_eff",
-                                text.substr(at + 8, text.find('\n', at) - at - 8));
-      }
+  const std::string base = "/proc/thread-self/";
+  struct stat st;
+  if (stat(base.c_str(), &st) != 0) return;
+  std::string label = read_first_line((base + "attr/apparmor/current").c_str());
+  if (label.empty()) label = read_first_line((base + "attr/current").c_str());
+  if (!label.empty()) e.evidence.emplace_back("apparmor.label_in_userns", label);
+  UniqueFd status(open((base + "status").c_str(), O_RDONLY | O_CLOEXEC));
+  char buf[4096];
+  const ssize_t n = status ? read(status.get(), buf, sizeof buf - 1) : -1;
+  if (n > 0) {
+    const std::string text(buf, static_cast<size_t>(n));
+    const auto at = text.find("CapEff:\t");
+    if (at != std::string::npos) {
+      e.evidence.emplace_back("userns.cap_eff", text.substr(at + 8, text.find('\n', at) - at - 8));
     }
-    return;
   }
 }
 

@@ -14,6 +14,7 @@
 
 #include "engine/log.hpp"
 #include "engine/mounts.hpp"
+#include "engine/rootfs.hpp"
 #include "engine/steps.hpp"
 
 namespace boxjail {
@@ -51,8 +52,9 @@ Error op_error(std::string_view step, const char* syscall, const std::string& pa
   return sys_error(std::string(step), syscall, path, err, std::move(message));
 }
 
-result<void> bind_tree(const RootDir& root, const MountOp& op, int src_fd,
-                       const std::string& src_shown) {
+result<void> bind_tree(const RootDir& root, const MountOp& op, int src_fd) {
+  const std::string src_shown =
+      op.kind == OpKind::BindFd ? "fd " + std::to_string(op.fd) : "/oldroot" + normalize(op.source);
   struct stat st;
   if (fstat(src_fd, &st) != 0) {
     return op_error(step::kBindMount, "fstat", op.dest, errno, "Can't stat source " + src_shown);
@@ -67,6 +69,8 @@ result<void> bind_tree(const RootDir& root, const MountOp& op, int src_fd,
   if (!op.devices) attrs |= MOUNT_ATTR_NODEV;
   if (op.readonly) attrs |= MOUNT_ATTR_RDONLY;
   const std::string what = "Can't bind mount " + src_shown + " on " + normalize(op.dest);
+  // Recursive, and the copy holds nothing of the sandbox under construction: the base tmpfs is
+  // unbindable, so the kernel skips it (and newroot in it) even when the source is "/" or /tmp.
   int tree = clone_tree(src_fd, true, attrs);
   if (tree < 0) {
     auto e = op_error(step::kBindMount, "open_tree", op.dest, -tree,
@@ -144,11 +148,29 @@ result<void> do_file(const RootDir& root, const MountOp& op) {
   return copy_fd(op.fd, out.get(), step::kWriteFile, normalize(op.dest));
 }
 
-result<void> do_bind_data(const RootDir& root, const MountOp& op, int index) {
-  // The data lives in a file of the private base tmpfs (cwd is its root), bound onto the
-  // destination, then unlinked: the base tmpfs is detached later, so nothing outside sees it.
+// The scratch tmpfs, mounted in the base (outside newroot) on first use. Not the base itself: an
+// unbindable mount can be neither bound (--bind-data) nor cloned by overlayfs (its upper dir).
+result<int> scratch_fd(FsContext& ctx, std::string_view step_name) {
+  if (ctx.scratch) return ctx.scratch.get();
+  if (mkdirat(ctx.base_fd, "scratch", 0755) != 0)
+    return op_error(step_name, "mkdirat", "/scratch", errno, "Can't make scratch space");
+  UniqueFd at(openat(ctx.base_fd, "scratch", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!at) return op_error(step_name, "openat", "/scratch", errno, "Can't make scratch space");
+  int mnt = new_filesystem("tmpfs", {{"mode", "0755"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  if (mnt < 0) return op_error(step_name, "fsmount", "/scratch", -mnt, "Can't mount tmpfs");
+  UniqueFd fs(mnt);
+  if (int rc = attach(fs.get(), at.get()); rc < 0)
+    return op_error(step_name, "move_mount", "/scratch", -rc, "Can't mount tmpfs");
+  ctx.scratch = std::move(fs);
+  return ctx.scratch.get();
+}
+
+result<void> do_bind_data(FsContext& ctx, const RootDir& root, const MountOp& op, int index) {
+  // The data lives in a file of the scratch tmpfs, bound onto the destination, then unlinked:
+  // the scratch tmpfs is detached with the old root, so nothing outside sees it.
+  BOOST_OUTCOME_TRY(scratch, scratch_fd(ctx, step::kBindData));
   const std::string tmp = "bind-data-" + std::to_string(index);
-  UniqueFd data(openat(AT_FDCWD, tmp.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
+  UniqueFd data(openat(scratch, tmp.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
                        op.perms.value_or(0600)));
   if (!data) return op_error(step::kBindData, "openat", "/" + tmp, errno, "Can't create tmpfile");
   BOXJAIL_TRY(copy_fd(op.fd, data.get(), step::kBindData, normalize(op.dest)));
@@ -161,7 +183,7 @@ result<void> do_bind_data(const RootDir& root, const MountOp& op, int index) {
   if (int rc = attach(tree_fd.get(), target.get()); rc < 0) {
     return op_error(step::kBindData, "move_mount", op.dest, -rc, what);
   }
-  unlinkat(AT_FDCWD, tmp.c_str(), 0);
+  unlinkat(scratch, tmp.c_str(), 0);
   return boost::outcome_v2::success();
 }
 
@@ -201,7 +223,7 @@ result<void> do_chmod(const RootDir& root, const MountOp& op) {
     return boost::outcome_v2::success();
   }
   if (errno == ENOSYS || errno == EINVAL) {
-    std::string link = "/oldroot/proc/self/fd/" + std::to_string(target.get());
+    std::string link = "/proc/self/fd/" + std::to_string(target.get());
     if (chmod(link.c_str(), mode) == 0) return boost::outcome_v2::success();
   }
   return op_error(step::kChmod, "fchmodat2", op.dest, errno, what + normalize(op.dest));
@@ -223,34 +245,54 @@ result<void> do_mqueue(const RootDir& root, const MountOp& op) {
                      "Can't mount mqueue on " + normalize(op.dest));
 }
 
-result<void> do_overlay(const RootDir& root, const MountOp& op, const SourceRef& src, int index) {
-  // src.paths: the lower layers bottom first, then (Overlay) upper and work.
+// A host directory opened by resolve_sources, as overlayfs takes it: a path it resolves itself.
+// The fd's magic link names the very directory opened then, whatever now covers its path.
+std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
+
+result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
+                        const SourceRef& src, int index) {
+  // src.paths / src.dirs: the lower layers bottom first, then (Overlay) upper and work. Messages
+  // show the paths as bwrap does (under /oldroot); the mount gets the fds.
   const size_t nlower = op.overlay_sources.size();
   std::string lower;
+  std::string lower_shown;
   for (size_t i = nlower; i-- > 0;) {  // overlayfs lists the top layer first
-    if (!lower.empty()) lower += ':';
-    lower += overlay_escape("/oldroot" + src.paths[i]);
+    if (!lower.empty()) {
+      lower += ':';
+      lower_shown += ':';
+    }
+    lower += fd_path(src.dirs[i]);
+    lower_shown += overlay_escape("/oldroot" + src.paths[i]);
   }
   std::vector<std::pair<std::string, std::string>> opts;
+  std::vector<std::pair<std::string, std::string>> shown;
   if (op.kind == OpKind::Overlay) {
-    opts.emplace_back("upperdir", overlay_escape("/oldroot" + src.paths[nlower]));
-    opts.emplace_back("workdir", overlay_escape("/oldroot" + src.paths[nlower + 1]));
+    opts.emplace_back("upperdir", fd_path(src.dirs[nlower]));
+    opts.emplace_back("workdir", fd_path(src.dirs[nlower + 1]));
+    shown.emplace_back("upperdir", overlay_escape("/oldroot" + src.paths[nlower]));
+    shown.emplace_back("workdir", overlay_escape("/oldroot" + src.paths[nlower + 1]));
   } else if (op.kind == OpKind::TmpOverlay) {
-    // Upper and work dirs in the private base tmpfs: invisible, and gone with the sandbox.
+    // Upper and work dirs in the scratch tmpfs: invisible, and gone with the sandbox.
+    BOOST_OUTCOME_TRY(scratch, scratch_fd(ctx, step::kMountOverlay));
     const std::string upper = "tmp-overlay-upper-" + std::to_string(index);
     const std::string work = "tmp-overlay-work-" + std::to_string(index);
     for (const auto& d : {upper, work}) {
-      if (mkdirat(AT_FDCWD, d.c_str(), 0755) != 0) {
+      if (mkdirat(scratch, d.c_str(), 0755) != 0) {
         return op_error(step::kMountOverlay, "mkdirat", "/" + d, errno, "Can't make overlay dirs");
       }
     }
-    opts.emplace_back("upperdir", "/" + upper);
-    opts.emplace_back("workdir", "/" + work);
+    const std::string base = "/proc/self/fd/" + std::to_string(scratch) + "/";
+    opts.emplace_back("upperdir", base + upper);
+    opts.emplace_back("workdir", base + work);
+    shown.emplace_back("upperdir", "/" + upper);
+    shown.emplace_back("workdir", "/" + work);
   }
   opts.emplace_back("lowerdir", lower);
   opts.emplace_back("userxattr", "");
+  shown.emplace_back("lowerdir", lower_shown);
+  shown.emplace_back("userxattr", "");
   std::string shown_opts;
-  for (const auto& [k, v] : opts) {
+  for (const auto& [k, v] : shown) {
     if (!shown_opts.empty()) shown_opts += ',';
     shown_opts += v.empty() ? k : k + "=" + v;
   }
@@ -347,7 +389,13 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_mus
           return sys_error(std::string(step::kResolveSources), "realpath", d, errno,
                            "Can't find source path " + d);
         }
+        UniqueFd dir(open(real, O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!dir) {
+          return sys_error(std::string(step::kResolveSources), "open", real, errno,
+                           "Can't find source path " + d);
+        }
         refs[i].paths.emplace_back(real);
+        refs[i].dirs.push_back(std::move(dir));
       }
     }
   }
@@ -357,12 +405,8 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_mus
 result<void> run_fs_ops(FsContext& ctx) {
   for (size_t i = 0; i < ctx.spec.ops.size(); ++i) {
     const MountOp& op = ctx.spec.ops[i];
-    // Re-open the new root for every operation: an earlier operation may have mounted over it
-    // (--bind / /), and a fd taken before that would still point at the covered directory.
-    UniqueFd root_fd(open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root_fd) {
-      return sys_error("bind-mount", "open", "/newroot", errno, "Can't open the new root");
-    }
+    // Re-opened for every operation: an earlier one may have mounted over it (--bind / /).
+    BOOST_OUTCOME_TRY(root_fd, open_new_root(ctx.base_fd));
     RootDir root{root_fd.get(), "", ctx.resolver};
     SourceRef& src = ctx.sources[i];
     const int index = static_cast<int>(i);
@@ -370,12 +414,8 @@ result<void> run_fs_ops(FsContext& ctx) {
                            " on " + op.dest);
     switch (op.kind) {
       case OpKind::Bind:
-        if (src.skip) break;
-        BOXJAIL_TRY(bind_tree(root, op, src.fd.get(), "/oldroot" + normalize(op.source)));
-        break;
       case OpKind::BindFd:
-        // src.fd: the caller's fd re-opened in our mount namespace by resolve_sources().
-        BOXJAIL_TRY(bind_tree(root, op, src.fd.get(), "fd " + std::to_string(op.fd)));
+        if (!src.skip) BOXJAIL_TRY(bind_tree(root, op, src.fd.get()));
         break;
       case OpKind::RemountRo:
         BOXJAIL_TRY(do_remount_ro(root, op));
@@ -399,7 +439,7 @@ result<void> run_fs_ops(FsContext& ctx) {
         BOXJAIL_TRY(do_file(root, op));
         break;
       case OpKind::BindData:
-        BOXJAIL_TRY(do_bind_data(root, op, index));
+        BOXJAIL_TRY(do_bind_data(ctx, root, op, index));
         break;
       case OpKind::Symlink:
         BOXJAIL_TRY(do_symlink(root, op));
@@ -410,7 +450,7 @@ result<void> run_fs_ops(FsContext& ctx) {
       case OpKind::Overlay:
       case OpKind::TmpOverlay:
       case OpKind::RoOverlay:
-        BOXJAIL_TRY(do_overlay(root, op, src, index));
+        BOXJAIL_TRY(do_overlay(ctx, root, op, src, index));
         break;
     }
   }

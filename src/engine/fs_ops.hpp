@@ -14,15 +14,17 @@
 
 namespace boxjail {
 
-// What an operation's host-side source resolved to, before the host root moved away.
+// What an operation's host-side source resolved to, before the base tmpfs covered /tmp.
 struct SourceRef {
   UniqueFd fd;                     // Bind, BindFd: O_PATH fd of the source
   bool skip = false;               // *-try with a missing source
-  std::vector<std::string> paths;  // Overlay: real paths of sources (then upper, work)
+  std::vector<std::string> paths;  // Overlay: real paths of sources (then upper, work), shown
+  std::vector<UniqueFd> dirs;      // Overlay: O_PATH fds of the same, what is mounted
 };
 
-// Opens every host-side source while the host root is still "/": bind sources as O_PATH fds
-// (no later re-resolution, no race), overlay directories as canonical paths.
+// Opens every host-side source before the base tmpfs is mounted on /tmp: bind sources and
+// overlay directories as O_PATH fds. No path is resolved again later (no race), and a source
+// under /tmp means the host's /tmp.
 // `caller_must_read`: the setuid rung also requires that the caller (the real ids) may read each
 // bind source: open(O_PATH) only checks the path's search permissions.
 result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_must_read);
@@ -30,9 +32,12 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_mus
 struct FsContext {
   const Spec& spec;
   const Plan& plan;
-  int oldroot_fd;  // O_PATH fd of the host root, at /oldroot
+  int host_root_fd;  // O_PATH fd of the host root ("/" until the pivot; bwrap's /oldroot)
+  int base_fd;       // the base tmpfs (unbindable), holding newroot
   std::vector<SourceRef>& sources;
   Resolver resolver = Resolver::Auto;
+  UniqueFd scratch{};  // a tmpfs in the base for --bind-data files and --tmp-overlay dirs, made
+                       // on first use: a file or upper dir must be on a bindable mount
 };
 
 result<void> run_fs_ops(FsContext& ctx);

@@ -49,7 +49,7 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
   } else {
     // Same pid namespace as the host: a new procfs would show the same processes, so bwrap binds
     // the host's, and so do we.
-    RootDir host{ctx.oldroot_fd, "/oldroot", ctx.resolver};
+    RootDir host{ctx.host_root_fd, "/oldroot", ctx.resolver};
     int src = open_in_root(host, "/proc", O_PATH | O_DIRECTORY);
     if (src < 0)
       return fail(step::kMountProc, "openat2", "/oldroot/proc", -src, "Can't open /oldroot/proc");
@@ -88,7 +88,7 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
     return fail(step::kMountDev, "move_mount", dest, -rc, "Can't mount tmpfs on " + dest);
   }
   // `dev` now names the root of the attached tmpfs: everything below is created through it.
-  RootDir host{ctx.oldroot_fd, "/oldroot", ctx.resolver};
+  RootDir host{ctx.host_root_fd, "/oldroot", ctx.resolver};
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
     const std::string node_dest = dest + "/" + name;
     const std::string node_src = std::string("/dev/") + name;

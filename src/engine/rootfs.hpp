@@ -1,16 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
-// Building the sandbox root: the two pivots around the filesystem operations.
+// Building the sandbox root: a private base tmpfs holding newroot, the filesystem operations run
+// into it while the host root is still "/", then one pivot_root into it.
 #pragma once
 
 #include <boxjail/error.hpp>
 
+#include "sys/fd.hpp"
+
 namespace boxjail {
 
-// make-root-rslave, mount-base-tmpfs, pivot-root: afterwards "/" is a private tmpfs holding
-// /newroot (a mount point for the sandbox tree) and /oldroot (the host root).
-result<void> enter_base_root();
+// make-root-rslave: from here on nothing mounted in this namespace propagates to the host.
+result<void> make_root_rslave();
 
-// detach-old-root, pivot-new-root: afterwards "/" is /newroot and no host path is reachable.
-result<void> enter_new_root();
+// mount-base-tmpfs: mounts an unbindable tmpfs (the base) on /tmp holding newroot/, a private
+// mount point of its own, and returns a fd of the base's root. Host paths under /tmp are covered
+// from then on.
+result<UniqueFd> mount_base_tmpfs();
+
+// The current top of newroot: an operation may have mounted over it (--bind / /), and a fd taken
+// before that would still point at the covered directory.
+result<UniqueFd> open_new_root(int base_fd);
+
+// pivot-root, detach-old-root: afterwards "/" is newroot and no host path is reachable.
+// `host_root_fd` is the host's root, opened before the pivot.
+result<void> enter_new_root(int base_fd, int host_root_fd);
 
 }  // namespace boxjail

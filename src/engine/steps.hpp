@@ -41,7 +41,6 @@ inline constexpr std::string_view kChmod = "chmod";
 inline constexpr std::string_view kMountOverlay = "mount-overlay";
 inline constexpr std::string_view kLimitUserns = "limit-userns";
 inline constexpr std::string_view kDetachOldRoot = "detach-old-root";
-inline constexpr std::string_view kPivotNewRoot = "pivot-new-root";
 inline constexpr std::string_view kJoinUserns2 = "join-userns2";
 inline constexpr std::string_view kNestedUserns = "nested-userns";
 inline constexpr std::string_view kAssertUsernsDisabled = "assert-userns-disabled";
@@ -84,15 +83,15 @@ inline constexpr std::array kOrder = {
     Info{kLoopbackUp, "needs CAP_NET_ADMIN over the new net namespace, which the mapped child has"},
     Info{kSetHostname, "needs the new uts namespace; harmless before the mounts"},
     Info{kResolveSources,
-         "host paths (bind and overlay sources) are opened while the host view is "
-         "still the root: the same meaning bwrap gives them via realpath"},
+         "host paths (bind and overlay sources) are opened before anything covers them: the "
+         "same meaning bwrap gives them via realpath, and no path is resolved twice"},
     Info{kMakeRootRslave,
          "MS_SLAVE|MS_REC before any mount: nothing we mount propagates back to "
          "the host, while host unmounts still reach us"},
     Info{kMountBaseTmpfs,
-         "a private tmpfs on /tmp holds newroot/ and oldroot/: no predictable "
-         "host path an attacker could pre-create (CVE-2019-12439)"},
-    Info{kPivotRoot, "the host root moves to /oldroot; sources are reached only through it"},
+         "a private tmpfs on /tmp holds newroot/: no predictable host path an attacker could "
+         "pre-create (CVE-2019-12439); the host root stays \"/\" while the operations run, and "
+         "the base is unbindable so a recursive bind of \"/\" or /tmp copies none of it"},
     Info{kBindMount,
          "each filesystem operation runs in command-line order; destinations are "
          "resolved with openat2(RESOLVE_IN_ROOT) so no symlink leads outside newroot"},
@@ -108,12 +107,14 @@ inline constexpr std::array kOrder = {
     Info{kChmod, ""},
     Info{kMountOverlay, ""},
     Info{kLimitUserns,
-         "--disable-userns: user.max_user_namespaces=1 must be written while the "
-         "old root's /proc is still reachable"},
-    Info{kDetachOldRoot, "rprivate first so the detach sends no unmount events to the host"},
-    Info{kPivotNewRoot,
-         "pivot_root(\".\", \".\") stacks the old root under the new one, then it "
-         "is detached: no path leads back to the host tree"},
+         "--disable-userns: user.max_user_namespaces=1 is written through the host's /proc, "
+         "kept as a fd"},
+    Info{kPivotRoot,
+         "one pivot_root(\".\", \".\") into newroot, after every operation: the host root is "
+         "stacked on the new one, and bwrap's second pivot and detach are not needed"},
+    Info{kDetachOldRoot,
+         "the stacked host root goes rprivate (so the detach sends no unmount events to the "
+         "host), then it is detached with the base tmpfs: no path leads back to the host tree"},
     Info{kJoinUserns2, "--userns2: after setup, when no further privilege is needed"},
     Info{kNestedUserns,
          "devpts needed uid 0 mapped; now that mounting is done the sandbox uid is "

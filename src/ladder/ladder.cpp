@@ -72,11 +72,10 @@ bool is_denial(const Error& e) {
     // EINVAL/ENOSYS: a kernel built without user namespaces, or a filter faking that.
     return permission || limit || err == EINVAL || err == ENOSYS;
   }
-  if (one_of(step,
-             {step::kWriteSetgroups, step::kWriteUidMap, step::kWriteGidMap, step::kLoopbackUp,
-              step::kSetHostname, step::kMakeRootRslave, step::kMountBaseTmpfs, step::kPivotRoot,
-              step::kDetachOldRoot, step::kPivotNewRoot, step::kNestedUserns, step::kLimitUserns,
-              step::kDropCapabilities})) {
+  if (one_of(step, {step::kWriteSetgroups, step::kWriteUidMap, step::kWriteGidMap,
+                    step::kLoopbackUp, step::kSetHostname, step::kMakeRootRslave,
+                    step::kMountBaseTmpfs, step::kPivotRoot, step::kDetachOldRoot,
+                    step::kNestedUserns, step::kLimitUserns, step::kDropCapabilities})) {
     return permission || limit;
   }
   if (one_of(step, {step::kBindMount, step::kRemountRo, step::kMountProc, step::kMountDev,
