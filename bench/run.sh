@@ -9,14 +9,14 @@
 # startup_bench (boxjail against /usr/bin/bwrap, interleaved, as root and as uid 65534),
 # micro_bench and bench/phases.sh (the phase split of configurations 1, 2 and 4 with perf
 # tracepoints), draws the plot and rewrites the results section of docs/performance.md.
-# Tunables (environment): RUNS=50 BATCHES=5 CONCURRENCY=64 MEM_RUNS=5 WAIT_S=600 PHASE_RUNS=100
+# Tunables (environment): RUNS=50 BATCHES=10 CONCURRENCY=64 MEM_RUNS=5 WAIT_S=600 PHASE_RUNS=100
 # (PHASE_RUNS=0 skips the phase split).
 # Extra arguments go to startup_bench, e.g. `bash bench/run.sh --configs true,unshare,1`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-50}
-BATCHES=${BATCHES:-5}
+BATCHES=${BATCHES:-10}
 CONCURRENCY=${CONCURRENCY:-64}
 MEM_RUNS=${MEM_RUNS:-5}
 WAIT_S=${WAIT_S:-600}
