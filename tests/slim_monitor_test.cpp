@@ -86,6 +86,29 @@ TEST_P(SlimMonitor, ForwardsSignalsAndReportsTheStatus) {
 INSTANTIATE_TEST_SUITE_P(SlimMonitor, SlimMonitor, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Nobody" : "Root"; });
 
+// The monitor keeps the caller's environment, whatever the command's is: a jail without a
+// status fd or a pid namespace runs its setup in the monitor's memory (clone3 with CLONE_VM, see
+// spawn_sandbox), where the child points environ at the command's environment before execve;
+// the monitor must take its own back, and the slim monitor's re-exec passes it on.
+TEST_P(SlimMonitor, KeepsTheCallersEnvironment) {
+  const bool nobody = GetParam();
+  auto jail =
+      bt::spawn({"--ro-bind", "/", "/", "--clearenv", "--setenv", "IN_JAIL", "1", "sh", "-c",
+                 "echo \"up $IN_JAIL ${CALLER_MARK:-none}\"; while :; do sleep 0.05; done"},
+                {.as_nobody = nobody, .env = {{"CALLER_MARK", "outside"}}});
+  ASSERT_EQ(jail->read_line(), "up 1 none");
+  ASSERT_TRUE(became_slim(jail->pid())) << cmdline_of(jail->pid());
+  std::string env = bt::read_file("/proc/" + std::to_string(jail->pid()) + "/environ");
+  for (char& c : env) {
+    if (c == '\0') c = '\n';
+  }
+  EXPECT_NE(env.find("CALLER_MARK=outside\n"), std::string::npos) << env;
+  EXPECT_EQ(env.find("IN_JAIL="), std::string::npos) << env;
+  ASSERT_EQ(jail->send_signal(SIGTERM), 0);
+  const auto r = jail->wait();
+  EXPECT_EQ(r.status, 128 + SIGTERM) << r.err;
+}
+
 // A short jail never re-executes (the exit status of `true`, straight from the setup image).
 TEST(SlimMonitorShort, QuickCommandsKeepTheirMonitor) {
   const auto r = bt::run({"--ro-bind", "/", "/", "sh", "-c", "exit 3"});

@@ -65,7 +65,9 @@ inline constexpr std::array kOrder = {
     Info{kJoinPidns, "--pidns: the clone's child is born inside the given pid namespace"},
     Info{kCloneNamespaces,
          "one clone3 creates every namespace at once: the child never exists "
-         "half-isolated, and no second fork is needed"},
+         "half-isolated, and no second fork is needed; when the monitor has nothing to do "
+         "before the command's execve, the child runs in its memory until then "
+         "(CLONE_VM|CLONE_VFORK, as posix_spawn), which spares the copy of the page tables"},
     Info{kCallerFsIds,
          "setuid rung only: from its first instruction the child touches host files with the "
          "caller's fs ids, never root's (bwrap >= 0.1.4), so a path the caller cannot reach "
