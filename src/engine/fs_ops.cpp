@@ -52,6 +52,11 @@ Error op_error(std::string_view step, const char* syscall, const std::string& pa
   return sys_error(std::string(step), syscall, path, err, std::move(message));
 }
 
+// The magic link of one of our fds, for calls that take a path: the kernel follows it to the very
+// object the fd names, whatever now covers its path (overlay layers opened by resolve_sources,
+// fchmodat2's fallback, a --bind-fd source).
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
 result<void> bind_tree(const RootDir& root, const MountOp& op, int src_fd) {
   const std::string src_shown =
       op.kind == OpKind::BindFd ? "fd " + std::to_string(op.fd) : "/oldroot" + normalize(op.source);
@@ -223,7 +228,7 @@ result<void> do_chmod(const RootDir& root, const MountOp& op) {
     return boost::outcome_v2::success();
   }
   if (errno == ENOSYS || errno == EINVAL) {
-    std::string link = "/proc/self/fd/" + std::to_string(target.get());
+    const std::string link = fd_path(target.get());
     if (chmod(link.c_str(), mode) == 0) return boost::outcome_v2::success();
   }
   return op_error(step::kChmod, "fchmodat2", op.dest, errno, what + normalize(op.dest));
@@ -245,10 +250,6 @@ result<void> do_mqueue(const RootDir& root, const MountOp& op) {
                      "Can't mount mqueue on " + normalize(op.dest));
 }
 
-// A host directory opened by resolve_sources, as overlayfs takes it: a path it resolves itself.
-// The fd's magic link names the very directory opened then, whatever now covers its path.
-std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
-
 result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
                         const SourceRef& src, int index) {
   // src.paths / src.dirs: the lower layers bottom first, then (Overlay) upper and work. Messages
@@ -261,14 +262,14 @@ result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
       lower += ':';
       lower_shown += ':';
     }
-    lower += fd_path(src.dirs[i]);
+    lower += fd_path(src.dirs[i].get());
     lower_shown += overlay_escape("/oldroot" + src.paths[i]);
   }
   std::vector<std::pair<std::string, std::string>> opts;
   std::vector<std::pair<std::string, std::string>> shown;
   if (op.kind == OpKind::Overlay) {
-    opts.emplace_back("upperdir", fd_path(src.dirs[nlower]));
-    opts.emplace_back("workdir", fd_path(src.dirs[nlower + 1]));
+    opts.emplace_back("upperdir", fd_path(src.dirs[nlower].get()));
+    opts.emplace_back("workdir", fd_path(src.dirs[nlower + 1].get()));
     shown.emplace_back("upperdir", overlay_escape("/oldroot" + src.paths[nlower]));
     shown.emplace_back("workdir", overlay_escape("/oldroot" + src.paths[nlower + 1]));
   } else if (op.kind == OpKind::TmpOverlay) {
@@ -281,7 +282,7 @@ result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
         return op_error(step::kMountOverlay, "mkdirat", "/" + d, errno, "Can't make overlay dirs");
       }
     }
-    const std::string base = "/proc/self/fd/" + std::to_string(scratch) + "/";
+    const std::string base = fd_path(scratch) + "/";
     opts.emplace_back("upperdir", base + upper);
     opts.emplace_back("workdir", base + work);
     shown.emplace_back("upperdir", "/" + upper);
@@ -357,7 +358,7 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_mus
       // mounts: open_tree(OPEN_TREE_CLONE) refuses a mount of another namespace (EINVAL). Like
       // bwrap, resolve the fd to a path, open that here (the host tree is still "/"), and check
       // it is the very same inode, or someone swapped what the path names.
-      const std::string link = "/proc/self/fd/" + std::to_string(op.fd);
+      const std::string link = fd_path(op.fd);
       char real[PATH_MAX];
       if (realpath(link.c_str(), real) == nullptr) {
         return sys_error(std::string(step::kResolveSources), "realpath", link, errno,
