@@ -371,11 +371,12 @@ TEST_F(Ladder, HelperIsNotPtraceableByTheCaller) {
         {.as_nobody = true, .keep_fds = {spec_pipe[0]}, .program = bt::setuid_helper_binary()});
     close(spec_pipe[0]);
     // Until the exec of the helper took effect (before it, the harness's child is already
-    // uid 65534 but not yet setuid).
-    for (int i = 0; i < 500 && status_field(helper->pid(), "Uid") != "Uid:\t65534\t0\t0\t0"; ++i) {
+    // uid 65534 but not yet setuid). Its first act takes the caller's fs uid: euid 0, fsuid not.
+    const std::string privileged = "Uid:\t65534\t0\t0\t65534";
+    for (int i = 0; i < 500 && status_field(helper->pid(), "Uid") != privileged; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    ASSERT_EQ(status_field(helper->pid(), "Uid"), "Uid:\t65534\t0\t0\t0");  // privileged now
+    ASSERT_EQ(status_field(helper->pid(), "Uid"), privileged);  // privileged now
     const auto errs = attack_as_caller(helper->pid());
     ASSERT_EQ(errs.size(), 3u);
     EXPECT_EQ(errs[0], EPERM) << "ptrace attach";

@@ -29,10 +29,12 @@
 //   * exec: the harness itself must execve boxjail, so its filter cannot deny execve. Instead
 //     boxjail installs a filter denying execve through --add-seccomp-fd, the last thing before
 //     the exec: that is bwrap's own mechanism, and the failure is the exec step's.
-//   * caller-fs-ids, drop-privileges: steps of the setuid rung only (this file runs boxjail as
-//     root and as uid 65534 on the root and userns rungs); setfsuid cannot be made to fail
-//     without also failing the helper's own checks, and the drop is verified from the kernel's
-//     side on every setuid run in ladder_test.cpp (the command's status fields).
+//   * caller-fs-ids, limit-capabilities, unprivileged-setup, drop-privileges: steps of the setuid
+//     rung only (this file runs boxjail as root and as uid 65534 on the root and userns rungs);
+//     setfsuid and capset cannot be made to fail without also failing the helper's own checks,
+//     and each is verified from the kernel's side in privilege_split_test.cpp (the status fields
+//     of the setup process while it works, the attacks it must refuse) and on every setuid run
+//     in ladder_test.cpp (the command's status fields).
 //   * write-file via O_TRUNC and bind-data via O_RDWR|O_EXCL are matched on openat()'s flags.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -332,11 +334,21 @@ INSTANTIATE_TEST_SUITE_P(StepErrors, StepErrorsExec,
 TEST(StepErrorsCoverage, EveryStepIsTestedOrExplained) {
   std::vector<std::string_view> covered{step::kExec};
   for (const auto& c : step_cases()) covered.push_back(c.step);
-  const std::vector<std::string_view> explained = {
-      step::kWaitMonitor,    step::kWriteSetgroups, step::kWriteUidMap, step::kWriteGidMap,
-      step::kResolveSources, step::kChmod,          step::kLimitUserns, step::kAssertUsernsDisabled,
-      step::kBlockFd,        step::kExecLabel,      step::kChdir,       step::kCallerFsIds,
-      step::kDropPrivileges};
+  const std::vector<std::string_view> explained = {step::kWaitMonitor,
+                                                   step::kWriteSetgroups,
+                                                   step::kWriteUidMap,
+                                                   step::kWriteGidMap,
+                                                   step::kResolveSources,
+                                                   step::kChmod,
+                                                   step::kLimitUserns,
+                                                   step::kAssertUsernsDisabled,
+                                                   step::kBlockFd,
+                                                   step::kExecLabel,
+                                                   step::kChdir,
+                                                   step::kCallerFsIds,
+                                                   step::kLimitCapabilities,
+                                                   step::kUnprivilegedSetup,
+                                                   step::kDropPrivileges};
   for (const auto& info : step::kOrder) {
     const bool is_covered = std::find(covered.begin(), covered.end(), info.name) != covered.end();
     const bool is_explained =

@@ -11,8 +11,11 @@
 //  - it never makes itself dumpable: the kernel made it non-dumpable at exec, so the caller
 //    cannot ptrace it or open its /proc/PID/mem while it is root (CVE-2016-8659, CVE-2026-41163);
 //    it stays so after the drop to the caller's ids, as the kernel resets it on that change too;
-//  - the engine opens host paths with the caller's fs ids and drops every privilege before exec,
-//    verifying the drop (src/engine/privilege.cpp).
+//  - it takes the caller's fs ids and cuts its capabilities to the privileged side's few at once;
+//    every path and every piece of data the caller chose is handled by a process with the
+//    caller's ids and no capability, which asks the privileged side for each mount (the privilege
+//    split: src/engine/setuid_setup.hpp, docs/design.md); every privilege is dropped before exec,
+//    and the drop verified (src/engine/privilege.cpp).
 #include <boxjail/bwrap_args.hpp>
 #include <boxjail/run.hpp>
 #include <boxjail/spec_json.hpp>
@@ -31,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/privilege.hpp"
 #include "sys/read_all.hpp"
 
 extern char** environ;
@@ -108,8 +112,13 @@ bool parse_fd(const std::string& s, int* out) {
 }
 
 // The failure goes to stderr as one line, and to --error-fd as a record for `boxjail`'s ladder
-// report (the caller's own fd: only our own failure is written to it).
+// report (the caller's own fd: only our own failure is written to it). Both fds are the caller's
+// choice, and a kernel file may check the writer's capabilities: every privilege is dropped for
+// good before the first byte.
 int fail(const boxjail::Error& given, int error_fd) {
+  if (geteuid() == 0 || getuid() == 0) {
+    if (!boxjail::drop_privileges_to(getuid(), getgid(), "helper-check")) return 1;
+  }
   boxjail::Error e = given;
   e.rung = "setuid";
   if (error_fd >= 0) {
@@ -157,6 +166,15 @@ int main(int argc, char** argv) {
   }
   if (error_fd >= 0) fcntl(error_fd, F_SETFD, FD_CLOEXEC);
   if (auto ok = check_installation(); !ok) return fail(ok.error(), error_fd);
+  // Before the helper reads anything of the caller's: its files only as the caller, and of
+  // root's capabilities only those its privileged side calls for (docs/design.md).
+  // (Root calling it directly gets the root rung, as from `boxjail`: nothing to split.)
+  if (getuid() != 0) {
+    if (auto ok = boxjail::assume_caller_fs_ids(getuid(), getgid()); !ok) {
+      return fail(ok.error(), error_fd);
+    }
+    if (auto ok = boxjail::keep_only_setup_capabilities(); !ok) return fail(ok.error(), error_fd);
+  }
 
   boxjail::Spec spec;
   if (spec_fd >= 0) {

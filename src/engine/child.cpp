@@ -21,6 +21,7 @@
 #include "engine/privilege.hpp"
 #include "engine/rootfs.hpp"
 #include "engine/seccomp_fd.hpp"
+#include "engine/setuid_setup.hpp"
 #include "engine/steps.hpp"
 #include "sys/fd.hpp"
 
@@ -160,8 +161,6 @@ void close_setup_fds(const Spec& spec) {
 result<void> setup_and_exec(const ChildArgs& a) {
   const Spec& spec = a.spec;
   const Plan& plan = a.plan;
-  // First, because a change of fs ids also clears the parent-death signal set just below.
-  if (plan.setuid) BOXJAIL_TRY(assume_caller_fs_ids(plan.real_uid, plan.real_gid));
   if (spec.die_with_parent) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     // The monitor died before the prctl took hold. Not getppid() != monitor_pid: in a new pid
@@ -186,24 +185,24 @@ result<void> setup_and_exec(const ChildArgs& a) {
   }
   if (spec.unshare_net) BOXJAIL_TRY(loopback_up());
   if (spec.hostname) BOXJAIL_TRY(set_hostname(*spec.hostname));
-  BOOST_OUTCOME_TRY(sources, resolve_sources(spec, plan.setuid));
   BOXJAIL_TRY(make_root_rslave());
   // The host's root, for what is reached through it during the operations (/proc and /dev when
   // they are bound from the host) and for the detach after the pivot.
   UniqueFd host_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!host_root) return fail(step::kResolveSources, "open", "/", errno, "Can't open /");
   const mode_t old_umask = umask(0);  // modes given by --perms are applied exactly
-  BOOST_OUTCOME_TRY(base, mount_base_tmpfs());
-  {
-    FsContext ctx{spec, plan, host_root.get(), base.get(), sources, a.resolver};
-    BOXJAIL_TRY(run_fs_ops(ctx));
-  }
-  sources.clear();
-  for (const auto& op : spec.ops) {
-    if (op.fd > 2 &&
-        (op.kind == OpKind::File || op.kind == OpKind::BindData || op.kind == OpKind::BindFd))
-      close(op.fd);
-  }
+  // The new root, built by one engine: here, by this process, when it holds its privilege over
+  // its own namespaces only (root and userns rungs); in the setuid rung, by an unprivileged
+  // process whose mounts this one makes on request (setuid_setup.hpp).
+  auto built = [&]() -> result<UniqueFd> {
+    if (plan.setuid) {
+      return build_new_root_unprivileged(spec, plan, host_root.get(), a.resolver);
+    }
+    DirectMounter direct;
+    return build_new_root(spec, plan, direct, host_root.get(), a.resolver);
+  }();
+  if (!built) return std::move(built).error();
+  UniqueFd base = std::move(built).value();
   if (spec.disable_userns) BOXJAIL_TRY(limit_userns(proc.get()));
   BOXJAIL_TRY(enter_new_root(base.get(), host_root.get()));
   base.reset();
@@ -214,7 +213,6 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (spec.userns2_fd > 2) close(spec.userns2_fd);
   if (plan.nested_userns) BOXJAIL_TRY(enter_nested_userns(plan, proc.get()));
   if (spec.disable_userns || spec.assert_userns_disabled) BOXJAIL_TRY(assert_userns_disabled());
-  BOOST_OUTCOME_TRY(locks, lock_files(spec));
   if (plan.setuid) {
     BOXJAIL_TRY(drop_privileges_to(plan.real_uid, plan.real_gid, step::kDropPrivileges.data()));
     // The kernel cleared the parent-death signal with the credentials.
@@ -222,6 +220,7 @@ result<void> setup_and_exec(const ChildArgs& a) {
   } else {
     BOXJAIL_TRY(drop_capabilities(plan.keep_caps, spec.caps.specified));
   }
+  BOOST_OUTCOME_TRY(locks, lock_files(spec));
   if (spec.block_fd >= 0) BOXJAIL_TRY(read_block_fd(spec.block_fd));
   // bwrap reads --seccomp late, after --block-fd: the caller may still be writing it.
   std::vector<std::string> command_programs;

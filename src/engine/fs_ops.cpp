@@ -57,7 +57,7 @@ Error op_error(std::string_view step, const char* syscall, const std::string& pa
 // fchmodat2's fallback, a --bind-fd source).
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-result<void> bind_tree(const RootDir& root, const MountOp& op, int src_fd) {
+result<void> bind_tree(FsContext& ctx, const RootDir& root, const MountOp& op, int src_fd) {
   const std::string src_shown =
       op.kind == OpKind::BindFd ? "fd " + std::to_string(op.fd) : "/oldroot" + normalize(op.source);
   struct stat st;
@@ -76,16 +76,8 @@ result<void> bind_tree(const RootDir& root, const MountOp& op, int src_fd) {
   const std::string what = "Can't bind mount " + src_shown + " on " + normalize(op.dest);
   // Recursive, and the copy holds nothing of the sandbox under construction: the base tmpfs is
   // unbindable, so the kernel skips it (and newroot in it) even when the source is "/" or /tmp.
-  int tree = clone_tree(src_fd, true, attrs);
-  if (tree < 0) {
-    auto e = op_error(step::kBindMount, "open_tree", op.dest, -tree,
-                      what + ": Unable to mount source on destination");
-    e.source = src_shown;
-    return e;
-  }
-  UniqueFd tree_fd(tree);
-  if (int rc = attach(tree_fd.get(), target.value().get()); rc < 0) {
-    auto e = op_error(step::kBindMount, "move_mount", op.dest, -rc,
+  if (MountCall call = ctx.mounter.bind(src_fd, target.value().get(), true, attrs); !call.ok()) {
+    auto e = op_error(step::kBindMount, call.syscall, op.dest, call.err,
                       what + ": Unable to mount source on destination");
     e.source = src_shown;
     return e;
@@ -93,17 +85,12 @@ result<void> bind_tree(const RootDir& root, const MountOp& op, int src_fd) {
   return boost::outcome_v2::success();
 }
 
-result<void> mount_fs_at(const RootDir& root, const std::string& dest, std::string_view step_name,
-                         const char* fstype,
-                         const std::vector<std::pair<std::string, std::string>>& options,
-                         unsigned attrs, mode_t pmode, const std::string& what) {
+result<void> mount_fs_at(FsContext& ctx, const RootDir& root, const std::string& dest,
+                         std::string_view step_name, const FsRequest& fs, mode_t pmode,
+                         const std::string& what) {
   BOOST_OUTCOME_TRY(target, ensure_dir(root, dest, 0755, pmode, step_name));
-  std::string key;
-  int mnt = new_filesystem(fstype, options, attrs, &key);
-  if (mnt < 0) return op_error(step_name, key.empty() ? "fsmount" : "fsconfig", dest, -mnt, what);
-  UniqueFd mnt_fd(mnt);
-  if (int rc = attach(mnt_fd.get(), target.get()); rc < 0) {
-    return op_error(step_name, "move_mount", dest, -rc, what);
+  if (MountCall call = ctx.mounter.mount_fs(fs, target.get(), nullptr); !call.ok()) {
+    return op_error(step_name, call.syscall, dest, call.err, what);
   }
   return boost::outcome_v2::success();
 }
@@ -112,9 +99,9 @@ result<void> do_tmpfs(FsContext& ctx, const RootDir& root, const MountOp& op) {
   std::vector<std::pair<std::string, std::string>> opts{{"mode", octal(op.perms.value_or(0755))}};
   if (op.size) opts.emplace_back("size", std::to_string(*op.size));
   if (ctx.spec.file_label) opts.emplace_back("context", *ctx.spec.file_label);
-  return mount_fs_at(root, op.dest, step::kMountTmpfs, "tmpfs", opts,
-                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, parent_mode_for(op),
-                     "Can't mount tmpfs on " + normalize(op.dest));
+  return mount_fs_at(ctx, root, op.dest, step::kMountTmpfs,
+                     {"tmpfs", std::move(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV},
+                     parent_mode_for(op), "Can't mount tmpfs on " + normalize(op.dest));
 }
 
 result<void> do_dir(const RootDir& root, const MountOp& op) {
@@ -161,11 +148,12 @@ result<int> scratch_fd(FsContext& ctx, std::string_view step_name) {
     return op_error(step_name, "mkdirat", "/scratch", errno, "Can't make scratch space");
   UniqueFd at(openat(ctx.base_fd, "scratch", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!at) return op_error(step_name, "openat", "/scratch", errno, "Can't make scratch space");
-  int mnt = new_filesystem("tmpfs", {{"mode", "0755"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-  if (mnt < 0) return op_error(step_name, "fsmount", "/scratch", -mnt, "Can't mount tmpfs");
-  UniqueFd fs(mnt);
-  if (int rc = attach(fs.get(), at.get()); rc < 0)
-    return op_error(step_name, "move_mount", "/scratch", -rc, "Can't mount tmpfs");
+  UniqueFd fs;
+  if (MountCall call = ctx.mounter.mount_fs(
+          {"tmpfs", {{"mode", "0755"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV}, at.get(), &fs);
+      !call.ok()) {
+    return op_error(step_name, call.syscall, "/scratch", call.err, "Can't mount tmpfs");
+  }
   ctx.scratch = std::move(fs);
   return ctx.scratch.get();
 }
@@ -182,11 +170,8 @@ result<void> do_bind_data(FsContext& ctx, const RootDir& root, const MountOp& op
   BOOST_OUTCOME_TRY(target, ensure_file(root, op.dest, 0444, parent_mode_for(op), step::kBindData));
   unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (op.readonly ? MOUNT_ATTR_RDONLY : 0);
   const std::string what = "Can't bind mount /" + tmp + " on " + normalize(op.dest);
-  int tree = clone_tree(data.get(), false, attrs);
-  if (tree < 0) return op_error(step::kBindData, "open_tree", op.dest, -tree, what);
-  UniqueFd tree_fd(tree);
-  if (int rc = attach(tree_fd.get(), target.get()); rc < 0) {
-    return op_error(step::kBindData, "move_mount", op.dest, -rc, what);
+  if (MountCall call = ctx.mounter.bind(data.get(), target.get(), false, attrs); !call.ok()) {
+    return op_error(step::kBindData, call.syscall, op.dest, call.err, what);
   }
   unlinkat(scratch, tmp.c_str(), 0);
   return boost::outcome_v2::success();
@@ -234,19 +219,19 @@ result<void> do_chmod(const RootDir& root, const MountOp& op) {
   return op_error(step::kChmod, "fchmodat2", op.dest, errno, what + normalize(op.dest));
 }
 
-result<void> do_remount_ro(const RootDir& root, const MountOp& op) {
+result<void> do_remount_ro(FsContext& ctx, const RootDir& root, const MountOp& op) {
   const std::string what = "Can't remount readonly on " + normalize(op.dest);
   int fd = open_in_root(root, op.dest, O_PATH);
   if (fd < 0) return op_error(step::kRemountRo, "openat2", op.dest, -fd, what);
   UniqueFd target(fd);
-  if (int rc = set_mount_attr(target.get(), MOUNT_ATTR_RDONLY, false); rc < 0) {
-    return op_error(step::kRemountRo, "mount_setattr", op.dest, -rc, what);
+  if (MountCall call = ctx.mounter.set_attr(target.get(), MOUNT_ATTR_RDONLY); !call.ok()) {
+    return op_error(step::kRemountRo, call.syscall, op.dest, call.err, what);
   }
   return boost::outcome_v2::success();
 }
 
-result<void> do_mqueue(const RootDir& root, const MountOp& op) {
-  return mount_fs_at(root, op.dest, step::kMountMqueue, "mqueue", {}, 0, parent_mode_for(op),
+result<void> do_mqueue(FsContext& ctx, const RootDir& root, const MountOp& op) {
+  return mount_fs_at(ctx, root, op.dest, step::kMountMqueue, {"mqueue", {}, 0}, parent_mode_for(op),
                      "Can't mount mqueue on " + normalize(op.dest));
 }
 
@@ -301,21 +286,35 @@ result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
   if (op.kind == OpKind::RoOverlay) attrs |= MOUNT_ATTR_RDONLY;
   BOOST_OUTCOME_TRY(target,
                     ensure_dir(root, op.dest, 0755, parent_mode_for(op), step::kMountOverlay));
-  std::string key;
-  int mnt = new_filesystem("overlay", opts, attrs, &key);
-  if (mnt < 0) {
-    if (-mnt == ELOOP) {
+  MountCall call = ctx.mounter.mount_fs({"overlay", std::move(opts), attrs}, target.get(), nullptr);
+  if (!call.ok()) {
+    if (call.err == ELOOP) {
       return op_error(step::kMountOverlay, "fsconfig", op.dest, 0,
                       "Overlay directories may not overlap");
     }
+    if (std::string_view(call.syscall) == "move_mount") {
+      return op_error(step::kMountOverlay, call.syscall, op.dest, call.err,
+                      "Can't make overlay mount on " + normalize(op.dest));
+    }
     return op_error(
-        step::kMountOverlay, key.empty() ? "fsmount" : "fsconfig", op.dest, -mnt,
+        step::kMountOverlay, call.syscall, op.dest, call.err,
         "Can't make overlay mount on " + normalize(op.dest) + " with options " + shown_opts);
   }
-  UniqueFd mnt_fd(mnt);
-  if (int rc = attach(mnt_fd.get(), target.get()); rc < 0) {
-    return op_error(step::kMountOverlay, "move_mount", op.dest, -rc,
-                    "Can't make overlay mount on " + normalize(op.dest));
+  return boost::outcome_v2::success();
+}
+
+}  // namespace
+
+namespace {
+
+// The setuid rung binds only what the caller can read, --bind-fd sources included (the privileged
+// side checks again, mount_broker.cpp). faccessat2 without AT_EACCESS checks the real ids, the
+// caller's; on the very inode opened, so no path swap can slip in between.
+result<void> check_caller_may_read(int fd, const std::string& shown) {
+  if (syscall(SYS_faccessat2, fd, "", R_OK, AT_EMPTY_PATH) != 0) {
+    return sys_error(std::string(step::kResolveSources), "faccessat2", shown, errno,
+                     "Can't read source path " + shown +
+                         " (the setuid rung binds only what the caller can read)");
   }
   return boost::outcome_v2::success();
 }
@@ -346,13 +345,7 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_mus
                          "Can't find source path " + op.source);
       }
       refs[i].fd.reset(fd);
-      // faccessat2 without AT_EACCESS checks the real ids, which in the helper are the caller's;
-      // on the very inode opened, so no path swap can slip in between.
-      if (caller_must_read && syscall(SYS_faccessat2, fd, "", R_OK, AT_EMPTY_PATH) != 0) {
-        return sys_error(std::string(step::kResolveSources), "faccessat2", op.source, errno,
-                         "Can't read source path " + op.source +
-                             " (the setuid rung binds only what the caller can read)");
-      }
+      if (caller_must_read) BOXJAIL_TRY(check_caller_may_read(fd, op.source));
     } else if (op.kind == OpKind::BindFd) {
       // The caller opened FD in its own mount namespace, and CLONE_NEWNS gave us copies of those
       // mounts: open_tree(OPEN_TREE_CLONE) refuses a mount of another namespace (EINVAL). Like
@@ -377,6 +370,7 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_mus
       if (given.st_dev != opened.st_dev || given.st_ino != opened.st_ino) {
         return make_error(std::string(step::kResolveSources), "Race condition binding dirfd");
       }
+      if (caller_must_read) BOXJAIL_TRY(check_caller_may_read(fd.get(), real));
       refs[i].fd = std::move(fd);
     } else if (is_overlay(op.kind)) {
       std::vector<std::string> dirs = op.overlay_sources;
@@ -403,6 +397,31 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_mus
   return refs;
 }
 
+result<UniqueFd> build_new_root(const Spec& spec, const Plan& plan, Mounter& mounter,
+                                int host_root_fd, Resolver resolver) {
+  BOOST_OUTCOME_TRY(sources, resolve_sources(spec, plan.setuid));
+  UniqueFd base;
+  if (MountCall call = mounter.make_base(&base); !call.ok()) {
+    return sys_error(std::string(step::kMountBaseTmpfs), call.syscall, "/tmp", call.err,
+                     "Failed to mount tmpfs");
+  }
+  {
+    FsContext ctx{spec, plan, mounter, host_root_fd, base.get(), sources, resolver};
+    BOXJAIL_TRY(run_fs_ops(ctx));
+  }
+  sources.clear();
+  close_consumed_fds(spec);
+  return base;
+}
+
+void close_consumed_fds(const Spec& spec) {
+  for (const auto& op : spec.ops) {
+    if (op.fd > 2 &&
+        (op.kind == OpKind::File || op.kind == OpKind::BindData || op.kind == OpKind::BindFd))
+      close(op.fd);
+  }
+}
+
 result<void> run_fs_ops(FsContext& ctx) {
   for (size_t i = 0; i < ctx.spec.ops.size(); ++i) {
     const MountOp& op = ctx.spec.ops[i];
@@ -416,10 +435,10 @@ result<void> run_fs_ops(FsContext& ctx) {
     switch (op.kind) {
       case OpKind::Bind:
       case OpKind::BindFd:
-        if (!src.skip) BOXJAIL_TRY(bind_tree(root, op, src.fd.get()));
+        if (!src.skip) BOXJAIL_TRY(bind_tree(ctx, root, op, src.fd.get()));
         break;
       case OpKind::RemountRo:
-        BOXJAIL_TRY(do_remount_ro(root, op));
+        BOXJAIL_TRY(do_remount_ro(ctx, root, op));
         break;
       case OpKind::Proc:
         BOXJAIL_TRY(mount_proc(ctx, root, op));
@@ -431,7 +450,7 @@ result<void> run_fs_ops(FsContext& ctx) {
         BOXJAIL_TRY(do_tmpfs(ctx, root, op));
         break;
       case OpKind::Mqueue:
-        BOXJAIL_TRY(do_mqueue(root, op));
+        BOXJAIL_TRY(do_mqueue(ctx, root, op));
         break;
       case OpKind::Dir:
         BOXJAIL_TRY(do_dir(root, op));

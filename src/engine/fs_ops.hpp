@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/mounts.hpp"
 #include "engine/paths.hpp"
 #include "engine/plan.hpp"
 #include "sys/fd.hpp"
@@ -32,6 +33,7 @@ result<std::vector<SourceRef>> resolve_sources(const Spec& spec, bool caller_mus
 struct FsContext {
   const Spec& spec;
   const Plan& plan;
+  Mounter& mounter;
   int host_root_fd;  // O_PATH fd of the host root ("/" until the pivot; bwrap's /oldroot)
   int base_fd;       // the base tmpfs (unbindable), holding newroot
   std::vector<SourceRef>& sources;
@@ -41,6 +43,18 @@ struct FsContext {
 };
 
 result<void> run_fs_ops(FsContext& ctx);
+
+// Builds the sandbox's root in the base tmpfs: resolve-sources, mount-base-tmpfs, then every
+// operation. Every mount goes through `mounter`; everything else (path walks, mkdir, file data,
+// symlinks, chmod) runs in the calling process, with its credentials: in the setuid rung that is
+// the unprivileged setup process (setuid_setup.hpp). `host_root_fd` is the host's "/".
+// Returns the base's fd; the fds the operations consumed (--file, --bind-data, --bind-fd) are
+// closed.
+result<UniqueFd> build_new_root(const Spec& spec, const Plan& plan, Mounter& mounter,
+                                int host_root_fd, Resolver resolver);
+
+// Closes the fds the operations read or bound (--file, --bind-data, --bind-fd): not the command's.
+void close_consumed_fds(const Spec& spec);
 
 // --dev and --proc live in their own files; run_fs_ops calls them.
 result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op);

@@ -53,30 +53,41 @@ std::vector<std::pair<const char*, unsigned long long>> namespace_ids(const Spec
 
 }  // namespace
 
-result<void> write_child_info(const Spec& spec, pid_t child, const std::string& rung,
-                              const std::string& ladder_mode) {
-  if (spec.info_fd < 0 && spec.json_status_fd < 0) return boost::outcome_v2::success();
+ChildInfo describe_child(const Spec& spec, pid_t child, const std::string& rung,
+                         const std::string& ladder_mode) {
+  ChildInfo info;
+  if (spec.info_fd < 0 && spec.json_status_fd < 0) return info;
   auto ids = namespace_ids(spec, child);
   if (spec.info_fd >= 0) {
-    std::string s = "{\n    \"child-pid\": " + std::to_string(child);
+    std::string& s = info.info;
+    s = "{\n    \"child-pid\": " + std::to_string(child);
     for (const auto& [name, ino] : ids) {
       s += ",\n    \"" + std::string(name) + "-namespace\": " + std::to_string(ino);
     }
     s += "\n}\n";
-    int err = write_all(spec.info_fd, s);
-    close(spec.info_fd);
-    // bwrap dies here: a caller that asked for the info and cannot get it must not get a jail.
-    if (err != 0) return sys_error("monitor", "write", "info-fd", err, "Write to info_fd");
   }
   if (spec.json_status_fd >= 0) {
-    std::string s = "{ \"child-pid\": " + std::to_string(child);
+    std::string& s = info.json_status;
+    s = "{ \"child-pid\": " + std::to_string(child);
     for (const auto& [name, ino] : ids) {
       s += ", \"" + std::string(name) + "-namespace\": " + std::to_string(ino);
     }
     if (!rung.empty()) s += ", \"boxjail-rung\": \"" + rung + "\"";
     if (!ladder_mode.empty()) s += ", \"boxjail-ladder-mode\": \"" + ladder_mode + "\"";
     s += " }\n";
-    if (int err = write_all(spec.json_status_fd, s); err != 0) {
+  }
+  return info;
+}
+
+result<void> write_child_info(const Spec& spec, const ChildInfo& info) {
+  if (spec.info_fd >= 0) {
+    int err = write_all(spec.info_fd, info.info);
+    close(spec.info_fd);
+    // bwrap dies here: a caller that asked for the info and cannot get it must not get a jail.
+    if (err != 0) return sys_error("monitor", "write", "info-fd", err, "Write to info_fd");
+  }
+  if (spec.json_status_fd >= 0) {
+    if (int err = write_all(spec.json_status_fd, info.json_status); err != 0) {
       return sys_error("monitor", "write", "json-status-fd", err, "Write to json_status_fd");
     }
   }

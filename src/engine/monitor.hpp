@@ -20,10 +20,17 @@ struct Supervised {
   int signal_fd;   // SIGCHLD and the forwarded signals
 };
 
-// Writes bwrap's --info-fd object and the first --json-status-fd line; that line also names the
-// ladder rung and mode when they are given (empty under the name bwrap).
-result<void> write_child_info(const Spec& spec, pid_t child, const std::string& rung,
-                              const std::string& ladder_mode);
+// bwrap's --info-fd object and the first --json-status-fd line; that line also names the ladder
+// rung and mode when they are given (empty under the name bwrap). Described (the namespace ids
+// read from /proc/PID/ns) apart from written: the setuid helper reads them while it may, and
+// writes to the caller's fds only once it holds no privilege.
+struct ChildInfo {
+  std::string info;         // for --info-fd
+  std::string json_status;  // for --json-status-fd
+};
+ChildInfo describe_child(const Spec& spec, pid_t child, const std::string& rung,
+                         const std::string& ladder_mode);
+result<void> write_child_info(const Spec& spec, const ChildInfo& info);
 
 // After the command has run this long (ms), the monitor re-executes itself as the slim monitor
 // (slim_monitor.hpp); -1 never (the setuid helper, whose image is setuid, and doctor's probes).

@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Mounting through the new mount API (Linux 5.2+; mount_setattr 5.12+): every mount is built
-// detached, given its final flags while nobody can see it, and attached to a destination fd that
-// was resolved inside the new root. There is no window where a bind is writable before its
-// read-only remount, and no path string is resolved twice.
+// The privileged calls of the filesystem setup, as a closed set of operations on fds: a Mounter.
+//
+// The steps (fs_ops.cpp, proc_dev.cpp) resolve every destination inside the new root, create the
+// directories, files and symlinks and write the data themselves, then ask a Mounter to mount onto
+// the fd they resolved. Two Mounters, one engine:
+//  - DirectMounter makes the calls in the same process. The root and userns rungs use it: the
+//    process that runs the steps already holds the privilege, and only over its own namespaces.
+//  - MountBrokerClient (mount_broker.hpp) sends each call as a request to the privileged process
+//    of the setuid rung, so that the process that touches caller-chosen paths and data holds no
+//    capability at all, and the one that holds them touches none (docs/design.md).
+//
+// Every mount is built detached with the new mount API (Linux 5.2+; mount_setattr 5.12+), given its
+// final flags while nobody can see it, and attached to a destination fd resolved inside the new
+// root: no window where a bind is writable before its read-only remount, no path resolved twice.
 #pragma once
-
-#include <boxjail/error.hpp>
 
 #include <string>
 #include <utility>
@@ -15,21 +23,43 @@
 
 namespace boxjail {
 
-// A detached copy of the tree at `src_fd` (recursive), with `attr_set` (MOUNT_ATTR_*) applied to
-// every mount in it. Returns -errno.
-int clone_tree(int src_fd, bool recursive, unsigned attr_set);
+// The outcome of one Mounter call: err 0 on success, else the errno and the call that failed.
+struct MountCall {
+  int err = 0;
+  const char* syscall = "";
+  bool ok() const { return err == 0; }
+};
 
-// A new detached filesystem instance of `fstype` configured with string `options`
-// ({"mode","0755"}, {"newinstance",""} for flags). Returns -errno; `failed_key` tells which
-// option the kernel refused.
-int new_filesystem(const char* fstype,
-                   const std::vector<std::pair<std::string, std::string>>& options,
-                   unsigned attr_set, std::string* failed_key = nullptr);
+// A new filesystem instance: its type, string options ({"mode","0755"}; an empty value sets a
+// flag, {"newinstance",""}) and MOUNT_ATTR_* flags.
+struct FsRequest {
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> options;
+  unsigned attrs = 0;
+};
 
-// Attaches a detached mount onto the object `target_fd` refers to. Returns -errno.
-int attach(int tree_fd, int target_fd);
+class Mounter {
+ public:
+  virtual ~Mounter() = default;
+  // mount-base-tmpfs: an unbindable tmpfs on /tmp holding newroot/, a private mount point of its
+  // own; *base gets a fd of the base's root. Host paths under /tmp are covered from then on.
+  virtual MountCall make_base(UniqueFd* base) = 0;
+  // A detached copy of the tree at `src_fd` (with its submounts when `recursive`), `attrs`
+  // applied to every mount in it, attached onto the object `target_fd` names.
+  virtual MountCall bind(int src_fd, int target_fd, bool recursive, unsigned attrs) = 0;
+  // A new filesystem attached onto `target_fd`; `root` (if given) gets a fd of its root.
+  virtual MountCall mount_fs(const FsRequest& fs, int target_fd, UniqueFd* root) = 0;
+  // Adds `attrs` to the mount whose root `target_fd` is (not recursive): --remount-ro.
+  virtual MountCall set_attr(int target_fd, unsigned attrs) = 0;
+};
 
-// Changes the flags of the mount whose root `fd` is (not recursive): --remount-ro.
-int set_mount_attr(int fd, unsigned attr_set, bool recursive);
+// The calls themselves, in this process.
+class DirectMounter final : public Mounter {
+ public:
+  MountCall make_base(UniqueFd* base) override;
+  MountCall bind(int src_fd, int target_fd, bool recursive, unsigned attrs) override;
+  MountCall mount_fs(const FsRequest& fs, int target_fd, UniqueFd* root) override;
+  MountCall set_attr(int target_fd, unsigned attrs) override;
+};
 
 }  // namespace boxjail

@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/privilege.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <string>
 
 #include "engine/steps.hpp"
+#include "sys/fd.hpp"
+#include "sys/read_all.hpp"
 
 namespace boxjail {
 namespace {
@@ -46,7 +51,39 @@ result<void> assume_caller_fs_ids(uid_t uid, gid_t gid) {
   return boost::outcome_v2::success();
 }
 
-result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step) {
+result<void> keep_only_setup_capabilities() {
+  const char* step = step::kLimitCapabilities.data();
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      return failed(step, "prctl(PR_CAPBSET_DROP)", errno, "Can't clear the bounding set");
+    }
+  }
+  std::uint64_t keep = 0;
+  for (int cap :
+       {CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE}) {
+    keep |= std::uint64_t{1} << cap;
+  }
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  for (int i = 0; i < 2; ++i) {
+    data[i].effective = data[i].permitted = static_cast<std::uint32_t>(keep >> (32 * i));
+  }
+  if (syscall(SYS_capset, &hdr, data) != 0) {
+    return failed(step, "capset", errno, "Can't limit the helper's capabilities");
+  }
+  __user_cap_data_struct now[2]{};
+  if (syscall(SYS_capget, &hdr, now) != 0) return failed(step, "capget", errno, "capget");
+  for (int i = 0; i < 2; ++i) {
+    // Effective may hold less (the fs capabilities go with the fs ids), never more.
+    if ((now[i].permitted | now[i].effective) & ~static_cast<std::uint32_t>(keep >> (32 * i)) ||
+        now[i].inheritable != 0) {
+      return failed(step, "capget", EPERM, "capabilities not limited as asked");
+    }
+  }
+  return boost::outcome_v2::success();
+}
+
+result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool keep_groups) {
   // The bounding set first: with it empty, no later execve of a file-capability or setuid
   // program can hand any capability back. Needs CAP_SETPCAP, which we still hold.
   for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
@@ -62,7 +99,7 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step) {
     return failed(step, "prctl(PR_SET_KEEPCAPS)", errno, "Can't clear keep-caps");
   }
   // Groups before gids before uids: each needs the privilege the next one gives up.
-  if (setgroups(0, nullptr) != 0) {
+  if (!keep_groups && setgroups(0, nullptr) != 0) {
     return failed(step, "setgroups", errno, "Can't drop supplementary groups");
   }
   if (setresgid(gid, gid, gid) != 0) return failed(step, "setresgid", errno, "Can't set gids");
@@ -82,7 +119,7 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step) {
   if (uid != 0 && setgroups(0, nullptr) == 0) {
     return failed(step, "setgroups", EPERM, "privilege drop not verified: setgroups succeeded");
   }
-  if (getgroups(0, nullptr) != 0) {
+  if (!keep_groups && getgroups(0, nullptr) != 0) {
     return failed(step, "getgroups", EPERM, "privilege drop not verified: groups remain");
   }
   if (uid != 0 && !capabilities_empty()) {
@@ -93,6 +130,46 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step) {
                   "privilege drop not verified: the bounding set is not empty");
   }
   return boost::outcome_v2::success();
+}
+
+result<std::string> run_as_caller(uid_t uid, gid_t gid, const char* step,
+                                  const std::function<result<std::string>()>& work,
+                                  std::size_t limit) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return failed(step, "pipe2", errno, "pipe2");
+  UniqueFd from_child(p[0]), to_parent(p[1]);
+  const pid_t pid = fork();
+  if (pid < 0) return failed(step, "fork", errno, "Can't fork");
+  if (pid == 0) {
+    from_child.reset();
+    auto r = [&]() -> result<std::string> {
+      BOXJAIL_TRY(drop_privileges_to(uid, gid, step, true));
+      return work();
+    }();
+    // One tag byte: 'O' and the result, or 'E' and the Error record.
+    const std::string out = r ? "O" + r.value() : "E" + serialize(r.error());
+    for (size_t off = 0; off < out.size();) {
+      const ssize_t n = write(to_parent.get(), out.data() + off, out.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) _exit(1);
+      off += static_cast<size_t>(n);
+    }
+    _exit(0);
+  }
+  to_parent.reset();
+  std::string out;
+  const int err = sys::read_all(from_child.get(), out, limit + 1);
+  from_child.reset();  // a child still writing past the limit gets EPIPE, not a wait forever
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (err != 0 || out.empty() || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return failed(step, "fork", err != 0 ? err : EPIPE,
+                  "The unprivileged process ended without an answer");
+  }
+  if (out[0] == 'O') return out.substr(1);
+  BOOST_OUTCOME_TRY(record, deserialize(out.substr(1)));
+  return std::move(record.error);
 }
 
 }  // namespace boxjail

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Privilege of the setuid rung: the helper runs with euid 0 on behalf of its real ids. What it
 // holds is tracked by these calls and verified after each change, never inferred from geteuid()
-// (CVE-2020-5291: an unmapped uid made geteuid() lie to bwrap).
+// (CVE-2020-5291: an unmapped uid made geteuid() lie to bwrap). Which process holds which
+// capability at each step is in docs/design.md ("The setuid rung's privilege split").
 #pragma once
 
 #include <boxjail/error.hpp>
 
 #include <sys/types.h>
+
+#include <functional>
+#include <string>
 
 namespace boxjail {
 
@@ -14,11 +18,27 @@ namespace boxjail {
 // fs-related capabilities, DAC_OVERRIDE among them, from the effective set). Verified.
 result<void> assume_caller_fs_ids(uid_t uid, gid_t gid);
 
-// Drops everything for good: bounding and ambient sets, keep-caps, supplementary groups, then all
-// three gids and uids to the caller's, after which the kernel clears permitted and effective
+// The helper's first act: the bounding set emptied (nothing is ever handed on by an execve) and
+// the effective and permitted sets cut to what the privileged side itself calls for, nothing
+// that acts on files or other processes: CAP_SYS_ADMIN (clone3 of the namespaces, the mounts,
+// pivot_root, sethostname), CAP_NET_ADMIN (lo up), CAP_SETUID/CAP_SETGID/CAP_SETPCAP (the drop),
+// CAP_SYS_PTRACE (reading the child's /proc/PID/ns for --info-fd). Verified with capget.
+result<void> keep_only_setup_capabilities();
+
+// Drops everything for good: bounding and ambient sets, keep-caps, supplementary groups (unless
+// `keep_groups`: the caller's own, for a process that must reach files as the caller does), then
+// all three gids and uids to the caller's, after which the kernel clears permitted and effective
 // capabilities. Then checks that root cannot be regained (setresuid(0), setgroups, capabilities
 // all fail or read empty); a failed check is an error, never a warning. `step` names the step
 // for the Error ("drop-privileges" in the child, "monitor" in the monitor).
-result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step);
+result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool keep_groups = false);
+
+// Runs `work` in a child process that has dropped every privilege to the caller's ids (keeping
+// the caller's groups) and returns what it returned: how the setuid helper reads and compiles a
+// file the caller named (--seccomp-policy) without holding a capability while it does. `limit`
+// bounds the bytes that come back.
+result<std::string> run_as_caller(uid_t uid, gid_t gid, const char* step,
+                                  const std::function<result<std::string>()>& work,
+                                  std::size_t limit);
 
 }  // namespace boxjail

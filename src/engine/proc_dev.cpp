@@ -8,7 +8,6 @@
 #include <cerrno>
 
 #include "engine/fs_ops.hpp"
-#include "engine/mounts.hpp"
 #include "engine/steps.hpp"
 
 namespace boxjail {
@@ -20,14 +19,21 @@ Error fail(std::string_view step_name, const char* syscall, const std::string& p
 }
 
 // Binds the object at `src_fd` onto `target_fd` with `attrs`.
-result<void> bind_fd_onto(std::string_view step_name, int src_fd, int target_fd, bool recursive,
-                          unsigned attrs, const std::string& src_shown, const std::string& dest) {
-  const std::string what = "Can't bind mount " + src_shown + " on " + dest;
-  int tree = clone_tree(src_fd, recursive, attrs);
-  if (tree < 0) return fail(step_name, "open_tree", dest, -tree, what);
-  UniqueFd tree_fd(tree);
-  if (int rc = attach(tree_fd.get(), target_fd); rc < 0) {
-    return fail(step_name, "move_mount", dest, -rc, what);
+result<void> bind_fd_onto(FsContext& ctx, std::string_view step_name, int src_fd, int target_fd,
+                          bool recursive, unsigned attrs, const std::string& src_shown,
+                          const std::string& dest) {
+  if (MountCall call = ctx.mounter.bind(src_fd, target_fd, recursive, attrs); !call.ok()) {
+    return fail(step_name, call.syscall, dest, call.err,
+                "Can't bind mount " + src_shown + " on " + dest);
+  }
+  return boost::outcome_v2::success();
+}
+
+// A new filesystem onto `target_fd`; `root` gets a fd of its root when given.
+result<void> mount_onto(FsContext& ctx, std::string_view step_name, const FsRequest& fs,
+                        int target_fd, UniqueFd* root, const std::string& dest) {
+  if (MountCall call = ctx.mounter.mount_fs(fs, target_fd, root); !call.ok()) {
+    return fail(step_name, call.syscall, dest, call.err, "Can't mount " + fs.type + " on " + dest);
   }
   return boost::outcome_v2::success();
 }
@@ -39,13 +45,9 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
   BOOST_OUTCOME_TRY(target, ensure_dir(root, op.dest, 0755, parent_mode_for(op), step::kMountProc));
   if (ctx.plan.new_procfs) {
     // A procfs of the sandbox's own pid namespace; noexec/nosuid/nodev as bwrap mounts it.
-    int mnt = new_filesystem("proc", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV);
-    if (mnt < 0)
-      return fail(step::kMountProc, "fsmount", dest, -mnt, "Can't mount proc on " + dest);
-    UniqueFd mnt_fd(mnt);
-    if (int rc = attach(mnt_fd.get(), target.get()); rc < 0) {
-      return fail(step::kMountProc, "move_mount", dest, -rc, "Can't mount proc on " + dest);
-    }
+    BOXJAIL_TRY(mount_onto(ctx, step::kMountProc,
+                           {"proc", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV},
+                           target.get(), nullptr, dest));
   } else {
     // Same pid namespace as the host: a new procfs would show the same processes, so bwrap binds
     // the host's, and so do we.
@@ -54,7 +56,7 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
     if (src < 0)
       return fail(step::kMountProc, "openat2", "/oldroot/proc", -src, "Can't open /oldroot/proc");
     UniqueFd src_fd(src);
-    BOXJAIL_TRY(bind_fd_onto(step::kMountProc, src_fd.get(), target.get(), true,
+    BOXJAIL_TRY(bind_fd_onto(ctx, step::kMountProc, src_fd.get(), target.get(), true,
                              MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/oldroot/proc", dest));
   }
   int proc = open_in_root(root, op.dest, O_PATH | O_DIRECTORY);
@@ -70,7 +72,7 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
     }
     UniqueFd node(openat(proc_fd.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!node) return fail(step::kMountProc, "openat", sub, errno, "Can't access " + sub);
-    BOXJAIL_TRY(bind_fd_onto(step::kMountProc, node.get(), node.get(), true,
+    BOXJAIL_TRY(bind_fd_onto(ctx, step::kMountProc, node.get(), node.get(), true,
                              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, sub, sub));
   }
   return boost::outcome_v2::success();
@@ -81,12 +83,10 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
   BOOST_OUTCOME_TRY(target, ensure_dir(root, op.dest, 0755, parent_mode_for(op), step::kMountDev));
   std::vector<std::pair<std::string, std::string>> opts{{"mode", "0755"}};
   if (ctx.spec.file_label) opts.emplace_back("context", *ctx.spec.file_label);
-  int mnt = new_filesystem("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-  if (mnt < 0) return fail(step::kMountDev, "fsmount", dest, -mnt, "Can't mount tmpfs on " + dest);
-  UniqueFd dev(mnt);
-  if (int rc = attach(dev.get(), target.get()); rc < 0) {
-    return fail(step::kMountDev, "move_mount", dest, -rc, "Can't mount tmpfs on " + dest);
-  }
+  UniqueFd dev;
+  BOXJAIL_TRY(mount_onto(ctx, step::kMountDev,
+                         {"tmpfs", std::move(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV},
+                         target.get(), &dev, dest));
   // `dev` now names the root of the attached tmpfs: everything below is created through it.
   RootDir host{ctx.host_root_fd, "/oldroot", ctx.resolver};
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
@@ -108,8 +108,8 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
     // Device nodes must stay usable: no nodev on these binds, nosuid still. No noexec either:
     // bwrap binds them with nosuid only, and noexec makes mmap(PROT_EXEC) of /dev/zero fail
     // with EPERM, which programs that map executable anonymous memory this way rely on.
-    BOXJAIL_TRY(bind_fd_onto(step::kMountDev, src_fd.get(), node.get(), false, MOUNT_ATTR_NOSUID,
-                             "/oldroot" + node_src, node_dest));
+    BOXJAIL_TRY(bind_fd_onto(ctx, step::kMountDev, src_fd.get(), node.get(), false,
+                             MOUNT_ATTR_NOSUID, "/oldroot" + node_src, node_dest));
   }
   static constexpr std::pair<const char*, const char*> kLinks[] = {
       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
@@ -128,16 +128,13 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
   }
   // A private devpts instance: the sandbox's ptys are its own, and it cannot open the host's.
   const std::string pts_dest = dest + "/pts";
-  int pts = new_filesystem("devpts", {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "620"}},
-                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-  if (pts < 0)
-    return fail(step::kMountDev, "fsmount", pts_dest, -pts, "Can't mount devpts on " + pts_dest);
-  UniqueFd pts_fd(pts);
   UniqueFd pts_dir(openat(dev.get(), "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!pts_dir) return fail(step::kMountDev, "openat", pts_dest, errno, "Can't open " + pts_dest);
-  if (int rc = attach(pts_fd.get(), pts_dir.get()); rc < 0) {
-    return fail(step::kMountDev, "move_mount", pts_dest, -rc, "Can't mount devpts on " + pts_dest);
-  }
+  BOXJAIL_TRY(mount_onto(ctx, step::kMountDev,
+                         {"devpts",
+                          {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "620"}},
+                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC},
+                         pts_dir.get(), nullptr, pts_dest));
   // bwrap binds the caller's terminal on /dev/console when stdout is one.
   if (isatty(1)) {
     const std::string console = dest + "/console";
@@ -149,7 +146,7 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
     UniqueFd node(openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!node) return fail(step::kMountDev, "openat", console, errno, "Can't open " + console);
     // nosuid only, as bwrap binds it (see the device nodes above).
-    BOXJAIL_TRY(bind_fd_onto(step::kMountDev, 1, node.get(), false, MOUNT_ATTR_NOSUID,
+    BOXJAIL_TRY(bind_fd_onto(ctx, step::kMountDev, 1, node.get(), false, MOUNT_ATTR_NOSUID,
                              "the terminal on stdout", console));
   }
   return boost::outcome_v2::success();

@@ -9,7 +9,6 @@
 
 #include <cerrno>
 
-#include "engine/mounts.hpp"
 #include "engine/steps.hpp"
 #include "sys/syscalls.hpp"
 
@@ -31,39 +30,6 @@ result<void> make_root_rslave() {
                 "Failed to make / slave");
   }
   return boost::outcome_v2::success();
-}
-
-result<UniqueFd> mount_base_tmpfs() {
-  // The base directory is /tmp in the new mount namespace: it always exists and no other user can
-  // pre-create or redirect it, unlike a per-user path (CVE-2019-12439). Host paths under /tmp are
-  // covered from here on: every host source was opened before (resolve-sources).
-  int base = new_filesystem("tmpfs", {{"mode", "0755"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-  if (base < 0)
-    return fail(step::kMountBaseTmpfs, "fsmount(tmpfs)", "/tmp", -base, "Failed to mount tmpfs");
-  UniqueFd base_fd(base);
-  UniqueFd tmp(open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!tmp) return fail(step::kMountBaseTmpfs, "open", "/tmp", errno, "Failed to mount tmpfs");
-  if (int rc = attach(base_fd.get(), tmp.get()); rc < 0) {
-    return fail(step::kMountBaseTmpfs, "move_mount", "/tmp", -rc, "Failed to mount tmpfs");
-  }
-  if (fchdir(base_fd.get()) != 0)
-    return fail(step::kMountBaseTmpfs, "fchdir", "/tmp", errno, "Failed to enter base dir");
-  if (mkdir("newroot", 0755) != 0)
-    return fail(step::kMountBaseTmpfs, "mkdir", "/tmp/newroot", errno, "Creating newroot failed");
-  // newroot must be a mount point of its own for pivot_root.
-  if (mount("newroot", "newroot", nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-    return fail(step::kMountBaseTmpfs, "mount(MS_BIND)", "/tmp/newroot", errno,
-                "setting up newroot bind");
-  }
-  // Unbindable, and only the base (newroot below it stays private, so the command can bind what
-  // is in its root, nested jails included): a recursive bind of "/" or /tmp made while the host's
-  // root is still "/" skips the base and everything in it, as bwrap's /oldroot holds no trace of
-  // its newroot.
-  if (mount(nullptr, ".", nullptr, MS_UNBINDABLE, nullptr) != 0) {
-    return fail(step::kMountBaseTmpfs, "mount(MS_UNBINDABLE)", "/tmp", errno,
-                "Failed to make the base tmpfs unbindable");
-  }
-  return base_fd;
 }
 
 result<UniqueFd> open_new_root(int base_fd) {

@@ -12,10 +12,8 @@ namespace boxjail {
 // make-root-rslave: from here on nothing mounted in this namespace propagates to the host.
 result<void> make_root_rslave();
 
-// mount-base-tmpfs: mounts an unbindable tmpfs (the base) on /tmp holding newroot/, a private
-// mount point of its own, and returns a fd of the base's root. Host paths under /tmp are covered
-// from then on.
-result<UniqueFd> mount_base_tmpfs();
+// mount-base-tmpfs is a Mounter call (mounts.hpp): in the setuid rung the privileged side
+// makes it.
 
 // The current top of newroot: an operation may have mounted over it (--bind / /), and a fd taken
 // before that would still point at the covered directory.

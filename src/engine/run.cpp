@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <functional>
 
 #include "engine/channel.hpp"
 #include "engine/child.hpp"
@@ -32,6 +33,10 @@
 
 namespace boxjail {
 namespace {
+
+// A cBPF program holds at most BPF_MAXINSNS (4096) instructions of 8 bytes; one from the caller
+// or its policy is refused well before it could grow the helper.
+constexpr std::size_t kMaxSeccompProgram = 1 << 20;
 
 Error fail(std::string_view step_name, const char* syscall, int err, std::string message) {
   return sys_error(std::string(step_name), syscall, "", err, std::move(message));
@@ -93,24 +98,30 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   if ((spec.exec_label || spec.file_label) && !selinux_enabled()) {
     return make_error("validate-spec", "labeling not supported on this system");
   }
+  Caller caller = current_caller();
+  caller.via_setuid_helper = options.setuid_helper;
+  const Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
+  // The setuid helper reads what the caller supplies (fds, files) in a process with the
+  // caller's ids and no capability (run_as_caller); everyone else reads it here.
+  auto as_caller = [&](const char* step, const std::function<result<std::string>()>& work) {
+    return plan.setuid ? run_as_caller(plan.real_uid, plan.real_gid, step, work, kMaxSeccompProgram)
+                       : work();
+  };
   // bwrap reads --add-seccomp-fd programs at parse time, before anything is set up.
   std::vector<std::string> add_seccomp;
   for (int fd : spec.add_seccomp_fds) {
-    BOOST_OUTCOME_TRY(program, read_seccomp_program(fd));
+    BOOST_OUTCOME_TRY(program, as_caller("seccomp", [fd] { return read_seccomp_program(fd); }));
     add_seccomp.push_back(std::move(program));
   }
   // --seccomp-policy is compiled here, in the caller's process, before anything is set up: a bad
   // policy fails before a namespace exists, and the child only installs ready bytes.
-  Caller caller = current_caller();
-  caller.via_setuid_helper = options.setuid_helper;
-  const Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
   std::vector<std::string> policy_seccomp;
   if (spec.seccomp_policy) {
-    // The setuid helper reads the caller's policy file with the caller's fs ids, so a path the
-    // caller cannot read is not read for them; root's fs ids come back for the setup below.
-    if (plan.setuid) BOXJAIL_TRY(assume_caller_fs_ids(plan.real_uid, plan.real_gid));
-    auto program = compile_seccomp_policy_file(*spec.seccomp_policy);
-    if (plan.setuid) BOXJAIL_TRY(assume_caller_fs_ids(0, 0));
+    // The setuid helper has the caller's policy file read, parsed and compiled (and cached in
+    // the caller's own cache) by a process with the caller's ids and no capability: a path the
+    // caller cannot read is not read for them, and no file is opened while holding privilege.
+    auto program = as_caller("seccomp-policy",
+                             [&] { return compile_seccomp_policy_file(*spec.seccomp_policy); });
     if (!program) return std::move(program).error();
     policy_seccomp.push_back(std::move(program).value());
   }
@@ -179,11 +190,22 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   theirs.reset();
   BOXJAIL_LOG(Debug, "clone-namespaces: child " + std::to_string(pid));
 
-  if (auto info = write_child_info(spec, pid, options.status_rung, options.status_ladder_mode);
-      !info) {
+  const ChildInfo info = describe_child(spec, pid, options.status_rung, options.status_ladder_mode);
+  if (plan.setuid) {
+    // The monitor needs no privilege from here on: it only writes the caller's fds, waits,
+    // forwards signals and reports. Dropped for good now, while the child is still setting up,
+    // and before the first write to a fd the caller chose.
+    if (auto dropped = drop_privileges_to(plan.real_uid, plan.real_gid, "monitor"); !dropped) {
+      kill(pid, SIGKILL);
+      waitpid(wait_for, nullptr, 0);
+      return dropped.error();
+    }
+    if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);  // cleared with the ids
+  }
+  if (auto written = write_child_info(spec, info); !written) {
     kill(pid, SIGKILL);
     waitpid(wait_for, nullptr, 0);
-    return info.error();
+    return written.error();
   }
   if (spec.userns_block_fd >= 0) {
     // newuidmap (or the like) writes the maps now; one byte says it is done.
@@ -198,16 +220,6 @@ result<int> run(const Spec& spec, const RunOptions& options) {
     return fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", errno, "Setting userns2 failed");
   }
   if (plan.child_waits) channel::send(mine.get(), channel::Kind::Go);
-  if (plan.setuid) {
-    // The monitor needs no privilege from here on: it only waits, forwards signals and reports.
-    // Dropped for good now, while the child is still setting up.
-    if (auto dropped = drop_privileges_to(plan.real_uid, plan.real_gid, "monitor"); !dropped) {
-      kill(pid, SIGKILL);
-      waitpid(wait_for, nullptr, 0);
-      return dropped.error();
-    }
-    if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);  // cleared with the ids
-  }
   ShedOptions shed;
   shed.after_ms = plan.setuid || options.probe ? -1 : options.shed_after_ms;
   return supervise(spec, Supervised{pid, wait_for, mine.get(), signal_fd.get()}, shed);

@@ -48,6 +48,8 @@ inline constexpr std::string_view kLockFiles = "lock-files";
 inline constexpr std::string_view kDropCapabilities = "drop-capabilities";
 inline constexpr std::string_view kDropPrivileges = "drop-privileges";
 inline constexpr std::string_view kCallerFsIds = "caller-fs-ids";
+inline constexpr std::string_view kLimitCapabilities = "limit-capabilities";
+inline constexpr std::string_view kUnprivilegedSetup = "unprivileged-setup";
 inline constexpr std::string_view kNoNewPrivs = "no-new-privs";
 inline constexpr std::string_view kBlockFd = "block-fd";
 inline constexpr std::string_view kSeccomp = "seccomp";
@@ -59,6 +61,13 @@ inline constexpr std::string_view kExec = "exec";
 
 // The order, with the reason for each position. Monitor-side steps come first.
 inline constexpr std::array kOrder = {
+    Info{kCallerFsIds,
+         "setuid rung only: the helper's first act, before it reads anything: host files are "
+         "touched with the caller's fs ids, never root's (bwrap >= 0.1.4)"},
+    Info{kLimitCapabilities,
+         "setuid rung only: right after, the bounding set is emptied and the helper keeps only "
+         "the capabilities its privileged side calls for (none that acts on files or on other "
+         "processes' settings: no DAC_*, FOWNER, SYS_NICE, SYS_RESOURCE...)"},
     Info{kJoinUserns,
          "--userns: enter the caller's user namespace before cloning, so every new "
          "namespace is owned by it"},
@@ -68,10 +77,6 @@ inline constexpr std::array kOrder = {
          "half-isolated, and no second fork is needed; when the monitor has nothing to do "
          "before the command's execve, the child runs in its memory until then "
          "(CLONE_VM|CLONE_VFORK, as posix_spawn), which spares the copy of the page tables"},
-    Info{kCallerFsIds,
-         "setuid rung only: from its first instruction the child touches host files with the "
-         "caller's fs ids, never root's (bwrap >= 0.1.4), so a path the caller cannot reach "
-         "cannot be bound"},
     Info{kWaitMonitor,
          "only when the monitor must act first (--info-fd, --userns-block-fd, maps "
          "written from outside): the child waits for its go-ahead"},
@@ -84,12 +89,17 @@ inline constexpr std::array kOrder = {
     Info{kWriteGidMap, "after setgroups=deny"},
     Info{kLoopbackUp, "needs CAP_NET_ADMIN over the new net namespace, which the mapped child has"},
     Info{kSetHostname, "needs the new uts namespace; harmless before the mounts"},
-    Info{kResolveSources,
-         "host paths (bind and overlay sources) are opened before anything covers them: the "
-         "same meaning bwrap gives them via realpath, and no path is resolved twice"},
     Info{kMakeRootRslave,
          "MS_SLAVE|MS_REC before any mount: nothing we mount propagates back to "
          "the host, while host unmounts still reach us"},
+    Info{kUnprivilegedSetup,
+         "setuid rung only: a process with the caller's ids and no capability at all (verified) "
+         "runs resolve-sources and every filesystem operation below, and asks this privileged "
+         "process for each mount over a socket, passing the fds it resolved; the privileged "
+         "side serves a closed set of requests, each checked (docs/design.md)"},
+    Info{kResolveSources,
+         "host paths (bind and overlay sources) are opened before anything covers them: the "
+         "same meaning bwrap gives them via realpath, and no path is resolved twice"},
     Info{kMountBaseTmpfs,
          "a private tmpfs on /tmp holds newroot/: no predictable host path an attacker could "
          "pre-create (CVE-2019-12439); the host root stays \"/\" while the operations run, and "
@@ -122,9 +132,6 @@ inline constexpr std::array kOrder = {
          "devpts needed uid 0 mapped; now that mounting is done the sandbox uid is "
          "mapped in a nested namespace, which also drops all outer capabilities"},
     Info{kAssertUsernsDisabled, "checked after the limit and the nesting are in place"},
-    Info{kLockFiles,
-         "locks are taken by the process that will stay as pid 1, as fcntl locks are "
-         "per process"},
     Info{kDropPrivileges,
          "setuid rung only: bounding and ambient sets cleared, supplementary groups dropped, "
          "then all ids set to the caller's (the kernel clears the capabilities), then verified: "
@@ -132,6 +139,10 @@ inline constexpr std::array kOrder = {
     Info{kDropCapabilities,
          "after the last privileged step; bounding set first, then capset, "
          "then ambient"},
+    Info{kLockFiles,
+         "after the drop: the paths are opened with the command's own credentials (in the "
+         "setuid rung with no capability), by the process that will stay as pid 1, as fcntl "
+         "locks are per process"},
     Info{kBlockFd, "the caller's last chance to act on a fully set-up sandbox"},
     Info{kChdir, "inside the final root, with the sandbox's own uid; PWD follows"},
     Info{kNewSession, "setsid() detaches from the caller's terminal (TIOCSTI, CVE-2017-5226)"},

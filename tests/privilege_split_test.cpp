@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: Apache-2.0
+// The setuid rung's privilege split (issue: the helper wrote files with root's capabilities).
+// Root builds and installs the helper (a root-owned mode-4755 copy); uid 65534 attacks it, as a
+// local user would, directly and through `boxjail` with ladder.mode = "setuid". Each test reads
+// the kernel's view: the victim's /proc files, the status fields of the process that does the
+// work, the mounts the privileged side made.
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/mount_broker.hpp"
+#include "harness.hpp"
+
+namespace {
+
+namespace bt = boxjail::test;
+using bt::RunOpts;
+using bt::RunResult;
+using bt::TempDir;
+
+std::string proc_file(pid_t pid, const std::string& name) {
+  return bt::read_file("/proc/" + std::to_string(pid) + "/" + name);
+}
+
+std::string status_line(pid_t pid, const std::string& field) {
+  const std::string s = proc_file(pid, "status");
+  const auto at = s.find("\n" + field + ":");
+  if (at == std::string::npos) return "";
+  return s.substr(at + 1, s.find('\n', at + 1) - at - 1);
+}
+
+// The process holds the caller's ids everywhere (real, effective, saved, fs) and no capability
+// in any set.
+void expect_caller_without_capabilities(pid_t pid, const std::string& what) {
+  EXPECT_EQ(status_line(pid, "Uid"), "Uid:\t65534\t65534\t65534\t65534") << what;
+  EXPECT_EQ(status_line(pid, "Gid"), "Gid:\t65534\t65534\t65534\t65534") << what;
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    EXPECT_EQ(status_line(pid, set), std::string(set) + ":\t0000000000000000") << what;
+  }
+}
+
+// A process of the test that waits until killed: root, uid 65534, or uid 65534 in a user
+// namespace of its own (whose maps nobody has written yet: the uid_map attack's victim).
+class Victim {
+ public:
+  enum class Kind { Root, Nobody, NobodyInUserns };
+  explicit Victim(Kind kind) {
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(ready[0]);
+      if (kind != Kind::Root &&
+          (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+           setresuid(65534, 65534, 65534) != 0)) {
+        _exit(2);
+      }
+      // Dumpable, as a process the caller started itself is: its /proc files are the caller's
+      // (the change of ids above made them root's).
+      if (kind != Kind::Root) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+      if (kind == Kind::NobodyInUserns && unshare(CLONE_NEWUSER) != 0) _exit(3);
+      (void)!write(ready[1], "r", 1);
+      for (;;) pause();
+    }
+    close(ready[1]);
+    char c;
+    ok_ = read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+  }
+  ~Victim() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  Victim(const Victim&) = delete;
+  Victim& operator=(const Victim&) = delete;
+  pid_t pid() const { return pid_; }
+  bool ok() const { return ok_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool ok_ = false;
+};
+
+// ---- Capability-checked kernel files: the helper must not write them for the caller ----------
+
+struct Attack {
+  const char* name;
+  Victim::Kind victim;
+  const char* file;  // under /proc/VICTIM/
+  const char* data;  // what the caller asks the helper to write there
+};
+
+const Attack kAttacks[] = {
+    // Host root for the victim: every host uid mapped into its namespace.
+    {"UidMap", Victim::Kind::NobodyInUserns, "uid_map", "0 0 4294967295\n"},
+    {"GidMap", Victim::Kind::NobodyInUserns, "gid_map", "0 0 4294967295\n"},
+    // Another user's process: CAP_SYS_NICE decides.
+    {"TimerslackOfRoot", Victim::Kind::Root, "timerslack_ns", "1\n"},
+    // The caller's own processes: below what an unprivileged user may set.
+    {"Autogroup", Victim::Kind::Nobody, "autogroup", "-20\n"},
+    // (CAP_SYS_RESOURCE: a helper that kept it wrote this; where root's own bounding set lacks
+    // it, as on some CI machines, the case still checks the refusal.)
+    {"OomScoreAdj", Victim::Kind::Nobody, "oom_score_adj", "-1000\n"},
+};
+
+class PrivilegeSplitAttack
+    : public ::testing::TestWithParam<std::tuple<Attack, bool /* through boxjail */>> {
+ protected:
+  void SetUp() override { mounts_before_ = bt::host_mountinfo(); }
+  void TearDown() override {
+    EXPECT_EQ(bt::host_mountinfo(), mounts_before_) << "mounts left behind on the host";
+    EXPECT_EQ(bt::count_processes_of(bt::setuid_helper_binary()), 0) << "helper left running";
+  }
+  TempDir dir_;
+  std::string mounts_before_;
+};
+
+TEST_P(PrivilegeSplitAttack, KernelFileIsNotWrittenForTheCaller) {
+  const auto& [attack, through_boxjail] = GetParam();
+  Victim victim(attack.victim);
+  ASSERT_TRUE(victim.ok()) << "victim did not start";
+  const std::string target = "/proc/" + std::to_string(victim.pid()) + "/" + attack.file;
+  struct stat st;
+  if (stat(target.c_str(), &st) != 0) GTEST_SKIP() << target << " does not exist on this kernel";
+  const std::string before = bt::read_file(target);
+
+  // The host's /proc bound (no pid namespace), so the victim is in sight; --file writes there.
+  std::vector<std::string> args = {"--bind", "/", "/",    "--proc", "/proc",
+                                   "--file", "3", target, "true"};
+  RunOpts o{.as_nobody = true, .fd_data = {{3, attack.data}}};
+  if (through_boxjail) {
+    args.insert(args.begin(),
+                {"--config", bt::ladder_config(dir_, "setuid", bt::setuid_helper_binary())});
+  } else {
+    o.program = bt::setuid_helper_binary();
+  }
+  const RunResult r = bt::run(args, o);
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("write-file: "), std::string::npos) << r.err;
+  EXPECT_TRUE(r.err.find("Operation not permitted") != std::string::npos ||
+              r.err.find("Permission denied") != std::string::npos)
+      << r.err;
+  EXPECT_EQ(bt::read_file(target), before) << target << " was changed";
+  if (attack.victim == Victim::Kind::NobodyInUserns) {
+    EXPECT_EQ(bt::read_file(target), "") << "the victim's namespace got a map";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Setuid, PrivilegeSplitAttack,
+                         ::testing::Combine(::testing::ValuesIn(kAttacks), ::testing::Bool()),
+                         [](const ::testing::TestParamInfo<std::tuple<Attack, bool>>& info) {
+                           return std::string(std::get<0>(info.param).name) +
+                                  (std::get<1>(info.param) ? "_ThroughBoxjail" : "_Direct");
+                         });
+
+// ---- Who does the work ------------------------------------------------------------------------
+
+// The pids whose /proc/PID/syscall says they are blocked in read(fd), for fd in `fds`. (The
+// test runs as root, which may read every process's syscall file.)
+std::optional<pid_t> blocked_reading(int fd) {
+  DIR* d = opendir("/proc");
+  std::optional<pid_t> found;
+  while (dirent* e = d ? readdir(d) : nullptr) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const pid_t pid = atoi(e->d_name);
+    if (pid == getpid()) continue;
+    const std::string comm = proc_file(pid, "comm");
+    if (comm.rfind("boxjail", 0) != 0) continue;
+    char expect[32];
+    snprintf(expect, sizeof expect, "0 0x%x ", fd);  // read(2) is 0 on x86-64
+    if (proc_file(pid, "syscall").rfind(expect, 0) == 0) found = pid;
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+std::optional<pid_t> wait_blocked_reading(int fd) {
+  for (int i = 0; i < 1000; ++i) {
+    if (auto pid = blocked_reading(fd)) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return std::nullopt;
+}
+
+struct Pipe {
+  Pipe() {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) == 0) {
+      read_end = p[0];
+      write_end = p[1];
+    }
+  }
+  ~Pipe() {
+    if (read_end >= 0) close(read_end);
+    if (write_end >= 0) close(write_end);
+  }
+  void finish(const std::string& data) {
+    EXPECT_EQ(write(write_end, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+    close(write_end);
+    write_end = -1;
+  }
+  int read_end = -1, write_end = -1;
+};
+
+#if defined(__x86_64__)
+TEST(PrivilegeSplit, EveryPathAndDataOperationRunsAsTheCallerWithoutCapabilities) {
+  const std::string mounts_before = bt::host_mountinfo();
+  TempDir dir;
+  const std::string config = bt::ladder_config(dir, "setuid", bt::setuid_helper_binary());
+  Pipe file_data, bind_data, block;
+  // Each kind of operation that touches a path, in command-line order, around two that read the
+  // caller's data from a pipe the test holds: the process blocked on the first pipe and then on
+  // the second ran everything in between, and everything before.
+  const std::vector<std::string> args = {
+      "--config",
+      config,
+      "--ro-bind",
+      "/",
+      "/",
+      "--unshare-pid",
+      "--proc",
+      "/proc",
+      "--dev",
+      "/dev",
+      "--tmpfs",
+      "/tmp",
+      "--dir",
+      "/tmp/a",
+      "--symlink",
+      "a",
+      "/tmp/l",
+      "--perms",
+      "0700",
+      "--dir",
+      "/tmp/b",
+      "--chmod",
+      "0750",
+      "/tmp/b",
+      "--file",
+      std::to_string(file_data.read_end),
+      "/tmp/a/f",
+      "--dir",
+      "/tmp/c",
+      "--bind-data",
+      std::to_string(bind_data.read_end),
+      "/tmp/c/d",
+      "--lock-file",
+      "/tmp/a/f",
+      "--block-fd",
+      std::to_string(block.read_end),
+      "sh",
+      "-c",
+      "cat /tmp/a/f /tmp/c/d; readlink /tmp/l; stat -c %a /tmp/b"};
+  auto jail = bt::spawn(
+      args,
+      {.as_nobody = true, .keep_fds = {file_data.read_end, bind_data.read_end, block.read_end}});
+
+  const auto setup = wait_blocked_reading(file_data.read_end);
+  ASSERT_TRUE(setup) << "nothing blocked reading the --file data";
+  EXPECT_EQ(proc_file(*setup, "comm"), "boxjail-setup\n");
+  expect_caller_without_capabilities(*setup, "while reading --file data");
+  file_data.finish("file\n");
+
+  const auto setup_again = wait_blocked_reading(bind_data.read_end);
+  ASSERT_TRUE(setup_again) << "nothing blocked reading the --bind-data data";
+  EXPECT_EQ(*setup_again, *setup) << "a different process read the --bind-data data";
+  expect_caller_without_capabilities(*setup_again, "while reading --bind-data data");
+  bind_data.finish("data\n");
+
+  // The lock is taken after the privilege drop, by the process that then waits at --block-fd.
+  const auto holder = wait_blocked_reading(block.read_end);
+  ASSERT_TRUE(holder) << "nothing blocked at --block-fd";
+  expect_caller_without_capabilities(*holder, "the lock holder at --block-fd");
+  EXPECT_NE(bt::read_file("/proc/locks").find(" " + std::to_string(*holder) + " "),
+            std::string::npos)
+      << "no lock held by " << *holder << ":\n"
+      << bt::read_file("/proc/locks");
+  block.finish("x");
+
+  const RunResult r = jail->wait();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "file\ndata\na\n750\n");
+  EXPECT_EQ(bt::host_mountinfo(), mounts_before);
+  EXPECT_EQ(bt::count_processes_of(bt::setuid_helper_binary()), 0) << "helper left running";
+}
+#endif
+
+// ---- Bind sources by fd ----------------------------------------------------------------------
+
+TEST(PrivilegeSplit, RoBindFdOfAnUnreadableFileIsRefusedAsItsPathIs) {
+  TempDir dir;
+  const std::string secret = dir.file("secret", "root only\n", 0600);
+  const std::string config = bt::ladder_config(dir, "setuid", bt::setuid_helper_binary());
+  const int fd = open(secret.c_str(), O_PATH | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (bool through_boxjail : {false, true}) {
+    for (const char* option : {"--ro-bind-fd", "--bind-fd"}) {
+      std::vector<std::string> args = {option, std::to_string(fd), "/secret", "cat", "/secret"};
+      RunOpts o{.as_nobody = true, .keep_fds = {fd}};
+      if (through_boxjail) {
+        args.insert(args.begin(), {"--config", config});
+      } else {
+        o.program = bt::setuid_helper_binary();
+      }
+      const RunResult r = bt::run(args, o);
+      EXPECT_EQ(r.status, 1) << option << ": " << r.out << r.err;
+      EXPECT_NE(r.err.find("resolve-sources: "), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("Can't read source path"), std::string::npos) << r.err;
+      EXPECT_EQ(r.out.find("root only"), std::string::npos) << r.out;
+    }
+  }
+  close(fd);
+}
+
+// ---- The privileged side's own rules ------------------------------------------------------------
+
+// The privileged side is tested with requests no honest setup process makes, as a compromised
+// one might: served by a process with the helper's ids (real uid 65534, effective 0) in a private
+// mount namespace, which the test joins for the time of the test (fds of another mount
+// namespace are refused by the kernel itself) and leaves again.
+class MountBroker : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mounts_before_ = bt::host_mountinfo();
+    own_ns_ = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(own_ns_, 0);
+    int sv[2], ready[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+    server_ = fork();
+    if (server_ == 0) {
+      close(sv[0]);
+      close(ready[0]);
+      if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) ||
+          setresuid(65534, 0, 0) != 0 || write(ready[1], "r", 1) != 1) {
+        _exit(2);
+      }
+      boxjail::DirectMounter direct;
+      auto base = boxjail::serve_mount_requests(sv[1], direct);
+      _exit(base ? 0 : 1);
+    }
+    close(sv[1]);
+    close(ready[1]);
+    sock_ = sv[0];
+    char c;
+    ASSERT_EQ(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    const int ns =
+        open(("/proc/" + std::to_string(server_) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(ns, 0);
+    joined_ = setns(ns, CLONE_NEWNS) == 0;
+    close(ns);
+    ASSERT_TRUE(joined_) << strerror(errno);
+  }
+  void TearDown() override {
+    if (joined_) {
+      EXPECT_EQ(setns(own_ns_, CLONE_NEWNS), 0) << strerror(errno);
+    }
+    close(own_ns_);
+    if (sock_ >= 0) close(sock_);
+    if (server_ > 0) {
+      kill(server_, SIGKILL);
+      waitpid(server_, nullptr, 0);
+    }
+    EXPECT_EQ(bt::host_mountinfo(), mounts_before_) << "the server's mounts reached the host";
+  }
+  // Ends the service; the server's exit status (0: it returned the base).
+  int finish(boxjail::MountBrokerClient& client) {
+    client.done();
+    int status = 0;
+    waitpid(server_, &status, 0);
+    server_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string server_mountinfo() { return proc_file(server_, "mountinfo"); }
+
+  TempDir dir_;
+  std::string mounts_before_;
+  int own_ns_ = -1;
+  bool joined_ = false;
+  pid_t server_ = -1;
+  int sock_ = -1;
+};
+
+int open_path(const std::string& p) { return open(p.c_str(), O_PATH | O_CLOEXEC); }
+
+TEST_F(MountBroker, RefusesWhatAUserNamespaceWouldNotAllow) {
+  boxjail::MountBrokerClient client(sock_);
+  mkdir((dir_.path() + "/target").c_str(), 0755);
+  mkdir((dir_.path() + "/src").c_str(), 0755);
+  const boxjail::UniqueFd target(open_path(dir_.path() + "/target"));
+  const boxjail::UniqueFd src(open_path(dir_.path() + "/src"));
+  const std::string secret = dir_.file("secret", "x", 0600);
+  const boxjail::UniqueFd secret_fd(open_path(secret));
+  const boxjail::UniqueFd file_target(open_path(dir_.file("file-target", "")));
+  // (The base covers /tmp, where the temp dir may be: its fds were opened before.)
+  boxjail::UniqueFd base;
+  ASSERT_EQ(client.make_base(&base).err, 0);
+  EXPECT_EQ(client.make_base(&base).err, EPERM) << "a second base";
+
+  // A source the caller can neither read nor write.
+  auto call = client.bind(secret_fd.get(), file_target.get(), false, 0);
+  EXPECT_EQ(call.err, EACCES);
+  EXPECT_STREQ(call.syscall, "faccessat2");
+  // A directory without its submounts.
+  EXPECT_EQ(client.bind(src.get(), target.get(), false, 0).err, EPERM);
+  // Attributes the rung never asks for (idmapped mounts).
+  EXPECT_EQ(client.bind(src.get(), target.get(), true, MOUNT_ATTR_IDMAP).err, EPERM);
+  // Filesystems and options outside the closed set.
+  EXPECT_EQ(client.mount_fs({"overlay", {{"lowerdir", "/usr"}}, 0}, target.get(), nullptr).err,
+            EPERM);
+  EXPECT_EQ(client.mount_fs({"tmpfs", {{"size", "1g"}}, 0}, target.get(), nullptr).err, EPERM);
+  EXPECT_EQ(client.mount_fs({"tmpfs", {{"mode", "../x"}}, 0}, target.get(), nullptr).err, EPERM);
+  EXPECT_EQ(client.mount_fs({"devpts", {{"mode", "620"}}, 0}, target.get(), nullptr).err, EPERM)
+      << "devpts without newinstance is the host's";
+  EXPECT_EQ(client.mount_fs({"sysfs", {}, 0}, target.get(), nullptr).err, EPERM);
+  // Taking a flag away, or setting another than read-only.
+  EXPECT_EQ(client.set_attr(target.get(), MOUNT_ATTR_NOSUID).err, EPERM);
+  EXPECT_EQ(server_mountinfo().find(dir_.path() + "/target "), std::string::npos)
+      << "a refused request was performed:\n"
+      << server_mountinfo();
+
+  // What it does serve gets nosuid (and nodev for a new filesystem) whatever was asked.
+  ASSERT_EQ(client.bind(src.get(), target.get(), true, 0).err, 0);
+  boxjail::UniqueFd root;
+  ASSERT_EQ(client.mount_fs({"tmpfs", {{"mode", "0755"}}, 0}, target.get(), &root).err, 0);
+  EXPECT_TRUE(root);
+  const std::string info = server_mountinfo();
+  size_t mounts = 0;
+  for (size_t at = info.find(" " + dir_.path() + "/target "); at != std::string::npos;
+       at = info.find(" " + dir_.path() + "/target ", at + 1)) {
+    const std::string line = info.substr(at, info.find('\n', at) - at);
+    EXPECT_NE(line.find("nosuid"), std::string::npos) << line;
+    ++mounts;
+  }
+  EXPECT_EQ(mounts, 2u) << info;
+  EXPECT_EQ(finish(client), 0);
+}
+}  // namespace
