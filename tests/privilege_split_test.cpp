@@ -175,6 +175,11 @@ INSTANTIATE_TEST_SUITE_P(Setuid, PrivilegeSplitAttack,
 
 // ---- Who does the work ------------------------------------------------------------------------
 
+pid_t parent_of(pid_t pid) {
+  const std::string line = status_line(pid, "PPid");
+  return line.empty() ? -1 : atoi(line.c_str() + 5);
+}
+
 // The pids whose /proc/PID/syscall says they are blocked in read(fd), for fd in `fds`. (The
 // test runs as root, which may read every process's syscall file.)
 std::optional<pid_t> blocked_reading(int fd) {
@@ -279,6 +284,19 @@ TEST(PrivilegeSplit, EveryPathAndDataOperationRunsAsTheCallerWithoutCapabilities
   ASSERT_TRUE(setup) << "nothing blocked reading the --file data";
   EXPECT_EQ(proc_file(*setup, "comm"), "boxjail-setup\n");
   expect_caller_without_capabilities(*setup, "while reading --file data");
+  // Meanwhile its parent, the privileged side, holds only CAP_SYS_ADMIN and what the final drop
+  // needs (CAP_SETGID, CAP_SETUID, CAP_SETPCAP), an empty bounding set and the caller's fs uid;
+  // the monitor above it holds nothing.
+  const pid_t privileged = parent_of(*setup);
+  EXPECT_EQ(status_line(privileged, "Uid"), "Uid:\t65534\t0\t0\t65534");
+  EXPECT_EQ(status_line(privileged, "CapPrm"), "CapPrm:\t00000000002001c0");
+  EXPECT_EQ(status_line(privileged, "CapEff"), "CapEff:\t00000000002001c0");
+  EXPECT_EQ(status_line(privileged, "CapBnd"), "CapBnd:\t0000000000000000");
+  const pid_t monitor = parent_of(privileged);
+  for (int i = 0; i < 500 && status_line(monitor, "CapPrm") != "CapPrm:\t0000000000000000"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  expect_caller_without_capabilities(monitor, "the helper's monitor");
   file_data.finish("file\n");
 
   const auto setup_again = wait_blocked_reading(bind_data.read_end);

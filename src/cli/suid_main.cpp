@@ -111,14 +111,17 @@ bool parse_fd(const std::string& s, int* out) {
   return true;
 }
 
+// stderr and --error-fd are fds of the caller's choice, and a kernel file may check the writer's
+// capabilities: every privilege is dropped for good before the first byte goes to either.
+bool drop_before_writing() {
+  return (geteuid() != 0 && getuid() != 0) ||
+         boxjail::drop_privileges_to(getuid(), getgid(), "helper-check");
+}
+
 // The failure goes to stderr as one line, and to --error-fd as a record for `boxjail`'s ladder
-// report (the caller's own fd: only our own failure is written to it). Both fds are the caller's
-// choice, and a kernel file may check the writer's capabilities: every privilege is dropped for
-// good before the first byte.
+// report (the caller's own fd: only our own failure is written to it).
 int fail(const boxjail::Error& given, int error_fd) {
-  if (geteuid() == 0 || getuid() == 0) {
-    if (!boxjail::drop_privileges_to(getuid(), getgid(), "helper-check")) return 1;
-  }
+  if (!drop_before_writing()) return 1;
   boxjail::Error e = given;
   e.rung = "setuid";
   if (error_fd >= 0) {
@@ -134,6 +137,11 @@ int fail(const boxjail::Error& given, int error_fd) {
 constexpr const char* kUsage =
     "usage: boxjail-suid [--error-fd FD] [--ladder-mode MODE] [--probe] --spec-fd FD\n"
     "       boxjail-suid [--error-fd FD] [--probe] [BWRAP-OPTIONS...] [--] COMMAND [ARGS...]\n";
+
+int usage() {
+  if (drop_before_writing()) std::fputs(kUsage, stderr);
+  return 1;
+}
 
 }  // namespace
 
@@ -179,8 +187,7 @@ int main(int argc, char** argv) {
   boxjail::Spec spec;
   if (spec_fd >= 0) {
     if (i != args.size()) {
-      std::fputs(kUsage, stderr);
-      return 1;
+      return usage();
     }
     auto text = read_spec_fd(spec_fd);
     if (!text) return fail(text.error(), error_fd);
@@ -189,16 +196,14 @@ int main(int argc, char** argv) {
     spec = std::move(parsed).value();
   } else {
     if (i == args.size()) {
-      std::fputs(kUsage, stderr);
-      return 1;
+      return usage();
     }
     boxjail::ParseContext ctx;
     ctx.environ = std::move(caller_env);
     auto parsed = boxjail::parse_bwrap_args({args.begin() + static_cast<long>(i), args.end()}, ctx);
     if (!parsed) return fail(parsed.error(), error_fd);
     if (parsed.value().action != boxjail::Action::Run) {
-      std::fputs(kUsage, stderr);
-      return 1;
+      return usage();
     }
     spec = std::move(parsed.value().spec);
   }

@@ -4,6 +4,7 @@
 #include "engine/child.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -185,6 +186,10 @@ result<void> setup_and_exec(const ChildArgs& a) {
   }
   if (spec.unshare_net) BOXJAIL_TRY(loopback_up());
   if (spec.hostname) BOXJAIL_TRY(set_hostname(*spec.hostname));
+  // The setuid rung's privileged child needs from here on only CAP_SYS_ADMIN (mounts, pivot) and
+  // what the final drop takes; lo, the hostname and the monitor's /proc reads are behind it.
+  if (plan.setuid)
+    BOXJAIL_TRY(keep_only_capabilities({CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP}));
   BOXJAIL_TRY(make_root_rslave());
   // The host's root, for what is reached through it during the operations (/proc and /dev when
   // they are bound from the host) and for the detach after the pivot.

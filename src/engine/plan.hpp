@@ -34,8 +34,8 @@ struct Plan {
   bool new_procfs = false;      // --proc mounts a new procfs (there is a pid namespace)
   std::uint64_t keep_caps = 0;  // capabilities the command keeps
   // Set up by the setuid-root helper: euid 0 in the initial user namespace, real ids the
-  // caller's. Host paths are opened with the caller's fs ids, and every privilege is dropped to
-  // the caller's ids before exec (drop-privileges).
+  // caller's. The filesystem work is done by an unprivileged setup process (setuid_setup.hpp),
+  // and every privilege is dropped to the caller's ids before exec (drop-privileges).
   bool setuid = false;
   std::string old_cwd;  // the caller's cwd, for bwrap's chdir fallback
 };

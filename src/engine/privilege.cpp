@@ -51,18 +51,10 @@ result<void> assume_caller_fs_ids(uid_t uid, gid_t gid) {
   return boost::outcome_v2::success();
 }
 
-result<void> keep_only_setup_capabilities() {
+result<void> keep_only_capabilities(std::initializer_list<int> caps) {
   const char* step = step::kLimitCapabilities.data();
-  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-      return failed(step, "prctl(PR_CAPBSET_DROP)", errno, "Can't clear the bounding set");
-    }
-  }
   std::uint64_t keep = 0;
-  for (int cap :
-       {CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE}) {
-    keep |= std::uint64_t{1} << cap;
-  }
+  for (int cap : caps) keep |= std::uint64_t{1} << cap;
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
   for (int i = 0; i < 2; ++i) {
@@ -81,6 +73,17 @@ result<void> keep_only_setup_capabilities() {
     }
   }
   return boost::outcome_v2::success();
+}
+
+result<void> keep_only_setup_capabilities() {
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      return failed(step::kLimitCapabilities.data(), "prctl(PR_CAPBSET_DROP)", errno,
+                    "Can't clear the bounding set");
+    }
+  }
+  return keep_only_capabilities(
+      {CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE});
 }
 
 result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool keep_groups) {

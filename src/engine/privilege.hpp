@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 namespace boxjail {
@@ -24,6 +25,10 @@ result<void> assume_caller_fs_ids(uid_t uid, gid_t gid);
 // pivot_root, sethostname), CAP_NET_ADMIN (lo up), CAP_SETUID/CAP_SETGID/CAP_SETPCAP (the drop),
 // CAP_SYS_PTRACE (reading the child's /proc/PID/ns for --info-fd). Verified with capget.
 result<void> keep_only_setup_capabilities();
+
+// Cuts the effective and permitted sets to `caps` (never adds one), verified: how the setuid
+// rung's privileged child lets each capability go as soon as its last use is behind it.
+result<void> keep_only_capabilities(std::initializer_list<int> caps);
 
 // Drops everything for good: bounding and ambient sets, keep-caps, supplementary groups (unless
 // `keep_groups`: the caller's own, for a process that must reach files as the caller does), then

@@ -67,7 +67,8 @@ inline constexpr std::array kOrder = {
     Info{kLimitCapabilities,
          "setuid rung only: right after, the bounding set is emptied and the helper keeps only "
          "the capabilities its privileged side calls for (none that acts on files or on other "
-         "processes' settings: no DAC_*, FOWNER, SYS_NICE, SYS_RESOURCE...)"},
+         "processes' settings: no DAC_*, FOWNER, SYS_NICE, SYS_RESOURCE...); its privileged "
+         "child cuts them again to CAP_SYS_ADMIN and the final drop's three after set-hostname"},
     Info{kJoinUserns,
          "--userns: enter the caller's user namespace before cloning, so every new "
          "namespace is owned by it"},

@@ -20,7 +20,8 @@ bool one_of(std::string_view s, std::initializer_list<std::string_view> set) {
 }
 
 // Filesystem steps fail for privilege only in the mount calls themselves; their mkdir/open of a
-// destination fails the same way on every rung (the setuid rung works with the caller's fs ids).
+// destination fails the same way on every rung (the setuid rung's setup process has the caller's
+// ids, and a refusal by its privileged side names the call "mount-broker").
 bool mount_family(std::string_view syscall) {
   return syscall.find("mount") != std::string_view::npos || syscall == "open_tree" ||
          syscall == "fsopen" || syscall == "fsconfig" || syscall == "pivot_root" ||
