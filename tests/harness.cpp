@@ -109,6 +109,17 @@ const std::string& setuid_helper_binary() {
   return path;
 }
 
+const std::string& seccomp_probe_binary() {
+  static const std::string path = [] {
+    const std::string dir = boxjail_binary().substr(0, boxjail_binary().rfind('/'));
+    const std::string dst = dir + "/seccomp_probe";
+    std::filesystem::copy_file(SECCOMP_PROBE, dst);
+    if (chmod(dst.c_str(), 0755) != 0) throw std::runtime_error("chmod of the seccomp probe");
+    return dst;
+  }();
+  return path;
+}
+
 std::vector<Deny> deny_user_namespaces(int err) {
   return {Deny{"clone3", ENOSYS}, Deny{"clone", err, 0, CLONE_NEWUSER, CLONE_NEWUSER},
           Deny{"unshare", err, 0, CLONE_NEWUSER, CLONE_NEWUSER}};

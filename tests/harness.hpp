@@ -57,6 +57,9 @@ const std::string& boxjail_binary();
 // The setuid helper, copied next to boxjail_binary(), owned by root, mode 4755.
 const std::string& setuid_helper_binary();
 
+// tests/seccomp_probe.cpp's binary, copied to a mode-755 dir so that uid 65534 can run it.
+const std::string& seccomp_probe_binary();
+
 RunResult run(const std::vector<std::string>& args, const RunOpts& opts = {});
 
 // Runs a shell snippet inside a jail made of `jail_args`, i.e. run(jail_args + {"sh","-c",script}).

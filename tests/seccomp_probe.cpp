@@ -3,15 +3,18 @@
 // call is NOT filtered (bad flags, bad fds, empty paths), each in a forked child, and prints one
 // line per probe: "name=OK", "name=E<errno>" or "name=SIG<signal>" when the child was killed.
 // Usage: seccomp_probe [NAME...]  (no NAME: every probe)
+//        seccomp_probe ptrace:PID  (PTRACE_SEIZE of PID: "ptrace=OK" or "ptrace=E<errno>")
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -144,6 +147,17 @@ void run(const Probe& p) {
 
 int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (argc == 2 && std::strncmp(argv[1], "ptrace:", 7) == 0) {
+    // Whether this process may trace PID at all: what a jailed command would need to make
+    // another process of the sandbox run a call for it. The tracee is released at our exit.
+    const long ret = ptrace(PTRACE_SEIZE, std::atoi(argv[1] + 7), nullptr, nullptr);
+    if (ret == 0) {
+      std::printf("ptrace=OK\n");
+    } else {
+      std::printf("ptrace=E%d\n", errno);
+    }
+    return 0;
+  }
   for (const Probe& p : kProbes) {
     bool wanted = argc == 1;
     for (int i = 1; i < argc; ++i) wanted = wanted || std::strcmp(argv[i], p.name) == 0;

@@ -38,13 +38,7 @@ using boxjail::test::TempDir;
 
 const std::string kSource = BOXJAIL_SOURCE_DIR;
 
-// The probe, copied to a mode-755 dir so that uid 65534 can run it.
-const std::string& probe() {
-  static TempDir dir;  // lives for the whole test run, removed at exit
-  static const std::string path =
-      dir.file("seccomp_probe", boxjail::test::read_file(SECCOMP_PROBE), 0755);
-  return path;
-}
+const std::string& probe() { return boxjail::test::seccomp_probe_binary(); }
 
 std::map<std::string, std::string> parse_probe(const std::string& out) {
   std::map<std::string, std::string> results;

@@ -7,6 +7,8 @@
 #include <boost/outcome/policy/terminate.hpp>
 #include <boost/outcome/try.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,7 +77,10 @@ std::string error_to_json(const Error& e);
 struct ErrorRecord {
   Error error;
 };
-std::string serialize(const Error& e);
+// At most `limit` bytes (a socket message): when the whole record is longer, evidence goes first
+// (from the end), then the longest of message, path and source is cut in its middle, marked; the
+// step, syscall and errno always arrive.
+std::string serialize(const Error& e, std::size_t limit = SIZE_MAX);
 result<ErrorRecord> deserialize(const std::string& bytes);
 
 }  // namespace boxjail

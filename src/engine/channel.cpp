@@ -7,12 +7,17 @@
 #include <string>
 
 namespace boxjail::channel {
+namespace {
+
+// Well under the smallest SOCK_SEQPACKET message the kernel takes (its send buffer, ~200 kB).
+constexpr std::size_t kMaxRecord = 60000;
+
+}  // namespace
 
 void send_error(int fd, const Error& e) {
   std::string msg(1, static_cast<char>(Kind::Fail));
-  msg += serialize(e);
-  // A record larger than the socket allows would be lost whole; cut the evidence first.
-  if (msg.size() > 60000) msg.resize(60000);
+  // A record larger than one message would be lost whole, and one cut blindly is unreadable.
+  msg += serialize(e, kMaxRecord);
   (void)::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL);
 }
 

@@ -19,6 +19,7 @@
 #include "engine/fs_ops.hpp"
 #include "engine/identity.hpp"
 #include "engine/log.hpp"
+#include "engine/parent_death.hpp"
 #include "engine/privilege.hpp"
 #include "engine/rootfs.hpp"
 #include "engine/seccomp_fd.hpp"
@@ -162,14 +163,9 @@ void close_setup_fds(const Spec& spec) {
 result<void> setup_and_exec(const ChildArgs& a) {
   const Spec& spec = a.spec;
   const Plan& plan = a.plan;
-  if (spec.die_with_parent) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // The monitor died before the prctl took hold. Not getppid() != monitor_pid: in a new pid
-    // namespace getppid() is 0 (the parent lives outside it) and every --unshare-pid run died
-    // here silently. The monitor's end of the channel is closed exactly when it is gone.
-    pollfd hup{a.channel, POLLRDHUP, 0};
-    if (poll(&hup, 1, 0) == 1 && (hup.revents & (POLLHUP | POLLRDHUP)) != 0) _exit(1);
-  }
+  // Not getppid() != monitor_pid: in a new pid namespace getppid() is 0 (the parent lives
+  // outside it) and every --unshare-pid run would die here.
+  if (spec.die_with_parent) die_with_parent_of_channel(a.channel);
   // Closed before waiting for the go-ahead: the monitor writes --info-fd and closes it, and a
   // caller that reads it to EOF before writing the maps for --userns-block-fd (as bwrap lets it)
   // would wait forever while this copy stayed open.
@@ -221,7 +217,7 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (plan.setuid) {
     BOXJAIL_TRY(drop_privileges_to(plan.real_uid, plan.real_gid, step::kDropPrivileges.data()));
     // The kernel cleared the parent-death signal with the credentials.
-    if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (spec.die_with_parent) die_with_parent_of_channel(a.channel);
   } else {
     BOXJAIL_TRY(drop_capabilities(plan.keep_caps, spec.caps.specified));
   }
@@ -249,15 +245,27 @@ result<void> setup_and_exec(const ChildArgs& a) {
   // they go on before the fork; --seccomp binds only the command, right before execve.
   if (a.add_seccomp) BOXJAIL_TRY(install_seccomp_programs(*a.add_seccomp));
   if (plan.needs_pid1) {
+    // pid 1 never execs, so nothing gives this back: the command cannot ptrace it, open its
+    // /proc/1/mem or process_vm_writev it (the kernel then wants CAP_SYS_PTRACE over the user
+    // namespace pid 1's memory belongs to, the host's), even with every capability in its own
+    // user namespace. The command becomes dumpable again at its execve.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    const pid_t reaper = getpid();
     pid_t pid = fork();
     if (pid < 0) return fail(step::kForkCommand, "fork", "", errno, "Can't fork");
     if (pid > 0) {
+      // And pid 1 runs under every filter the command runs under (bwrap's order), so that no
+      // process of the sandbox can make a call the command's filters refuse.
+      if (auto filtered = install_seccomp_programs(command_programs); !filtered) {
+        kill(pid, SIGKILL);
+        return std::move(filtered).error();
+      }
       std::vector<int> keep;
       for (const auto& l : locks) keep.push_back(l.get());
       if (spec.sync_fd >= 0) keep.push_back(spec.sync_fd);
       reaper_main(pid, keep);  // holds the locks and the sync fd for the sandbox's lifetime
     }
-    if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);  // fork cleared it
+    if (spec.die_with_parent) die_with_parent(reaper);  // fork cleared it
     locks.clear();
   }
   if (spec.sync_fd > 2 && !spec.as_pid_1) close(spec.sync_fd);

@@ -64,7 +64,9 @@ std::string error_to_json(const Error& e) { return error_json(e).dump(); }
 // Encoding: fields separated by NUL, numbers as decimal text, evidence as alternating key/value.
 // The child writes it in one SOCK_SEQPACKET message; the monitor never trusts a length it did not
 // receive, so a malformed record is an error, not a crash.
-std::string serialize(const Error& e) {
+namespace {
+
+std::string encode(const Error& e) {
   std::string out;
   auto put = [&out](const std::string& s) {
     out += s;
@@ -81,6 +83,32 @@ std::string serialize(const Error& e) {
     put(v);
   }
   return out;
+}
+
+}  // namespace
+
+std::string serialize(const Error& e, std::size_t limit) {
+  std::string out = encode(e);
+  if (out.size() <= limit) return out;
+  Error s = e;
+  while (!s.evidence.empty() && (out = encode(s)).size() > limit) s.evidence.pop_back();
+  // Each round cuts the longest text field by what is still too much (plus its marker); three
+  // fields, so three rounds at most, unless the fixed fields alone are over the limit.
+  for (int round = 0; round < 3 && (out = encode(s)).size() > limit; ++round) {
+    std::string* longest = &s.message;
+    for (std::string* f : {&s.path, &s.source}) {
+      if (f->size() > longest->size()) longest = f;
+    }
+    const std::size_t excess = out.size() - limit;
+    const std::string marker = " [...cut...] ";
+    if (longest->size() <= excess + marker.size()) {
+      longest->clear();
+      continue;
+    }
+    const std::size_t keep = longest->size() - excess - marker.size();
+    *longest = longest->substr(0, keep / 2) + marker + longest->substr(longest->size() - keep / 2);
+  }
+  return encode(s);
 }
 
 result<ErrorRecord> deserialize(const std::string& bytes) {

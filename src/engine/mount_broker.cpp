@@ -295,9 +295,7 @@ MountCall MountBrokerClient::set_attr(int target_fd, unsigned attrs) {
 void MountBrokerClient::done() { (void)send_with_fds(sock_, header(Kind::Done, 0), nullptr, 0); }
 
 void MountBrokerClient::failed(const Error& e) {
-  std::string record = serialize(e);
-  // A record larger than one message would be lost whole; cut the evidence first.
-  if (record.size() > kMaxMessage - kHeader) record.resize(kMaxMessage - kHeader);
+  const std::string record = serialize(e, kMaxMessage - kHeader);
   (void)send_with_fds(sock_, header(Kind::Failed, 0) + record, nullptr, 0);
 }
 

@@ -22,6 +22,7 @@
 #include "engine/identity.hpp"
 #include "engine/log.hpp"
 #include "engine/monitor.hpp"
+#include "engine/parent_death.hpp"
 #include "engine/plan.hpp"
 #include "engine/privilege.hpp"
 #include "engine/seccomp_fd.hpp"
@@ -142,7 +143,7 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   if (!signal_fd) return fail("monitor", "signalfd", errno, "signalfd");
 
   const pid_t monitor_pid = getpid();
-  if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (spec.die_with_parent) die_with_parent(parent_at_start());
   if (spec.userns_fd >= 0 && setns(spec.userns_fd, CLONE_NEWUSER) != 0) {
     return fail(step::kJoinUserns, "setns(CLONE_NEWUSER)", errno,
                 errno == EINVAL ? "Joining the specified user namespace failed, it might not be a "
@@ -200,7 +201,7 @@ result<int> run(const Spec& spec, const RunOptions& options) {
       waitpid(wait_for, nullptr, 0);
       return dropped.error();
     }
-    if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);  // cleared with the ids
+    if (spec.die_with_parent) die_with_parent(parent_at_start());  // cleared with the ids
   }
   if (auto written = write_child_info(spec, info); !written) {
     kill(pid, SIGKILL);

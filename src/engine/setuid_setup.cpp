@@ -11,6 +11,7 @@
 
 #include "engine/fs_ops.hpp"
 #include "engine/mount_broker.hpp"
+#include "engine/parent_death.hpp"
 #include "engine/privilege.hpp"
 #include "engine/steps.hpp"
 
@@ -35,8 +36,7 @@ Error setup_error(const char* syscall, int err, const std::string& what) {
     BOXJAIL_TRY(
         drop_privileges_to(plan.real_uid, plan.real_gid, step::kUnprivilegedSetup.data(), true));
     // Cleared with the credentials; without the privileged side there is nothing to set up.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != privileged) _exit(1);
+    die_with_parent(privileged);
     BOXJAIL_TRY(build_new_root(spec, plan, broker, host_root_fd, resolver));
     return boost::outcome_v2::success();
   }();

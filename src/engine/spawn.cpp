@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "engine/channel.hpp"
+#include "engine/parent_death.hpp"
 #include "engine/steps.hpp"
 #include "sys/clone3_vm.hpp"
 #include "sys/syscalls.hpp"
@@ -142,10 +143,11 @@ result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool d
   if (setsockopt(monitor_end, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) {
     return clone_failure(errno);
   }
+  const pid_t monitor = getpid();
   pid_t middle = fork();
   if (middle < 0) return clone_failure(errno);
   if (middle == 0) {
-    if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (die_with_parent) boxjail::die_with_parent(monitor);
     pid_t pid = clone_namespaces(args, &used);
     if (pid == 0) {
       send_hello(child_end);

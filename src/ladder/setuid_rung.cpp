@@ -18,6 +18,7 @@
 
 #include "engine/child.hpp"
 #include "engine/monitor.hpp"
+#include "engine/parent_death.hpp"
 #include "sys/fd.hpp"
 #include "sys/read_all.hpp"
 
@@ -76,7 +77,7 @@ result<int> run_setuid_rung(const Spec& spec, const LadderOptions& options) {
   UniqueFd signal_fd(signalfd(-1, &block, SFD_CLOEXEC));
   if (!signal_fd) return helper_error("signalfd", "", errno, "signalfd");
   signal(SIGCHLD, SIG_DFL);
-  if (spec.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (spec.die_with_parent) die_with_parent(parent_at_start());
 
   const std::string error_fd_text = std::to_string(error_write.get());
   const std::string spec_fd_text = std::to_string(spec_fd.get());

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+// The jail against its own program (issue: pid 1 outside the seccomp filter, root-run jails acting
+// as host root). The jailed program is the attacker: every process of the sandbox is in its
+// reach, and so is every mount it was given. Each test reads the kernel's view from inside the
+// jail or from the host, as root and as uid 65534 where both apply.
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <dirent.h>
+#include <chrono>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace {
+
+namespace bt = boxjail::test;
+using bt::RunOpts;
+using bt::RunResult;
+using bt::TempDir;
+
+std::map<std::string, std::string> key_values(const std::string& out) {
+  std::map<std::string, std::string> kv;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto sep = line.find_first_of(":=");
+    if (sep == std::string::npos) continue;
+    std::string value = line.substr(sep + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    kv[line.substr(0, sep)] = value;
+  }
+  return kv;
+}
+
+// ---- Every process of the sandbox under every filter --------------------------------------------
+
+enum class Filter { SeccompFd, Policy, AddSeccompFd };
+enum class Holder { PidNamespace, SyncFd, LockFileNoPidNamespace };
+
+struct PidOneCase {
+  bool nobody;
+  Filter filter;
+  Holder holder;
+};
+
+std::string case_name(const PidOneCase& c) {
+  static const char* kFilters[] = {"SeccompFd", "Policy", "AddSeccompFd"};
+  static const char* kHolders[] = {"PidNs", "SyncFd", "LockFile"};
+  return std::string(c.nobody ? "Nobody_" : "RootUserns_") + kFilters[static_cast<int>(c.filter)] +
+         "_" + kHolders[static_cast<int>(c.holder)];
+}
+
+class PidOne : public ::testing::TestWithParam<PidOneCase> {};
+
+TEST_P(PidOne, RunsUnderTheCommandsFiltersAndCannotBeTraced) {
+  const PidOneCase c = GetParam();
+  RunOpts o;
+  o.as_nobody = c.nobody;
+  o.private_run = true;  // the policy's compile cache stays off the host's /run
+  std::vector<std::string> args = {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"};
+  if (!c.nobody) args.push_back("--unshare-user");  // the runtime's per-VM jail carries it
+  switch (c.filter) {
+    case Filter::SeccompFd:
+      o.fd_data.emplace_back(3, bt::bpf_denying("keyctl", EPERM));
+      args.insert(args.end(), {"--seccomp", "3"});
+      break;
+    case Filter::Policy:
+      args.insert(args.end(), {"--seccomp-policy", "default"});
+      break;
+    case Filter::AddSeccompFd:
+      o.fd_data.emplace_back(3, bt::bpf_denying("keyctl", EPERM));
+      args.insert(args.end(), {"--add-seccomp-fd", "3"});
+      break;
+  }
+  // The process that stays behind the command: pid 1 of a pid namespace, or (no pid namespace)
+  // the command's parent, which holds the lock.
+  std::string holder = "1";
+  switch (c.holder) {
+    case Holder::PidNamespace:
+      args.push_back("--unshare-pid");
+      break;
+    case Holder::SyncFd:
+      o.fd_data.emplace_back(4, "");
+      args.insert(args.end(), {"--unshare-pid", "--sync-fd", "4"});
+      break;
+    case Holder::LockFileNoPidNamespace:
+      args.insert(args.end(), {"--lock-file", "/etc/passwd"});
+      holder = "$PPID";
+      break;
+  }
+  const std::string script =
+      "h=" + holder +
+      "; grep -E '^Seccomp(_filters)?:' /proc/$h/status | sed 's/^/holder-/';"
+      " grep -E '^Seccomp(_filters)?:' /proc/$$/status | sed 's/^/command-/';"
+      " [ \"$h\" != $$ ] && echo distinct=yes; " +
+      bt::seccomp_probe_binary() + " ptrace:$h";
+  args.insert(args.end(), {"sh", "-c", script});
+  const RunResult r = bt::run(args, o);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto kv = key_values(r.out);
+  EXPECT_EQ(kv["distinct"], "yes") << r.out;
+  EXPECT_EQ(kv["command-Seccomp"], "2") << r.out;
+  EXPECT_EQ(kv["holder-Seccomp"], "2") << "the process behind the command is not filtered\n"
+                                       << r.out;
+  if (kv.count("command-Seccomp_filters") != 0) {  // Linux 5.9+
+    EXPECT_EQ(kv["holder-Seccomp_filters"], kv["command-Seccomp_filters"])
+        << "it runs under fewer filters than the command\n"
+        << r.out;
+  }
+  EXPECT_EQ(kv["ptrace"], "E1") << "the command can trace the process behind it\n" << r.out;
+}
+
+std::vector<PidOneCase> pid_one_cases() {
+  std::vector<PidOneCase> cases;
+  for (bool nobody : {false, true}) {
+    for (Filter f : {Filter::SeccompFd, Filter::Policy, Filter::AddSeccompFd}) {
+      for (Holder h : {Holder::PidNamespace, Holder::SyncFd, Holder::LockFileNoPidNamespace}) {
+        cases.push_back({nobody, f, h});
+      }
+    }
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Jail, PidOne, ::testing::ValuesIn(pid_one_cases()),
+                         [](const ::testing::TestParamInfo<PidOneCase>& info) {
+                           return case_name(info.param);
+                         });
+
+// ---- --die-with-parent when the caller dies at once ---------------------------------------------
+
+// Jails whose command is `sleep <marker>` still alive: what a caller that died left running.
+int jails_left(const std::string& marker) {
+  int n = 0;
+  DIR* d = opendir("/proc");
+  while (dirent* e = d ? readdir(d) : nullptr) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::string cmdline = bt::read_file(std::string("/proc/") + e->d_name + "/cmdline");
+    for (char& ch : cmdline) {
+      if (ch == '\0') ch = ' ';
+    }
+    if (cmdline.find("sleep " + marker) != std::string::npos) ++n;
+  }
+  if (d) closedir(d);
+  return n;
+}
+
+class DieWithParent : public ::testing::TestWithParam<bool> {};
+
+// Kills what jails_left() counts: a failed run must not leave them on the host.
+void kill_jails(const std::string& marker) {
+  DIR* d = opendir("/proc");
+  while (dirent* e = d ? readdir(d) : nullptr) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::string cmdline = bt::read_file(std::string("/proc/") + e->d_name + "/cmdline");
+    for (char& ch : cmdline) {
+      if (ch == '\0') ch = ' ';
+    }
+    if (cmdline.find(marker) != std::string::npos) kill(atoi(e->d_name), SIGKILL);
+  }
+  if (d) closedir(d);
+}
+
+// The caller dies while boxjail is still reading its options (--args from a pipe the test
+// holds), i.e. after boxjail started and before it armed the parent-death signal: the window
+// where the kernel's signal can no longer come. Deterministic: the test sees boxjail blocked in
+// that read (/proc/PID/syscall) before it kills the caller, then lets it go on.
+TEST_P(DieWithParent, CallerGoneBeforeTheSignalWasArmedEndsTheJail) {
+  const bool nobody = GetParam();
+  const std::string mounts_before = bt::host_mountinfo();
+  const std::string marker = nobody ? "8761" : "8762";
+  const std::string& boxjail = bt::boxjail_binary();
+  std::string options;
+  for (const std::string& a :
+       {std::string("--die-with-parent"), std::string("--unshare-pid"), std::string("--ro-bind"),
+        std::string("/"), std::string("/"), std::string("--proc"), std::string("/proc")}) {
+    options += a + '\0';
+  }
+  for (int i = 0; i < 20; ++i) {
+    int args[2], report[2];
+    ASSERT_EQ(pipe(args), 0);
+    ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+    const pid_t caller = fork();
+    ASSERT_GE(caller, 0);
+    if (caller == 0) {
+      if (nobody && (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+                     setresuid(65534, 65534, 65534) != 0)) {
+        _exit(2);
+      }
+      const pid_t jail = fork();
+      if (jail == 0) {
+        close(args[1]);
+        if (dup2(args[0], 3) != 3) _exit(126);
+        const char* argv[] = {boxjail.c_str(), "--args", "3", "sleep", marker.c_str(), nullptr};
+        execv(argv[0], const_cast<char* const*>(argv));
+        _exit(127);
+      }
+      (void)!write(report[1], &jail, sizeof jail);
+      pause();
+      _exit(0);
+    }
+    close(args[0]);
+    close(report[1]);
+    pid_t jail = -1;
+    ASSERT_EQ(read(report[0], &jail, sizeof jail), static_cast<ssize_t>(sizeof jail));
+    close(report[0]);
+    const std::string syscall_file = "/proc/" + std::to_string(jail) + "/syscall";
+    bool reading = false;
+    for (int spin = 0; spin < 2000 && !reading; ++spin) {
+      reading = bt::read_file(syscall_file).rfind("0 0x3 ", 0) == 0;  // read(3, ...)
+      if (!reading) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_TRUE(reading) << "boxjail never blocked reading --args";
+    kill(caller, SIGKILL);
+    waitpid(caller, nullptr, 0);
+    EXPECT_EQ(write(args[1], options.data(), options.size()), static_cast<ssize_t>(options.size()));
+    close(args[1]);
+  }
+  int left = 0;
+  for (int i = 0; i < 50 && (left = jails_left(marker)) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(left, 0) << "jails outlived their caller";
+  EXPECT_EQ(bt::count_processes_of(boxjail), 0) << "boxjail outlived its caller";
+  kill_jails("sleep " + marker);
+  kill_jails("--internal-slim-monitor");
+  EXPECT_EQ(bt::host_mountinfo(), mounts_before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Jail, DieWithParent, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Nobody" : "Root";
+                         });
+
+// ---- Error records of any length ---------------------------------------------------------------
+
+class LongErrorRecord : public ::testing::TestWithParam<bool> {};
+
+TEST_P(LongErrorRecord, ArrivesWithItsStepAndErrno) {
+  std::string path;
+  while (path.size() < 100 * 1024) path += "/" + std::string(200, 'd');
+  RunOpts o;
+  o.as_nobody = GetParam();
+  const RunResult r =
+      bt::run({"--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dir", "/tmp" + path, "true"}, o);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err.find("malformed"), std::string::npos) << r.err.substr(0, 300);
+  EXPECT_NE(r.err.find(std::string(" rung: make-dir: ")), std::string::npos)
+      << r.err.substr(0, 300);
+  EXPECT_NE(r.err.find("(ENAMETOOLONG)"), std::string::npos) << r.err.substr(r.err.size() - 300);
+  EXPECT_LT(r.err.size(), 70000u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Jail, LongErrorRecord, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Nobody" : "Root";
+                         });
+
+}  // namespace
