@@ -59,11 +59,15 @@ TEST_F(Doctor, RootUsesTheRootRung) {
   EXPECT_EQ(rung(j, "setuid")["result"], "failed");
   EXPECT_EQ(rung(j, "setuid")["failure"]["errno_name"], "ENOENT");
   EXPECT_FALSE(j["facts"].empty());
+  // Its jails act as host root: said, with where to read what that means.
+  ASSERT_EQ(j["warnings"].size(), 1u) << j.dump(2);
+  EXPECT_NE(j["warnings"][0].get<std::string>().find("run as host root"), std::string::npos);
 }
 
 TEST_F(Doctor, UnprivilegedUsernsRungWorksHere) {
   auto [status, j] = doctor(config("userns", "/nonexistent/boxjail-suid"), {.as_nobody = true});
   EXPECT_EQ(status, 0) << j.dump(2);
+  EXPECT_EQ(j["warnings"].size(), 0u) << j.dump(2);
   EXPECT_EQ(j["rung"], "userns");
   EXPECT_EQ(rung(j, "root")["result"], "skipped");
   EXPECT_EQ(rung(j, "setuid")["result"], "skipped");

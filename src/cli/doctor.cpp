@@ -13,6 +13,8 @@
 
 #include <cstdio>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/report.hpp"
 
@@ -145,9 +147,21 @@ int doctor_main(const std::vector<std::string>& args) {
     }
   }
 
+  // A root caller's jails act as host uid 0: what they can still do to the host is in
+  // docs/security.md; a dedicated unprivileged identity per jail is the safe way.
+  std::vector<std::string> warnings;
+  if (usable && *usable == Rung::Root) {
+    warnings.emplace_back(
+        "jails started by this caller run as host root (uid 0): /proc's kernel knobs are "
+        "covered read-only, but a jail that keeps CAP_SYS_ADMIN can remove a cover, and files "
+        "are reached with root's rights; run jails as a dedicated unprivileged user "
+        "(docs/security.md)");
+  }
+
   if (json) {
     nlohmann::json j;
     j["boxjail"] = BOXJAIL_VERSION;
+    j["warnings"] = warnings;
     j["config"] = cfg.path;
     j["ladder_mode"] = std::string(to_string(cfg.mode));
     j["setuid_helper"] = cfg.setuid_helper;
@@ -190,6 +204,7 @@ int doctor_main(const std::vector<std::string>& args) {
   for (const auto& f : facts.facts) {
     std::printf("  %s = %s  (%s)\n", f.name.c_str(), f.value.c_str(), f.source.c_str());
   }
+  for (const auto& w : warnings) std::printf("\nwarning: %s\n", w.c_str());
   if (usable) {
     std::printf("\nverdict: jails can run here, on the %s rung\n",
                 std::string(to_string(*usable)).c_str());

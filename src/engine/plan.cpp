@@ -14,6 +14,7 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
   p.real_uid = caller.uid;
   p.real_gid = caller.gid;
   p.setuid = caller.via_setuid_helper && !caller.is_root();
+  p.host_root = caller.is_root();
   p.sandbox_uid = spec.uid.value_or(caller.uid);
   p.sandbox_gid = spec.gid.value_or(caller.gid);
 

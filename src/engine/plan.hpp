@@ -37,6 +37,10 @@ struct Plan {
   // caller's. The filesystem work is done by an unprivileged setup process (setuid_setup.hpp),
   // and every privilege is dropped to the caller's ids before exec (drop-privileges).
   bool setuid = false;
+  // The jail's processes act as host uid 0 (a root caller, with or without a user namespace: its
+  // ids map to host root, and sysctl files check the kernel uid, not capabilities): /proc's
+  // kernel knobs are then all covered read-only and its internals masked (mount-proc).
+  bool host_root = false;
   std::string old_cwd;  // the caller's cwd, for bwrap's chdir fallback
 };
 

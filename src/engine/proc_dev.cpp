@@ -38,6 +38,42 @@ result<void> mount_onto(FsContext& ctx, std::string_view step_name, const FsRequ
   return boost::outcome_v2::success();
 }
 
+// What Docker's and crun's default specs mask in /proc: the kernel's memory (kcore), the keys of
+// every user, timer and scheduler internals, hardware trees. A file is covered by the host's
+// /dev/null (reads empty, writes vanish), a directory by an empty read-only tmpfs.
+result<void> mask_kernel_internals(FsContext& ctx, int proc_fd, const std::string& dest) {
+  RootDir host{ctx.host_root_fd, "/oldroot", ctx.resolver};
+  for (const char* name : {"kcore", "keys", "timer_list", "timer_stats", "sched_debug",
+                           "latency_stats", "acpi", "scsi", "asound"}) {
+    const std::string sub = dest + "/" + name;
+    UniqueFd node(openat(proc_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!node) {
+      if (errno == ENOENT) continue;
+      return fail(step::kMountProc, "openat", sub, errno, "Can't access " + sub);
+    }
+    struct stat st;
+    if (fstat(node.get(), &st) != 0) return fail(step::kMountProc, "fstat", sub, errno, sub);
+    if (S_ISDIR(st.st_mode)) {
+      BOXJAIL_TRY(
+          mount_onto(ctx, step::kMountProc,
+                     {"tmpfs",
+                      {{"mode", "0555"}},
+                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC},
+                     node.get(), nullptr, sub));
+      continue;
+    }
+    int null_fd = open_in_root(host, "/dev/null", O_PATH);
+    if (null_fd < 0) {
+      return fail(step::kMountProc, "openat2", "/oldroot/dev/null", -null_fd,
+                  "Can't open /oldroot/dev/null");
+    }
+    UniqueFd null_dev(null_fd);
+    BOXJAIL_TRY(bind_fd_onto(ctx, step::kMountProc, null_dev.get(), node.get(), false,
+                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, "/oldroot/dev/null", sub));
+  }
+  return boost::outcome_v2::success();
+}
+
 }  // namespace
 
 result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) {
@@ -62,11 +98,14 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
   int proc = open_in_root(root, op.dest, O_PATH | O_DIRECTORY);
   if (proc < 0) return fail(step::kMountProc, "openat2", dest, -proc, "Can't open " + dest);
   UniqueFd proc_fd(proc);
-  // Old interfaces that could hurt the host if writable (sysrq-trigger reboots it): cover each
-  // one that is writable with a read-only bind of itself.
-  for (const char* name : {"sys", "sysrq-trigger", "irq", "bus"}) {
+  // The kernel's knobs that could hurt the host (sysrq-trigger reboots it, /proc/sys holds
+  // core_pattern): each is covered with a read-only bind of itself. bwrap covers those writable
+  // by the caller; a jail that acts as host root gets them all, the directories included (a
+  // directory's own mode never says W_OK, yet root writes every sysctl file in it), and the
+  // kernel's internals masked as container runtimes mask them.
+  for (const char* name : {"sys", "sysrq-trigger", "irq", "bus", "fs"}) {
     const std::string sub = dest + "/" + name;
-    if (faccessat(proc_fd.get(), name, W_OK, 0) != 0) {
+    if (faccessat(proc_fd.get(), name, ctx.plan.host_root ? F_OK : W_OK, 0) != 0) {
       if (errno == EACCES || errno == ENOENT || errno == EROFS) continue;
       return fail(step::kMountProc, "faccessat", sub, errno, "Can't access " + sub);
     }
@@ -75,6 +114,7 @@ result<void> mount_proc(FsContext& ctx, const RootDir& root, const MountOp& op) 
     BOXJAIL_TRY(bind_fd_onto(ctx, step::kMountProc, node.get(), node.get(), true,
                              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, sub, sub));
   }
+  if (ctx.plan.host_root) BOXJAIL_TRY(mask_kernel_internals(ctx, proc_fd.get(), dest));
   return boost::outcome_v2::success();
 }
 

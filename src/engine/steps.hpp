@@ -150,12 +150,14 @@ inline constexpr std::array kOrder = {
     Info{kNoNewPrivs, "always, as bwrap: no setuid binary can raise the command's privileges"},
     Info{kExecLabel, "SELinux exec context, applied at execve"},
     Info{kSeccomp,
-         "--add-seccomp-fd programs before the fork (they bind pid 1 too), --seccomp "
-         "and --seccomp-policy (compiled by the monitor before clone) in the command right "
-         "before execve: a filter installed earlier would have to allow the setup calls"},
+         "--add-seccomp-fd programs before the fork, --seccomp and --seccomp-policy (compiled by "
+         "the monitor before clone) in pid 1 right after the fork and in the command right "
+         "before execve (bwrap's order): every process of the sandbox runs under every filter, "
+         "and a filter installed earlier would have to allow the setup calls"},
     Info{kForkCommand,
          "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
-         "fd to hold"},
+         "fd to hold; made non-dumpable first, and it never execs, so the command cannot "
+         "ptrace it into making calls for it"},
     Info{kExec, "the command; the error channel is close-on-exec, so its EOF means success"},
 };
 
