@@ -139,9 +139,9 @@ INSTANTIATE_TEST_SUITE_P(Jail, PidOne, ::testing::ValuesIn(pid_one_cases()),
 
 // ---- --die-with-parent when the caller dies at once ---------------------------------------------
 
-// Jails whose command is `sleep <marker>` still alive: what a caller that died left running.
-int jails_left(const std::string& marker) {
-  int n = 0;
+// The live processes whose command line holds `text`.
+std::vector<pid_t> processes_with(const std::string& text) {
+  std::vector<pid_t> pids;
   DIR* d = opendir("/proc");
   while (dirent* e = d ? readdir(d) : nullptr) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
@@ -149,27 +149,13 @@ int jails_left(const std::string& marker) {
     for (char& ch : cmdline) {
       if (ch == '\0') ch = ' ';
     }
-    if (cmdline.find("sleep " + marker) != std::string::npos) ++n;
+    if (cmdline.find(text) != std::string::npos) pids.push_back(atoi(e->d_name));
   }
   if (d) closedir(d);
-  return n;
+  return pids;
 }
 
 class DieWithParent : public ::testing::TestWithParam<bool> {};
-
-// Kills what jails_left() counts: a failed run must not leave them on the host.
-void kill_jails(const std::string& marker) {
-  DIR* d = opendir("/proc");
-  while (dirent* e = d ? readdir(d) : nullptr) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::string cmdline = bt::read_file(std::string("/proc/") + e->d_name + "/cmdline");
-    for (char& ch : cmdline) {
-      if (ch == '\0') ch = ' ';
-    }
-    if (cmdline.find(marker) != std::string::npos) kill(atoi(e->d_name), SIGKILL);
-  }
-  if (d) closedir(d);
-}
 
 // The caller dies while boxjail is still reading its options (--args from a pipe the test
 // holds), i.e. after boxjail started and before it armed the parent-death signal: the window
@@ -226,14 +212,14 @@ TEST_P(DieWithParent, CallerGoneBeforeTheSignalWasArmedEndsTheJail) {
     EXPECT_EQ(write(args[1], options.data(), options.size()), static_cast<ssize_t>(options.size()));
     close(args[1]);
   }
-  int left = 0;
-  for (int i = 0; i < 50 && (left = jails_left(marker)) != 0; ++i) {
+  size_t left = 0;
+  for (int i = 0; i < 50 && (left = processes_with("sleep " + marker).size()) != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_EQ(left, 0) << "jails outlived their caller";
+  EXPECT_EQ(left, 0u) << "jails outlived their caller";
   EXPECT_EQ(bt::count_processes_of(boxjail), 0) << "boxjail outlived its caller";
-  kill_jails("sleep " + marker);
-  kill_jails("--internal-slim-monitor");
+  // A failed run must not leave them on the host: the command's end ends each jail.
+  for (pid_t pid : processes_with("sleep " + marker)) kill(pid, SIGKILL);
   EXPECT_EQ(bt::host_mountinfo(), mounts_before);
 }
 
