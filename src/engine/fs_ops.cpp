@@ -303,10 +303,6 @@ result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
   return boost::outcome_v2::success();
 }
 
-}  // namespace
-
-namespace {
-
 // The setuid rung binds only what the caller can read, --bind-fd sources included (the privileged
 // side checks again, mount_broker.cpp). faccessat2 without AT_EACCESS checks the real ids, the
 // caller's; on the very inode opened, so no path swap can slip in between.

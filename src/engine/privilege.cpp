@@ -35,6 +35,16 @@ bool capabilities_empty() {
   return true;
 }
 
+// Every capability the kernel knows out of the bounding set (needs CAP_SETPCAP).
+result<void> clear_bounding_set(const char* step) {
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      return failed(step, "prctl(PR_CAPBSET_DROP)", errno, "Can't clear the bounding set");
+    }
+  }
+  return boost::outcome_v2::success();
+}
+
 }  // namespace
 
 result<void> assume_caller_fs_ids(uid_t uid, gid_t gid) {
@@ -76,12 +86,7 @@ result<void> keep_only_capabilities(std::initializer_list<int> caps) {
 }
 
 result<void> keep_only_setup_capabilities() {
-  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-      return failed(step::kLimitCapabilities.data(), "prctl(PR_CAPBSET_DROP)", errno,
-                    "Can't clear the bounding set");
-    }
-  }
+  BOXJAIL_TRY(clear_bounding_set(step::kLimitCapabilities.data()));
   return keep_only_capabilities(
       {CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE});
 }
@@ -89,11 +94,7 @@ result<void> keep_only_setup_capabilities() {
 result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool keep_groups) {
   // The bounding set first: with it empty, no later execve of a file-capability or setuid
   // program can hand any capability back. Needs CAP_SETPCAP, which we still hold.
-  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-      return failed(step, "prctl(PR_CAPBSET_DROP)", errno, "Can't clear the bounding set");
-    }
-  }
+  BOXJAIL_TRY(clear_bounding_set(step));
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
     return failed(step, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)", errno, "Can't clear ambient caps");
   }
