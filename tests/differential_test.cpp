@@ -48,6 +48,12 @@
 //   * A jail run by root (whose ids are host root's) gets every kernel knob of /proc covered
 //     read-only (/proc/sys and /proc/fs too, which bwrap skips: a directory is never W_OK) and
 //     the kernel's internals masked (/proc/keys, timer_list, acpi...): the probe hides those.
+//   * A jail run by root whose command keeps CAP_SYS_ADMIN runs in a user namespace of its own,
+//     entered after the last mount (lock-userns), so that it cannot undo its read-only mounts:
+//     without --unshare-user it maps every host id onto itself (nsinfo shows it as the host's);
+//     with --unshare-user it sits below the first one and maps that one's ids onto themselves,
+//     so /proc/self/uid_map inside reads "1234 1234 1" where bwrap's reads "1234 0 1" (the cases
+//     with another uid keep no capability, so they show no difference).
 //   * Stacked (over-mounted) host mounts under a recursive bind: bwrap 0.8.0 leaves the covered
 //     lower mounts without ro/nosuid/nodev, boxjail sets the flags on every mount of the tree.
 //     Not reachable from inside; the probe hides covered mounts.
@@ -117,11 +123,19 @@ ids() {
 }
 caps() { echo "== caps"; grep -E '^(Cap|NoNewPrivs)' /proc/self/status; }
 envs() { echo "== env"; env | grep -v -E '^(_|SHLVL|OLDPWD)=' | sort; }
+# A new user namespace that maps every host id onto itself is the lock namespace of a root jail
+# that keeps CAP_SYS_ADMIN (a known difference): shown as what it stands for, the host's ids.
 nsinfo() {
   echo "== ns"
   for n in cgroup ipc mnt net pid uts user; do
     l=$(readlink /proc/self/ns/$n)
-    case " $HOSTNS " in *" $l "*) echo "$n host" ;; *) echo "$n new" ;; esac
+    case " $HOSTNS " in *" $l "*) echo "$n host" ;; *)
+      if [ $n = user ] && [ "$(tr -s ' ' < /proc/self/uid_map)" = " 0 0 4294967295" ]; then
+        echo "$n host"
+      else
+        echo "$n new"
+      fi ;;
+    esac
   done
 }
 mounts() {

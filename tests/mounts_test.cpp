@@ -341,11 +341,14 @@ TEST_P(MountsJail, BindTmpShowsTheHostsTmpAndNoSetupDirs) {
 }
 
 // The sandbox's root is private, not unbindable like the base it was built in: the command can
-// bind it (a nested jail does, first thing).
+// bind it (a nested jail does, first thing, in a mount namespace of its own; root's command can
+// mount nowhere else, its mounts belong to the host's user namespace).
 TEST_P(MountsJail, RootCanBeBoundInsideTheJail) {
   auto args = with(scratch_root(), {"--dir", "/a"});
   if (nobody()) append(args, {"--unshare-user", "--uid", "0", "--cap-add", "CAP_SYS_ADMIN"});
-  auto r = jail_sh(args, "mount --rbind / /a && test -d /a/usr/bin && test -d /a/a && echo bound",
+  auto r = jail_sh(args,
+                   "unshare -m sh -c 'mount --rbind / /a && test -d /a/usr/bin && test -d /a/a' "
+                   "&& echo bound",
                    opts());
   ASSERT_EQ(r.status, 0) << describe(r);
   EXPECT_EQ(r.out, "bound\n");
@@ -496,15 +499,17 @@ TEST_P(MountsJail, DevBindKeepsDevicesUsableAndBindDoesNot) {
 TEST_P(MountsJail, BindOfAFileAndMountPointModes) {
   const std::string file = tmp_.file("data.txt", "file content\n", 0644);
   const std::string dir = writable_dir("d");
-  // Root may unmount inside its jail and look at the mount points below: 0444 for a file, 0755
-  // for a directory. uid 65534 has no capabilities left for umount; it checks the parents.
-  std::string script = "cat /a/b/f; stat -c '%a %F' /a /a/b";
-  if (!nobody()) script += "; umount /a/b/f /c/d && stat -c '%a %F' /a/b/f /c/d";
-  auto r = jail_sh(with(scratch_root(), {"--ro-bind", file, "/a/b/f", "--bind", dir, "/c/d"}),
-                   script, opts());
+  // A command that keeps CAP_SYS_ADMIN in the jail's own user namespace may unmount there and
+  // look at the mount points below: 0444 for a file, 0755 for a directory. Root's command may
+  // not: its mounts are locked (jail_escape_test.cpp); it checks the parents and the refusal.
+  std::string script = "cat /a/b/f; stat -c '%a %F' /a /a/b; umount /a/b/f /c/d";
+  script += nobody() ? " && stat -c '%a %F' /a/b/f /c/d" : " || echo locked";
+  auto args = with(scratch_root(), {"--ro-bind", file, "/a/b/f", "--bind", dir, "/c/d"});
+  if (nobody()) append(args, {"--unshare-user", "--uid", "0", "--cap-add", "CAP_SYS_ADMIN"});
+  auto r = jail_sh(args, script, opts());
   ASSERT_EQ(r.status, 0) << describe(r);
   std::string expected = "file content\n755 directory\n755 directory\n";
-  if (!nobody()) expected += "444 regular empty file\n755 directory\n";
+  expected += nobody() ? "444 regular empty file\n755 directory\n" : "locked\n";
   EXPECT_EQ(r.out, expected);
 }
 
@@ -1111,15 +1116,15 @@ TEST_P(MountsSymlinkSafety, DanglingSymlinkAtAFileDestinationIsRefused) {
 }
 
 // Propagation, as bwrap: on a host whose mounts are shared, the jail's copies are slaves of them.
-// A host unmount reaches the running jail, and a mount made in the jail stays there. Run as root
-// (the jail keeps its capabilities and can mount), in a private mount namespace of the test made
-// rshared, so the host's own mount table is never touched; and with bwrap too, as the reference.
+// A host unmount reaches the running jail, and a mount made in the jail (its --tmpfs) stays there.
+// Run as root, in a private mount namespace of the test made rshared, so the host's own mount
+// table is never touched; and with bwrap too, as the reference.
 TEST(MountsPropagation, JailMountsAreSlavesOfTheHost) {
   TempDir t;
   const std::string h = t.path() + "/h", j = t.path() + "/j", ready = t.path() + "/ready";
   const std::string inner =
       "grep ' " + h + " ' /proc/self/mountinfo | grep -q ' master:' && echo slave; " +
-      "mount -t tmpfs jailside " + j + " && : > " + ready + "; i=0; while grep -q ' " + h +
+      "grep -q ' " + j + " ' /proc/self/mountinfo && : > " + ready + "; i=0; while grep -q ' " + h +
       " ' /proc/self/mountinfo; do sleep 0.01; i=\\$((i+1)); " +
       "[ \\$i -lt 1000 ] || exit 3; done; echo gone";  // \\$: for the jail's shell
   std::vector<std::string> jailers{boxjail_binary()};
@@ -1129,8 +1134,8 @@ TEST(MountsPropagation, JailMountsAreSlavesOfTheHost) {
     unlink(ready.c_str());
     const std::string outer =
         "set -e; mount --make-rshared /; mkdir -p " + h + " " + j + "; mount -t tmpfs hostside " +
-        h + "; '" + jailer + "' --bind / / sh -c \"" + inner + "\" & " + "while [ ! -e " + ready +
-        " ]; do sleep 0.01; done; grep -q ' " + j +
+        h + "; '" + jailer + "' --bind / / --tmpfs " + j + " sh -c \"" + inner + "\" & " +
+        "while [ ! -e " + ready + " ]; do sleep 0.01; done; grep -q ' " + j +
         " ' /proc/self/mountinfo && echo leaked || echo contained; umount " + h + "; wait $!";
     RunOpts o;
     o.program = "/usr/bin/unshare";

@@ -271,9 +271,11 @@ TEST_P(ProcessIds, DefaultMaps) {
     EXPECT_EQ(l[2], "65534 65534 1");
     EXPECT_NE(l[6], host_ns("user"));
   } else {
+    // Root keeps CAP_SYS_ADMIN, so it runs in its lock user namespace (a new one, below the
+    // host's), where every host id is mapped onto itself.
     EXPECT_EQ(l[0], "0 0 4294967295");
     EXPECT_EQ(l[2], "0 0 4294967295");
-    EXPECT_EQ(l[6], host_ns("user"));
+    EXPECT_NE(l[6], host_ns("user"));
   }
   EXPECT_EQ(l[4], std::to_string(uid()));
   EXPECT_EQ(l[5], std::to_string(uid()));
@@ -343,12 +345,14 @@ TEST_P(ProcessIds, DevNestsUserNamespace) {
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
+// Root without CAP_SYS_ADMIN: with it, the command runs in the lock namespace below the first
+// (jail_escape_test.cpp).
 TEST_P(ProcessIds, NoNestingWithoutDev) {
   Pipe info;
   RunOpts o = opts();
   o.keep_fds = {info.w};
-  auto jail = spawn(cat(kRootBind, {"--unshare-user", "--info-fd", std::to_string(info.w), "sh",
-                                    "-c", "echo ready; read x || :"}),
+  auto jail = spawn(cat(kRootBind, {"--unshare-user", "--cap-drop", "CAP_SYS_ADMIN", "--info-fd",
+                                    std::to_string(info.w), "sh", "-c", "echo ready; read x || :"}),
                     o);
   info.close_w();
   auto child = info_child_pid(info.read_all());
@@ -367,11 +371,22 @@ TEST_P(ProcessIds, NoNestingWithoutDev) {
   EXPECT_EQ(jail->wait().status, 0);
 }
 
+// Without CAP_SYS_ADMIN the command cannot touch its mounts and runs in the host's user namespace,
+// as with bwrap; with it, in the lock namespace, which maps every host id onto itself: the same
+// maps, files keep their owners.
 TEST_F(ProcessRoot, RootWithoutUserNamespaceSeesHostMaps) {
-  auto r = jail_sh(
-      kRootBind, "cat /proc/self/uid_map /proc/self/gid_map; readlink /proc/self/ns/user", opts());
-  ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(squeeze(r.out), "0 0 4294967295\n0 0 4294967295\n" + host_ns("user") + "\n");
+  const std::string script =
+      "cat /proc/self/uid_map /proc/self/gid_map; readlink /proc/self/ns/user";
+  auto dropped = jail_sh(cat(kRootBind, {"--cap-drop", "CAP_SYS_ADMIN"}), script, opts());
+  ASSERT_EQ(dropped.status, 0) << dropped.err;
+  EXPECT_EQ(squeeze(dropped.out), "0 0 4294967295\n0 0 4294967295\n" + host_ns("user") + "\n");
+  auto kept = jail_sh(kRootBind, script, opts());
+  ASSERT_EQ(kept.status, 0) << kept.err;
+  auto l = split_lines(squeeze(kept.out));
+  ASSERT_EQ(l.size(), 3u) << kept.out;
+  EXPECT_EQ(l[0], "0 0 4294967295");
+  EXPECT_EQ(l[1], "0 0 4294967295");
+  EXPECT_NE(l[2], host_ns("user"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1014,7 +1029,13 @@ TEST_P(ProcessSync, UsernsBlockFdWaitsForExternalMaps) {
 
   auto r = jail->wait();
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(squeeze(r.out), squeeze(uid_map + gid_map) + (nobody() ? "4242\n4343\n" : "0\n0\n"));
+  if (nobody()) {
+    EXPECT_EQ(squeeze(r.out), squeeze(uid_map + gid_map) + "4242\n4343\n");
+  } else {
+    // Root keeps CAP_SYS_ADMIN: the command runs in the lock namespace below the one just
+    // mapped, where the monitor mapped each id the external writer gave onto itself.
+    EXPECT_EQ(squeeze(r.out), "0 0 1\n1000 1000 10\n0 0 1\n0\n0\n");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

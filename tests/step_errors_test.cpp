@@ -201,6 +201,8 @@ std::vector<StepCase> step_cases() {
        with_root({"--dev", "/dev"}),
        {},
        Who::Nobody},
+      // A root jail that keeps CAP_SYS_ADMIN runs in a user namespace of its own.
+      {"LockUserns", step::kLockUserns, deny_all("unshare"), kRoRoot, {}, Who::Root},
       {"LockFiles", step::kLockFiles, deny_arg("fcntl", 1, F_SETLK),
        with_root({"--lock-file", "/etc/hostname"})},
       {"DropCapabilities", step::kDropCapabilities, deny_all("capset"), kRoRoot},

@@ -153,9 +153,9 @@ int doctor_main(const std::vector<std::string>& args) {
   if (usable && *usable == Rung::Root) {
     warnings.emplace_back(
         "jails started by this caller run as host root (uid 0): /proc's kernel knobs are "
-        "covered read-only, but a jail that keeps CAP_SYS_ADMIN can remove a cover, and files "
-        "are reached with root's rights; run jails as a dedicated unprivileged user "
-        "(docs/security.md)");
+        "covered read-only and every mount is locked against the jail, but files are reached "
+        "with root's rights and capabilities kept without CAP_SYS_ADMIN act on the host; run "
+        "jails as a dedicated unprivileged user (docs/security.md)");
   }
 
   if (json) {

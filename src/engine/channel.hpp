@@ -11,9 +11,10 @@
 namespace boxjail::channel {
 
 enum class Kind : char {
-  Go = 'G',    // monitor -> child: maps and status fds are done, carry on
-  Exec = 'X',  // child -> monitor: everything is set up, execve comes next
-  Fail = 'E',  // child -> monitor: an Error record follows in the same message
+  Go = 'G',       // monitor -> child: maps and status fds are done, carry on
+  Exec = 'X',     // child -> monitor: everything is set up, execve comes next
+  Fail = 'E',     // child -> monitor: an Error record follows in the same message
+  MapLock = 'M',  // child -> monitor: map the lock-userns namespace I just entered, then Go
 };
 
 // Best effort: the monitor may be gone, and the sender exits right after anyway.

@@ -95,6 +95,25 @@ result<void> enter_nested_userns(const Plan& plan, int proc) {
   return success();
 }
 
+// Only a process that stays in the namespace the jail acted in, with CAP_SETUID there, can map
+// more than one id: the monitor maps every id of that namespace onto itself, so the command's
+// files keep their owners and root keeps reading every one of them.
+result<void> enter_lock_userns(int channel) {
+  if (unshare(CLONE_NEWUSER) != 0) {
+    return fail(step::kLockUserns, "unshare(CLONE_NEWUSER)", "", errno,
+                "A jail run by root that keeps CAP_SYS_ADMIN runs in a user namespace of its own, "
+                "so that it cannot undo its read-only mounts, and this one could not be created; "
+                "drop the capability (--cap-drop CAP_SYS_ADMIN) or allow user namespaces to root");
+  }
+  channel::send(channel, channel::Kind::MapLock);
+  BOOST_OUTCOME_TRY(msg, channel::receive(channel));
+  if (!msg || msg->kind != channel::Kind::Go) {
+    return fail(step::kLockUserns, "recv", "", EPIPE,
+                "The monitor did not map the lock user namespace");
+  }
+  return success();
+}
+
 result<void> assert_userns_disabled() {
   if (unshare(CLONE_NEWUSER) == 0) {
     return fail(step::kAssertUsernsDisabled, "unshare(CLONE_NEWUSER)", "", 0,
@@ -212,6 +231,9 @@ result<void> setup_and_exec(const ChildArgs& a) {
   }
   if (spec.userns2_fd > 2) close(spec.userns2_fd);
   if (plan.nested_userns) BOXJAIL_TRY(enter_nested_userns(plan, proc.get()));
+  // After the last mount and the pivot (the command's mounts are all made), before the
+  // capabilities are cut to the command's: those it keeps are then its own namespace's.
+  if (plan.lock_userns) BOXJAIL_TRY(enter_lock_userns(a.channel));
   if (spec.disable_userns || spec.assert_userns_disabled) BOXJAIL_TRY(assert_userns_disabled());
   if (plan.setuid) {
     BOXJAIL_TRY(drop_privileges_to(plan.real_uid, plan.real_gid, step::kDropPrivileges.data()));

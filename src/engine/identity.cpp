@@ -3,14 +3,19 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "engine/steps.hpp"
@@ -53,6 +58,107 @@ result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid
                      "setting up gid map");
   }
   return boost::outcome_v2::success();
+}
+
+namespace {
+
+// The id ranges of this process's own user namespace, each mapped onto itself. At most 340
+// lines (the kernel's limit), each of three numbers.
+result<std::string> identity_of_own_map(const char* path) {
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error(std::string(step::kLockUserns), "open", path, errno, "Can't read");
+  std::string text(64 * 1024, '\0');
+  const ssize_t n = read(fd.get(), text.data(), text.size());
+  if (n < 0) return sys_error(std::string(step::kLockUserns), "read", path, errno, "Can't read");
+  text.resize(static_cast<size_t>(n));
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = text.find('\n', at);
+    unsigned long long first = 0, lower = 0, count = 0;
+    const std::string line = text.substr(at, end - at);
+    if (std::sscanf(line.c_str(), "%llu %llu %llu", &first, &lower, &count) == 3) {
+      out +=
+          std::to_string(first) + " " + std::to_string(first) + " " + std::to_string(count) + "\n";
+    }
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  if (out.empty()) {
+    return sys_error(std::string(step::kLockUserns), "read", path, EINVAL, "No id is mapped");
+  }
+  return out;
+}
+
+result<void> write_identity_maps_here(int proc_pid, const std::string& dir) {
+  for (const char* name : {"uid_map", "gid_map"}) {
+    BOOST_OUTCOME_TRY(map, identity_of_own_map((std::string("/proc/self/") + name).c_str()));
+    if (int rc = write_file_at(proc_pid, name, map); rc < 0) {
+      return sys_error(std::string(step::kLockUserns), "write", dir + "/" + name, -rc,
+                       "Can't map the lock user namespace");
+    }
+  }
+  return boost::outcome_v2::success();
+}
+
+bool same_namespace(int a, int b) {
+  struct stat sa, sb;
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+         sa.st_dev == sb.st_dev;
+}
+
+}  // namespace
+
+result<void> write_identity_maps(pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid);
+  auto failed = [&](const char* call, const std::string& path) {
+    return sys_error(std::string(step::kLockUserns), call, path, errno,
+                     "Can't map the lock user namespace");
+  };
+  UniqueFd proc_pid(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!proc_pid) return failed("open", dir);
+  UniqueFd userns(openat(proc_pid.get(), "ns/user", O_RDONLY | O_CLOEXEC));
+  if (!userns) return failed("open", dir + "/ns/user");
+  UniqueFd parent(ioctl(userns.get(), NS_GET_PARENT));
+  if (!parent) return failed("ioctl(NS_GET_PARENT)", dir + "/ns/user");
+  UniqueFd own(open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC));
+  if (!own) return failed("open", "/proc/self/ns/user");
+  if (same_namespace(parent.get(), own.get())) return write_identity_maps_here(proc_pid.get(), dir);
+  // The jail made a user namespace of its own first (--unshare-user): only a process inside it
+  // may write the maps of a namespace below it, and only that namespace's ids are to be mapped.
+  // A forked writer joins it (root over its owner may) and reports its outcome on a pipe.
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return failed("pipe2", "");
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  const pid_t writer = fork();
+  if (writer < 0) return failed("fork", "");
+  if (writer == 0) {
+    rd.reset();
+    auto r = setns(parent.get(), CLONE_NEWUSER) == 0 ? write_identity_maps_here(proc_pid.get(), dir)
+                                                     : failed("setns(CLONE_NEWUSER)", "");
+    if (!r) {
+      const std::string record = serialize(r.error(), 4096);
+      (void)!write(wr.get(), record.data(), record.size());
+    }
+    _exit(r ? 0 : 1);
+  }
+  wr.reset();
+  std::string record(8192, '\0');
+  ssize_t n;
+  do {
+    n = read(rd.get(), record.data(), record.size());
+  } while (n < 0 && errno == EINTR);
+  int status = 0;
+  while (waitpid(writer, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return boost::outcome_v2::success();
+  if (n > 0) {
+    record.resize(static_cast<size_t>(n));
+    BOOST_OUTCOME_TRY(parsed, deserialize(record));
+    return parsed.error;
+  }
+  errno = ECHILD;
+  return failed("waitpid", "");
 }
 
 result<void> loopback_up() {

@@ -17,6 +17,12 @@ namespace boxjail {
 result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
                            gid_t outside_gid, bool deny_setgroups);
 
+// Maps every id of the caller's own user namespace onto itself in the (new, unmapped) user
+// namespace of process `pid`: each line "first lower count" of /proc/self/uid_map (gid_map)
+// becomes "first first count". Needs CAP_SETUID and CAP_SETGID here (the lock-userns step's
+// monitor, run by root).
+result<void> write_identity_maps(pid_t pid);
+
 // Brings `lo` up in the current network namespace; the kernel then assigns 127.0.0.1/8 and ::1
 // itself, which is all bwrap's rtnetlink RTM_NEWADDR achieves.
 result<void> loopback_up();

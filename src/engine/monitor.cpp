@@ -14,7 +14,9 @@
 
 #include "engine/channel.hpp"
 #include "engine/child.hpp"
+#include "engine/identity.hpp"
 #include "engine/slim_monitor.hpp"
+#include "engine/steps.hpp"
 
 namespace boxjail {
 namespace {
@@ -148,6 +150,18 @@ result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& 
         exec_started = true;
       } else if (msg->kind == channel::Kind::Fail) {
         setup_error = std::move(msg->error);
+      } else if (msg->kind == channel::Kind::MapLock) {
+        auto mapped = s.maps_lock_userns
+                          ? write_identity_maps(s.child)
+                          : result<void>(sys_error(std::string(step::kLockUserns), "recv", "",
+                                                   EPROTO, "Unexpected request for id maps"));
+        if (mapped) {
+          channel::send(s.channel, channel::Kind::Go);
+        } else {
+          // The child waits for Go; without it no command may run.
+          setup_error = std::move(mapped).error();
+          kill(s.child, SIGKILL);
+        }
       }
     }
     if (fds[0].revents & POLLIN) exit_status = forward_until_exit(s, 0);

@@ -18,6 +18,8 @@ struct Supervised {
   pid_t wait_for;  // whose exit ends supervision: `child`, or its --pidns intermediate parent
   int channel;     // monitor's end of the record channel
   int signal_fd;   // SIGCHLD and the forwarded signals
+  // The child will ask for the maps of its lock user namespace (Plan::lock_userns).
+  bool maps_lock_userns = false;
 };
 
 // bwrap's --info-fd object and the first --json-status-fd line; that line also names the ladder

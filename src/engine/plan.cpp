@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/plan.hpp"
 
+#include <linux/capability.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -55,6 +56,17 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
     p.keep_caps = spec.caps.mask;
   } else if (caller.is_root() && !p.setuid) {
     p.keep_caps = caller_effective_caps;
+  }
+
+  // Whether the command holds CAP_SYS_ADMIN after its execve: uid 0 gets the bounding set back,
+  // any other uid only the ambient set that --cap-add/--cap-drop raise (no_new_privs rules out
+  // file capabilities). bwrap's nested namespace already takes every capability over the mounts,
+  // and --userns2 moves the command below the namespace that owns them.
+  const bool command_has_sys_admin =
+      ((p.keep_caps >> CAP_SYS_ADMIN) & 1) != 0 && (p.sandbox_uid == 0 || spec.caps.specified);
+  if (p.host_root && !p.setuid && command_has_sys_admin && !p.nested_userns &&
+      spec.userns2_fd < 0) {
+    p.lock_userns = true;
   }
 
   char buf[PATH_MAX];

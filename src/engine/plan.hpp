@@ -28,7 +28,13 @@ struct Plan {
   gid_t sandbox_gid = 0;
   uid_t ns_uid = 0;  // what the first user namespace maps the real uid to
   gid_t ns_gid = 0;
-  bool nested_userns = false;   // a second user namespace maps sandbox_uid -> ns_uid
+  bool nested_userns = false;  // a second user namespace maps sandbox_uid -> ns_uid
+  // A root-run jail whose command keeps CAP_SYS_ADMIN over the mount namespace boxjail built
+  // could unmount the covers of /proc's knobs or remount a --ro-bind read-write, as host root. It
+  // enters a user namespace after the last mount instead (lock-userns), which the monitor maps:
+  // the mounts then belong to a namespace it holds no capability over, and the kernel locks any
+  // copy it makes of them.
+  bool lock_userns = false;
   bool needs_pid1 = false;      // a reaper runs as pid 1 and the command as pid 2
   bool child_waits = false;     // the child waits for the monitor's go-ahead
   bool new_procfs = false;      // --proc mounts a new procfs (there is a pid namespace)

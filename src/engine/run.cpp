@@ -87,7 +87,7 @@ bool child_may_share_memory(const Spec& spec, const Plan& plan) {
          spec.info_fd < 0 && spec.json_status_fd < 0 && spec.block_fd < 0 &&
          // A change of credentials resets the dumpable flag of the memory, which would be ours;
          // and the setuid rung never shares root's memory with a child that drops to the caller.
-         !plan.setuid && !plan.nested_userns && spec.userns2_fd < 0 &&
+         !plan.setuid && !plan.nested_userns && spec.userns2_fd < 0 && !plan.lock_userns &&
          // --disable-userns and --assert-userns-disabled try unshare(CLONE_NEWUSER), which
          // changes the credentials whenever it succeeds.
          !spec.disable_userns && !spec.assert_userns_disabled;
@@ -134,6 +134,7 @@ result<int> run(const Spec& spec, const RunOptions& options) {
                          std::to_string(plan.sandbox_uid) + " (first map " +
                          std::to_string(plan.ns_uid) + " -> " + std::to_string(plan.real_uid) +
                          (plan.nested_userns ? ", nested" : "") + ")" +
+                         (plan.lock_userns ? ", lock userns" : "") +
                          (plan.needs_pid1 ? ", pid-1 reaper" : ""));
 
   sigset_t block = forwarded_signals();
@@ -223,7 +224,8 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   if (plan.child_waits) channel::send(mine.get(), channel::Kind::Go);
   ShedOptions shed;
   shed.after_ms = plan.setuid || options.probe ? -1 : options.shed_after_ms;
-  return supervise(spec, Supervised{pid, wait_for, mine.get(), signal_fd.get()}, shed);
+  return supervise(spec, Supervised{pid, wait_for, mine.get(), signal_fd.get(), plan.lock_userns},
+                   shed);
 }
 
 }  // namespace boxjail

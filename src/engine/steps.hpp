@@ -43,6 +43,7 @@ inline constexpr std::string_view kLimitUserns = "limit-userns";
 inline constexpr std::string_view kDetachOldRoot = "detach-old-root";
 inline constexpr std::string_view kJoinUserns2 = "join-userns2";
 inline constexpr std::string_view kNestedUserns = "nested-userns";
+inline constexpr std::string_view kLockUserns = "lock-userns";
 inline constexpr std::string_view kAssertUsernsDisabled = "assert-userns-disabled";
 inline constexpr std::string_view kLockFiles = "lock-files";
 inline constexpr std::string_view kDropCapabilities = "drop-capabilities";
@@ -132,6 +133,11 @@ inline constexpr std::array kOrder = {
     Info{kNestedUserns,
          "devpts needed uid 0 mapped; now that mounting is done the sandbox uid is "
          "mapped in a nested namespace, which also drops all outer capabilities"},
+    Info{kLockUserns,
+         "a jail run by root whose command keeps CAP_SYS_ADMIN: after the last mount, a user "
+         "namespace of its own, where the monitor maps every id of the namespace the jail acted "
+         "in onto itself: the mounts belong to a namespace the command has no capability over, "
+         "so the kernel refuses it any change to them, and locks the copies it makes of them"},
     Info{kAssertUsernsDisabled, "checked after the limit and the nesting are in place"},
     Info{kDropPrivileges,
          "setuid rung only: bounding and ambient sets cleared, supplementary groups dropped, "
