@@ -161,6 +161,14 @@ std::vector<pid_t> processes_with(const std::string& text) {
   return pids;
 }
 
+// In a forked caller of the test: uid and gid 65534, no groups, or the caller ends.
+void become_nobody_or_exit() {
+  if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+      setresuid(65534, 65534, 65534) != 0) {
+    _exit(2);
+  }
+}
+
 class DieWithParent : public ::testing::TestWithParam<bool> {};
 
 // The caller dies while boxjail is still reading its options (--args from a pipe the test
@@ -185,10 +193,7 @@ TEST_P(DieWithParent, CallerGoneBeforeTheSignalWasArmedEndsTheJail) {
     const pid_t caller = fork();
     ASSERT_GE(caller, 0);
     if (caller == 0) {
-      if (nobody && (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
-                     setresuid(65534, 65534, 65534) != 0)) {
-        _exit(2);
-      }
+      if (nobody) become_nobody_or_exit();
       const pid_t jail = fork();
       if (jail == 0) {
         close(args[1]);
@@ -246,10 +251,7 @@ TEST_P(DieWithParent, CallerDyingAtAnyMomentOfTheStartEndsTheJail) {
     const pid_t caller = fork();
     ASSERT_GE(caller, 0);
     if (caller == 0) {
-      if (nobody && (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
-                     setresuid(65534, 65534, 65534) != 0)) {
-        _exit(2);
-      }
+      if (nobody) become_nobody_or_exit();
       const pid_t self = getpid();
       if (fork() == 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != self) _exit(3);
