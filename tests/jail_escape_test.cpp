@@ -307,6 +307,22 @@ const RootJail kRootJails[] = {
     {"UsernsDefaultCaps", {"--unshare-user"}, true},
 };
 
+// Runs a root jail that attacks the host sysctl `path` (whose value was `before`); `after` gets
+// the value it left, and the host gets `before` back should it have changed.
+RunResult run_restoring_sysctl(const std::vector<std::string>& args, const std::string& path,
+                               const std::string& before, std::string& after) {
+  const RunResult r = bt::run(args);
+  after = bt::read_file(path);
+  if (after != before) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      (void)!write(fd, before.data(), before.size());
+      close(fd);
+    }
+  }
+  return r;
+}
+
 class HostRootJail : public ::testing::TestWithParam<RootJail> {};
 
 TEST_P(HostRootJail, CannotWriteTheHostsSysctls) {
@@ -328,15 +344,8 @@ TEST_P(HostRootJail, CannotWriteTheHostsSysctls) {
       "awk '$5 == \"/proc/sys\" || $5 == \"/proc/sysrq-trigger\" || $5 == \"/proc/fs\" "
       "{ split($6, o, \",\"); print \"ro\" $5 \"=\" o[1] }' /proc/self/mountinfo";
   args.insert(args.end(), {"sh", "-c", script});
-  const RunResult r = bt::run(args);
-  const std::string burst_after = bt::read_file(burst);
-  if (burst_after != burst_before) {  // put the host back before failing
-    const int fd = open(burst.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      (void)!write(fd, burst_before.data(), burst_before.size());
-      close(fd);
-    }
-  }
+  std::string burst_after;
+  const RunResult r = run_restoring_sysctl(args, burst, burst_before, burst_after);
   ASSERT_EQ(r.status, 0) << r.err;
   auto kv = key_values(r.out);
   EXPECT_NE(kv["burst"], "0") << r.out;
@@ -375,20 +384,13 @@ TEST_P(HostRootJail, MountsStayLocked) {
       "echo copy$u-umount-sys=$?; "
       "unshare $u sh -c 'mount -o remount,rw,bind /mnt/victim && echo jail > /mnt/victim'; "
       "echo copy$u-remount-victim=$?; "
-      "unshare $u sh -c 'mkdir -p /tmp/p 2>/dev/null; mount -t tmpfs t /mnt && mkdir /mnt/p && "
+      "unshare $u sh -c 'mount -t tmpfs t /mnt && mkdir /mnt/p && "
       "mount -t proc proc /mnt/p'; echo copy$u-new-proc=$?; done";
   args.insert(args.end(), {"sh", "-c", script});
   const std::string burst = "/proc/sys/kernel/printk_ratelimit_burst";
   const std::string burst_before = bt::read_file(burst);
-  const RunResult r = bt::run(args);
-  const std::string burst_after = bt::read_file(burst);
-  if (burst_after != burst_before) {  // put the host back before failing
-    const int fd = open(burst.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      (void)!write(fd, burst_before.data(), burst_before.size());
-      close(fd);
-    }
-  }
+  std::string burst_after;
+  const RunResult r = run_restoring_sysctl(args, burst, burst_before, burst_after);
   ASSERT_EQ(r.status, 0) << r.err;
   auto kv = key_values(r.out);
   // The case is what it says: a command that keeps CAP_SYS_ADMIN (bit 21) really holds it.
