@@ -376,14 +376,115 @@ TEST(DiagnoseRules, UbuntuCloneDenied) {
   EXPECT_NE(d.cause.find("clone3 failed with EACCES"), std::string::npos) << d.cause;
 }
 
+// An enforcing profile whose origin is unknown (the caller's label unreadable): AppArmor is named
+// with the profile, and what the step needs stands in for the missing audit record.
 TEST(DiagnoseRules, CallerUnderEnforcingProfile) {
   FakeHost h;
   ordinary_host(h);
   h.write("sys/module/apparmor/parameters/enabled", "Y\n");
   h.write("proc/self/attr/apparmor/current", "docker-default (enforce)\n");
   Diagnosis d = boxjail::diagnose("", failure("mount-tmpfs", "fsmount", EACCES, "/tmp"), h.facts());
-  expect_known(d, "caller-apparmor-profile");
-  EXPECT_NE(d.cause.find("docker-default (enforce)"), std::string::npos);
+  expect_known(d, "apparmor-profile-enforce");
+  EXPECT_NE(d.cause.find("AppArmor denied the mount"), std::string::npos) << d.cause;
+  EXPECT_NE(d.cause.find("\"docker-default\" (enforce)"), std::string::npos) << d.cause;
+  EXPECT_NE(d.cause.find("kernel log was not consulted"), std::string::npos) << d.cause;
+  ASSERT_FALSE(d.fixes.empty());
+  EXPECT_NE(d.fixes[0].find("`mount,`"), std::string::npos) << d.fixes[0];
+}
+
+// The parent's label tells a profile attached to boxjail's path from one inherited from the
+// caller; each gets its own fix.
+TEST(DiagnoseRules, ProfileAttachedToBoxjail) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
+  h.write("proc/self/attr/apparmor/current", "boxjail-strict (enforce)\n");
+  h.write("proc/4242/attr/apparmor/current", "unconfined\n");
+  EvidenceRoots roots = h.roots();
+  roots.parent = "4242";
+  HostFacts facts = boxjail::collect_host_facts(roots);
+  EXPECT_EQ(value(facts, "apparmor.label_origin"), "attached to boxjail");
+  Diagnosis d = boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EPERM), facts);
+  expect_known(d, "apparmor-profile-attached");
+  EXPECT_NE(d.cause.find("the capability sys_admin (CAP_SYS_ADMIN)"), std::string::npos) << d.cause;
+  ASSERT_FALSE(d.fixes.empty());
+  EXPECT_NE(d.fixes[0].find("`capability sys_admin,`"), std::string::npos) << d.fixes[0];
+  // The first line's bwrap hint is not this diagnosis's: nothing here names the Debian switch.
+  for (const auto& f : d.fixes) EXPECT_EQ(f.find("unprivileged_userns_clone"), std::string::npos);
+}
+
+TEST(DiagnoseRules, ProfileInheritedFromTheCaller) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
+  h.write("proc/self/attr/apparmor/current", "site-shell (enforce)\n");
+  h.write("proc/4242/attr/apparmor/current", "site-shell (enforce)\n");
+  EvidenceRoots roots = h.roots();
+  roots.parent = "4242";
+  HostFacts facts = boxjail::collect_host_facts(roots);
+  Diagnosis d = boxjail::diagnose(
+      "userns", failure("write-uid-map", "write", EACCES, "/proc/self/uid_map"), facts);
+  expect_known(d, "apparmor-profile-inherited");
+  EXPECT_NE(d.cause.find("write access to /proc/PID/uid_map"), std::string::npos) << d.cause;
+  ASSERT_FALSE(d.fixes.empty());
+  EXPECT_NE(d.fixes[0].find("outside that profile"), std::string::npos) << d.fixes[0];
+  EXPECT_NE(d.fixes[1].find("`/proc/[0-9]*/uid_map w,`"), std::string::npos) << d.fixes[1];
+}
+
+// The kernel's audit record of the attempt, matched by pid and time, is quoted and decides what
+// was denied and the rule to add; records of other processes and older ones are ignored.
+TEST(DiagnoseRules, AuditRecordOfTheAttempt) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
+  h.write("proc/self/attr/apparmor/current", "boxjail-strict (enforce)\n");
+  h.write("proc/4242/attr/apparmor/current", "unconfined\n");
+  // Started 2 s after boot (200 ticks): records before 1.99 s are another attempt's.
+  h.write("proc/self/stat",
+          "777 (boxjail) S 4242 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 200 0 0\n");
+  const std::string mount_line =
+      "apparmor=\"DENIED\" operation=\"mount\" class=\"mount\" info=\"failed mntpnt match\" "
+      "error=-13 profile=\"boxjail-strict\" name=\"/\" pid=778 comm=\"boxjail\" "
+      "flags=\"rw, rslave\"";
+  h.write("kmsg",
+          "5,10,1000000,-;audit: type=1400 audit(1.0:1): apparmor=\"DENIED\" operation=\"mount\" "
+          "profile=\"boxjail-strict\" name=\"/old\" pid=778 comm=\"boxjail\" flags=\"rw\"\n"
+          "5,11,2500000,-;audit: type=1400 audit(2.5:2): apparmor=\"DENIED\" operation=\"capable\" "
+          "profile=\"other\" pid=999 comm=\"x\" capability=21  capname=\"sys_admin\"\n"
+          "5,12,2600000,-;audit: type=1400 audit(2.6:3): " +
+              mount_line +
+              "\n"
+              " SUBSYSTEM=ignored\n");
+  EvidenceRoots roots = h.roots();
+  roots.parent = "4242";
+  roots.kmsg = h.path("kmsg");
+  HostFacts facts = boxjail::collect_host_facts(roots);
+  Error e = failure("make-root-rslave", "mount", EACCES, "/");
+  e.evidence.emplace_back("pid.monitor", "777");
+  e.evidence.emplace_back("pid.sandbox", "778");
+  boxjail::add_audit_evidence(facts, e, roots);
+  EXPECT_EQ(value(facts, "audit.apparmor"), mount_line);
+  EXPECT_EQ(value(facts, "audit.rule"), "mount options=(rw,rslave) -> /,");
+  Diagnosis d = boxjail::diagnose("userns", e, facts);
+  expect_known(d, "apparmor-profile-attached");
+  EXPECT_NE(d.cause.find("AppArmor denied mount of / (flags \"rw, rslave\")"), std::string::npos)
+      << d.cause;
+  EXPECT_NE(d.cause.find("The kernel logged: " + mount_line), std::string::npos) << d.cause;
+  EXPECT_NE(d.fixes[0].find("`mount options=(rw,rslave) -> /,`"), std::string::npos) << d.fixes[0];
+}
+
+TEST(DiagnoseRules, AuditLogNotReadableIsSaid) {
+  FakeHost h;
+  ordinary_host(h);
+  EvidenceRoots roots = h.roots();
+  roots.kmsg = h.path("no-such-kmsg");
+  HostFacts facts = boxjail::collect_host_facts(roots);
+  Error e = failure("clone-namespaces", "clone3", EPERM);
+  e.evidence.emplace_back("pid.monitor", "777");
+  boxjail::add_audit_evidence(facts, e, roots);
+  EXPECT_EQ(value(facts, "audit.log").rfind("not readable: " + roots.kmsg, 0), 0u)
+      << value(facts, "audit.log");
+  EXPECT_EQ(value(facts, "audit.apparmor"), "<absent>");
 }
 
 TEST(DiagnoseRules, DebianCloneDisabled) {

@@ -37,8 +37,10 @@ struct HostFacts {
 struct EvidenceRoots {
   std::string proc = "/proc";
   std::string sys = "/sys";
-  std::string self = "self";  // the /proc entry of the process to describe ("self" or a pid)
-  std::string setuid_helper;  // the helper's path, when the ladder may use it ("" = not asked)
+  std::string self = "self";       // the /proc entry of the process to describe ("self" or a pid)
+  std::string setuid_helper;       // the helper's path, when the ladder may use it ("" = not asked)
+  std::string parent;              // the /proc entry of the caller ("" = this process's parent)
+  std::string kmsg = "/dev/kmsg";  // the kernel log, for add_audit_evidence
 };
 
 HostFacts collect_host_facts(const EvidenceRoots& roots = {});
@@ -46,6 +48,12 @@ HostFacts collect_host_facts(const EvidenceRoots& roots = {});
 // Adds the facts a failed Error carried from the sandbox child (Error::evidence, e.g. the
 // AppArmor label inside the new user namespace) to `facts`, with source "child".
 void add_child_evidence(HostFacts& facts, const Error& e);
+
+// Adds what the kernel log says about a failed attempt: AppArmor's audit records made by the
+// attempt's processes (the pids in Error::evidence "pid.*") since this process started, as
+// "audit.*" facts (the record, what it denied, the rule that would allow it), or "audit.log"
+// saying why the log could not be read. Failure path only: it reads the whole kernel log.
+void add_audit_evidence(HostFacts& facts, const Error& e, const EvidenceRoots& roots = {});
 
 struct Diagnosis {
   bool known = false;  // a rule matched

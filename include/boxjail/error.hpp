@@ -28,6 +28,10 @@ struct Error {
   bool level_prefix = false;  // print with the syslog "<3>" prefix (--level-prefix)
 };
 
+// Evidence key for bwrap's own wording of an error, when it differs from `message` because it
+// carries bwrap's guess at the cause: printed instead of `message` under the name bwrap only.
+inline constexpr const char* kBwrapWording = "bwrap.message";
+
 template <class T>
 using result = boost::outcome_v2::basic_result<T, Error, boost::outcome_v2::policy::terminate>;
 

@@ -18,7 +18,11 @@ std::vector<DiagnosedFailure> diagnose_failures(const LadderResult& result, cons
   for (const auto& e : result.failures) {
     HostFacts facts = host;
     add_child_evidence(facts, e);
+    add_audit_evidence(facts, e);
     DiagnosedFailure f;
+    for (const auto& fact : facts.facts) {
+      if (fact.name.starts_with("audit.")) f.audit.push_back(fact);
+    }
     f.error = e;
     f.denial = is_denial(e) || e.step == "helper-check" || e.step == "helper-exec";
     f.diagnosis = diagnose(e.rung, e, facts);
@@ -54,6 +58,25 @@ std::string failure_text(const std::string& prog, const DiagnosedFailure& f, boo
     line += "  cause: unknown: no rule matched what was observed; checked:\n";
     for (const auto& c : f.diagnosis.checked) line += "         " + c + "\n";
   }
+  // The kernel's own record of the denial, or why it could not be read and how to see it.
+  auto audit = [&f](std::string_view name) -> const Fact* {
+    for (const auto& a : f.audit) {
+      if (a.name == name) return &a;
+    }
+    return nullptr;
+  };
+  if (const Fact* record = audit("audit.apparmor")) {
+    line += "  kernel: " + record->value + "\n";
+  } else if (const Fact* log = audit("audit.log");
+             log && f.diagnosis.rule.find("apparmor") != std::string::npos) {
+    line += "  kernel log: " + log->value +
+            (log->value.starts_with("read")
+                 ? " (AppArmor logs a denied capability once per profile and CPU, and not at all "
+                   "for a `deny` rule without `audit`)"
+                 : "; `sudo dmesg | grep 'apparmor=\"DENIED\"'` (or `journalctl -k` for "
+                   "members of adm or systemd-journal) shows the kernel's record") +
+            "\n";
+  }
   for (const auto& [k, v] : e.evidence) {
     if (k == "ladder.no_retry") line += "  not retried on the next rung: " + v + "\n";
   }
@@ -69,6 +92,9 @@ nlohmann::json failure_json(const DiagnosedFailure& f) {
   j["cause"] = f.diagnosis.cause;
   j["fixes"] = f.diagnosis.fixes;
   j["checked"] = f.diagnosis.checked;
+  nlohmann::json audit = nlohmann::json::object();
+  for (const auto& a : f.audit) audit[a.name.substr(6)] = a.value;
+  j["audit"] = audit;
   return j;
 }
 

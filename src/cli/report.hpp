@@ -18,6 +18,9 @@ struct DiagnosedFailure {
   Error error;
   bool denial = false;
   Diagnosis diagnosis;
+  // The kernel log's account of this attempt (audit.log, audit.apparmor, audit.denied,
+  // audit.rule), each as read; empty when the attempt named no process.
+  std::vector<Fact> audit;
 };
 
 // Diagnoses every failure of `result` against freshly collected host facts.

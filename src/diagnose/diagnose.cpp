@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <string>
 
 #include "diagnose/rules.hpp"
@@ -162,8 +163,56 @@ class Evaluation {
     if (key == "errno") return errno_name(e_.err);
     if (key == "rung") return std::string(rung_);
     if (key == "ns_limits") return ns_limits();
+    if (key == "apparmor.denied") return apparmor_denied();
+    if (key == "apparmor.rule") return apparmor_rule();
+    if (key == "apparmor.kernel_said") return apparmor_kernel_said();
     auto f = fact(key);
     return f ? f->value : "";
+  }
+
+  // What AppArmor denied: the kernel's record says it; else what the failed step needs that an
+  // AppArmor profile mediates, from the step and the errno AppArmor answered with.
+  std::string apparmor_denied() {
+    if (auto f = fact("audit.denied")) return f->value;
+    const std::string& step = e_.step;
+    const bool eacces = e_.err == EACCES;
+    if (step == "clone-namespaces" || step == "nested-userns" || step == "lock-userns") {
+      return eacces ? "creating a user namespace (AppArmor 4 mediates it)"
+                    : "the capability sys_admin (CAP_SYS_ADMIN) in the new user namespace, which "
+                      "a new mount namespace needs";
+    }
+    if (const char* file = map_file()) {
+      return std::string("write access to /proc/") + (step == "write-setgroups" ? "self" : "PID") +
+             "/" + file;
+    }
+    return eacces ? "the mount" : "the capability sys_admin (CAP_SYS_ADMIN) the mount needs";
+  }
+
+  std::string apparmor_rule() {
+    if (auto f = fact("audit.rule")) return f->value;
+    const std::string& step = e_.step;
+    const bool eacces = e_.err == EACCES;
+    if (step == "clone-namespaces" || step == "nested-userns" || step == "lock-userns") {
+      return eacces ? "userns," : "capability sys_admin,";
+    }
+    if (const char* file = map_file()) return std::string("/proc/[0-9]*/") + file + " w,";
+    return eacces ? "mount," : "capability sys_admin,";
+  }
+
+  std::string apparmor_kernel_said() {
+    if (auto f = fact("audit.apparmor")) return "The kernel logged: " + f->value;
+    if (auto f = fact("audit.log")) {
+      return "The kernel log has no record of it (" + f->value +
+             "); the step and the errno say what was denied.";
+    }
+    return "The kernel log was not consulted; the step and the errno say what was denied.";
+  }
+
+  const char* map_file() const {
+    if (e_.step == "write-setgroups") return "setgroups";
+    if (e_.step == "write-uid-map") return "uid_map";
+    if (e_.step == "write-gid-map") return "gid_map";
+    return nullptr;
   }
 
   // Names the namespace limits that are 0 (that type is forbidden to everyone), or says none is.

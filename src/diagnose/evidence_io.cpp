@@ -22,6 +22,10 @@ result<std::string> read_evidence_file(const std::string& path, std::size_t cap)
   while (out.size() < cap) {
     ssize_t n = ::read(fd.get(), buf.data(), std::min(buf.size(), cap - out.size()));
     if (n < 0 && errno == EINTR) continue;
+    // The kernel log (/dev/kmsg) never ends: EAGAIN marks the end of what it holds now, and
+    // EPIPE a record overwritten while we read, after which the next one follows.
+    if (n < 0 && errno == EAGAIN) break;
+    if (n < 0 && errno == EPIPE) continue;
     if (n < 0) return sys_error("collect-facts", "read", path, errno, "reading evidence");
     if (n == 0) break;
     out.append(buf.data(), static_cast<std::size_t>(n));

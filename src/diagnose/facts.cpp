@@ -5,11 +5,17 @@
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sstream>
 
+#include "diagnose/audit.hpp"
 #include "diagnose/evidence_io.hpp"
 
 namespace boxjail {
@@ -60,7 +66,8 @@ bool absent(const std::string& path) {
 }
 
 // The sysctls that decide whether an unprivileged process may create namespaces and mounts.
-constexpr std::array<std::string_view, 13> kSysctls = {
+constexpr std::array<std::string_view, 14> kSysctls = {
+    "kernel.dmesg_restrict",
     "kernel.apparmor_restrict_unprivileged_userns",
     "kernel.apparmor_restrict_unprivileged_unconfined",
     "kernel.apparmor_restrict_unprivileged_userns_complain",
@@ -101,6 +108,32 @@ void collect_apparmor(HostFacts& out, const EvidenceRoots& roots, const std::str
                     (enabled && enabled->rfind("Y", 0) == 0);
     if (apparmor) put_file(out, "apparmor.label", self + "/attr/current");
   }
+}
+
+// Whose profile confines boxjail: one attached to its own path (its label differs from the
+// caller's) or the caller's, inherited across the exec (the same label). The fixes differ: the
+// first is changed where it is defined, the second is left by running boxjail outside it.
+void collect_apparmor_origin(HostFacts& out, const EvidenceRoots& roots) {
+  auto label = out.get("apparmor.label");
+  if (!label) return;
+  const auto open = label->rfind(" (");
+  const std::string profile = open == std::string::npos ? *label : label->substr(0, open);
+  const std::string mode = open == std::string::npos
+                               ? std::string(*label == "unconfined" ? "unconfined" : "")
+                               : label->substr(open + 2, label->size() - open - 3);
+  const Fact* source = out.find("apparmor.label");
+  put(out, "apparmor.profile", profile, source->source);
+  if (!mode.empty()) put(out, "apparmor.mode", mode, source->source);
+  const std::string parent =
+      roots.proc + "/" + (roots.parent.empty() ? std::to_string(getppid()) : roots.parent);
+  if (!put_file(out, "apparmor.parent_label", parent + "/attr/apparmor/current")) {
+    put_file(out, "apparmor.parent_label", parent + "/attr/current");
+  }
+  auto parent_label = out.get("apparmor.parent_label");
+  if (!parent_label || mode.empty() || mode == "unconfined") return;
+  put(out, "apparmor.label_origin",
+      *parent_label == *label ? "inherited from the caller" : "attached to boxjail",
+      "apparmor.label vs apparmor.parent_label");
 }
 
 void collect_sysctls(HostFacts& out, const EvidenceRoots& roots) {
@@ -196,6 +229,10 @@ HostFacts collect_host_facts(const EvidenceRoots& roots) {
   const std::string self = roots.proc + "/" + roots.self;
   put_file(out, "kernel.release", roots.proc + "/sys/kernel/osrelease");
   collect_apparmor(out, roots, self);
+  collect_apparmor_origin(out, roots);
+  char exe[4096];
+  const ssize_t n = readlink((self + "/exe").c_str(), exe, sizeof exe - 1);
+  if (n > 0) put(out, "self.exe", std::string(exe, static_cast<size_t>(n)), self + "/exe");
   collect_sysctls(out, roots);
   collect_selinux(out, roots);
   collect_self(out, self);
@@ -206,6 +243,52 @@ HostFacts collect_host_facts(const EvidenceRoots& roots) {
 
 void add_child_evidence(HostFacts& facts, const Error& e) {
   for (const auto& [name, value] : e.evidence) put(facts, name, value, "child");
+}
+
+void add_audit_evidence(HostFacts& facts, const Error& e, const EvidenceRoots& roots) {
+  std::set<long> pids;
+  for (const auto& [name, value] : e.evidence) {
+    if (name.starts_with("pid.")) pids.insert(std::strtol(value.c_str(), nullptr, 10));
+  }
+  if (pids.empty()) return;
+  auto log = diag::read_evidence_file(roots.kmsg, 16 << 20);
+  if (!log) {
+    const int err = log.error().err;
+    std::string why =
+        "not readable: " + roots.kmsg + ": " + std::strerror(err) + " (" + errno_name(err) + ")";
+    if (auto restrict = facts.get("sysctl.kernel.dmesg_restrict")) {
+      why += ", kernel.dmesg_restrict = " + * restrict;
+    }
+    put(facts, "audit.log", why, roots.kmsg);
+    return;
+  }
+  // Records older than this process belong to other attempts (pids are reused): its start time,
+  // in clock ticks since boot like the log's microseconds.
+  std::uint64_t since = 0;
+  if (auto stat = diag::read_evidence_file(roots.proc + "/" + roots.self + "/stat")) {
+    const std::string& text = stat.value();
+    const auto close = text.rfind(')');
+    std::istringstream fields(close == std::string::npos ? "" : text.substr(close + 2));
+    std::string value;
+    for (int i = 3; i <= 22 && fields >> value; ++i) {
+      if (i == 22)
+        since = std::strtoull(value.c_str(), nullptr, 10) * 1000000 /
+                static_cast<std::uint64_t>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  const auto records = diag::apparmor_denials(log.value(), pids, since > 10000 ? since - 10000 : 0);
+  put(facts, "audit.log",
+      "read, " + std::to_string(records.size()) + " AppArmor denial(s) of this attempt",
+      roots.kmsg);
+  const diag::AuditRecord* r = diag::record_for_step(records, e.step);
+  if (!r) return;
+  put(facts, "audit.apparmor", r->text, roots.kmsg);
+  for (const char* key : {"operation", "profile", "capname", "name"}) {
+    auto it = r->fields.find(key);
+    if (it != r->fields.end()) put(facts, std::string("audit.") + key, it->second, roots.kmsg);
+  }
+  put(facts, "audit.denied", diag::denied_what(*r), roots.kmsg);
+  if (auto rule = diag::allowing_rule(*r)) put(facts, "audit.rule", *rule, roots.kmsg);
 }
 
 }  // namespace boxjail

@@ -214,26 +214,67 @@ const std::vector<Rule>& rule_table() {
                    "not loaded, and then creation is denied outright.",
           .fixes = {kFixAppArmorProfile, kFixSetuidRung, kFixAppArmorSysctl},
       },
-      // --- the caller's own AppArmor profile (a container's docker-default, a site profile).
+      // --- an enforcing AppArmor profile on boxjail, which answers EACCES (files, mounts, the
+      // creation of a user namespace on AppArmor 4) or EPERM (a capability). The kernel's audit
+      // record, when the log could be read, says exactly what it denied ({apparmor.denied}); the
+      // step says it otherwise. Which fix applies depends on where the profile comes from.
       {
-          .id = "caller-apparmor-profile",
+          .id = "apparmor-profile-attached",
           .rungs = {},
-          .steps = {"clone-namespaces", "userns-privileged-steps"},
-          .errnos = {EACCES},
-          .all = {{"apparmor.label", EndsWith, "(enforce)"}},
+          .steps = {},
+          .errnos = {EACCES, EPERM},
+          .all = {{"error.privileged_step", Equals, "yes"},
+                  {"apparmor.mode", Equals, "enforce"},
+                  {"apparmor.label_origin", Equals, "attached to boxjail"}},
           .any = {},
-          .cause = "The process that started boxjail is confined by the AppArmor profile "
-                   "\"{apparmor.label}\", which most likely denied {syscall|the call} at step "
-                   "{step}: AppArmor answers {errno}, and a profile without `userns,` or mount "
-                   "rules refuses both. The kernel log confirms it: `sudo journalctl -k | grep "
-                   "'apparmor=\"DENIED\"'`.",
-          .fixes = {"Run boxjail from a process that is not under this profile, or add the "
-                    "rules it needs (`userns,`, and mount rules) to the profile.",
+          .cause = "AppArmor denied {apparmor.denied}: boxjail ({self.exe|its binary}) runs "
+                   "under the profile \"{apparmor.profile}\" (enforce), attached to it (its "
+                   "caller runs as \"{apparmor.parent_label}\"), which has no rule for it, so "
+                   "{syscall|the call} at step {step} failed with {errno}. {apparmor.kernel_said}",
+          .fixes = {"Add `{apparmor.rule}` to the profile \"{apparmor.profile}\" (in its file "
+                    "under /etc/apparmor.d/), then `sudo apparmor_parser -r` that file.",
+                    "Or replace that profile with the one `boxjail doctor --apparmor-profile` "
+                    "prints (unconfined apart from granting `userns,`).",
+                    kFixSetuidRung},
+      },
+      {
+          .id = "apparmor-profile-inherited",
+          .rungs = {},
+          .steps = {},
+          .errnos = {EACCES, EPERM},
+          .all = {{"error.privileged_step", Equals, "yes"},
+                  {"apparmor.mode", Equals, "enforce"},
+                  {"apparmor.label_origin", Equals, "inherited from the caller"}},
+          .any = {},
+          .cause = "AppArmor denied {apparmor.denied}: boxjail runs under the profile "
+                   "\"{apparmor.profile}\" (enforce) of the process that started it (inherited "
+                   "across the exec), which has no rule for it, so {syscall|the call} at step "
+                   "{step} failed with {errno}. {apparmor.kernel_said}",
+          .fixes = {"Run boxjail from a process outside that profile; or have the profile start "
+                    "boxjail under a profile of its own (`{self.exe|/path/to/boxjail} Px,` in "
+                    "\"{apparmor.profile}\", with the profile from `boxjail doctor "
+                    "--apparmor-profile` loaded).",
+                    "If \"{apparmor.profile}\" is meant to allow sandboxes, add `{apparmor.rule}` "
+                    "to it and reload it with `sudo apparmor_parser -r`.",
                     "If the profile comes from a container runtime (docker-default), start the "
                     "container with `--security-opt apparmor=unconfined` or a profile that "
-                    "allows them.",
-                    "If boxjail itself was given this profile, replace it with the one from "
-                    "`boxjail doctor --apparmor-profile`."},
+                    "allows it."},
+      },
+      {
+          .id = "apparmor-profile-enforce",
+          .rungs = {},
+          .steps = {},
+          .errnos = {EACCES, EPERM},
+          .all = {{"error.privileged_step", Equals, "yes"}, {"apparmor.mode", Equals, "enforce"}},
+          .any = {},
+          .cause = "AppArmor denied {apparmor.denied}: boxjail runs under the profile "
+                   "\"{apparmor.profile}\" (enforce), whose origin could not be told (the "
+                   "caller's label was not readable), and it has no rule for it, so "
+                   "{syscall|the call} at step {step} failed with {errno}. "
+                   "{apparmor.kernel_said}",
+          .fixes = {"Add `{apparmor.rule}` to the profile \"{apparmor.profile}\" and reload it "
+                    "with `sudo apparmor_parser -r`, or run boxjail outside it.",
+                    kFixSetuidRung},
       },
       // --- kernel rules with a definite signature.
       {

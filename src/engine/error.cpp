@@ -39,6 +39,14 @@ std::string format_error_line(const std::string& prog, const Error& e) {
   if (prog != "bwrap" && !e.step.empty() && e.step != "parse-args" && e.step != "validate-spec") {
     line += e.step + ": ";
   }
+  if (prog == "bwrap") {
+    for (const auto& [key, wording] : e.evidence) {
+      if (key != kBwrapWording) continue;
+      Error worded = e;
+      worded.message = wording;
+      return line + describe(worded);
+    }
+  }
   line += describe(e);
   return line;
 }

@@ -60,19 +60,24 @@ bool selinux_enabled() {
 }
 
 Error clone_error(int err, bool new_user) {
-  // bwrap's wording for the two cases a user can act on.
+  // bwrap's wording for the two cases a user can act on carries a guess at the cause. Under its
+  // own name boxjail states only what failed and lets the diagnosis, which reads the host's
+  // facts, say why (a guess it prints must not contradict a fact it read): the guess is kept as
+  // bwrap's wording, printed only under the name bwrap.
+  Error e = fail(step::kCloneNamespaces, "clone3", err, "Creating new namespace failed");
   if (err == EINVAL) {
-    return fail(step::kCloneNamespaces, "clone3", err,
-                "Creating new namespace failed, likely because the kernel does not support user "
-                "namespaces.  bwrap must be installed setuid on such systems.");
+    e.evidence.emplace_back(kBwrapWording,
+                            "Creating new namespace failed, likely because the kernel does not "
+                            "support user namespaces.  bwrap must be installed setuid on such "
+                            "systems.");
+  } else if (err == EPERM && new_user) {
+    e.message = "No permissions to creating new namespace";
+    e.evidence.emplace_back(kBwrapWording,
+                            "No permissions to creating new namespace, likely because the kernel "
+                            "does not allow non-privileged user namespaces. On e.g. debian this "
+                            "can be enabled with 'sysctl kernel.unprivileged_userns_clone=1'.");
   }
-  if (err == EPERM && new_user) {
-    return fail(step::kCloneNamespaces, "clone3", err,
-                "No permissions to creating new namespace, likely because the kernel does not "
-                "allow non-privileged user namespaces. On e.g. debian this can be enabled with "
-                "'sysctl kernel.unprivileged_userns_clone=1'.");
-  }
-  return fail(step::kCloneNamespaces, "clone3", err, "Creating new namespace failed");
+  return e;
 }
 
 // Whether the child may run in our memory until its execve, with us asleep meanwhile (see
@@ -93,9 +98,7 @@ bool child_may_share_memory(const Spec& spec, const Plan& plan) {
          !spec.disable_userns && !spec.assert_userns_disabled;
 }
 
-}  // namespace
-
-result<int> run(const Spec& spec, const RunOptions& options) {
+result<int> run_jail(const Spec& spec, const RunOptions& options) {
   if ((spec.exec_label || spec.file_label) && !selinux_enabled()) {
     return make_error("validate-spec", "labeling not supported on this system");
   }
@@ -224,8 +227,25 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   if (plan.child_waits) channel::send(mine.get(), channel::Kind::Go);
   ShedOptions shed;
   shed.after_ms = plan.setuid || options.probe ? -1 : options.shed_after_ms;
-  return supervise(spec, Supervised{pid, wait_for, mine.get(), signal_fd.get(), plan.lock_userns},
-                   shed);
+  auto status = supervise(
+      spec, Supervised{pid, wait_for, mine.get(), signal_fd.get(), plan.lock_userns}, shed);
+  if (!status) {
+    Error e = std::move(status).error();
+    e.evidence.emplace_back("pid.sandbox", std::to_string(pid));
+    return e;
+  }
+  return status;
+}
+
+}  // namespace
+
+result<int> run(const Spec& spec, const RunOptions& options) {
+  auto status = run_jail(spec, options);
+  if (status) return status;
+  // Which processes made the attempt: the diagnosis matches the kernel's audit records by pid.
+  Error e = std::move(status).error();
+  e.evidence.emplace_back("pid.monitor", std::to_string(getpid()));
+  return e;
 }
 
 }  // namespace boxjail
