@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libboost-dev libseccomp-dev libcap-ng-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
       libtomlplusplus-dev libgtest-dev
-      bubblewrap iproute2 util-linux procps "$@")
+      bubblewrap iproute2 util-linux procps
+      qemu-system-x86 xz-utils zstd "$@")  # the VM stage (tests/vm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

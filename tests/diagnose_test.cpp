@@ -413,6 +413,28 @@ TEST(DiagnoseRules, ProfileAttachedToBoxjail) {
   for (const auto& f : d.fixes) EXPECT_EQ(f.find("unprivileged_userns_clone"), std::string::npos);
 }
 
+// A confined caller that exec'd boxjail in its place leaves an unconfined parent behind: the
+// loaded profile's attachment, not the parent's label, then says the profile is not boxjail's.
+TEST(DiagnoseRules, ProfileAttachmentDecidesTheOrigin) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
+  h.write("proc/self/attr/apparmor/current", "site-shell (enforce)\n");
+  h.write("proc/4242/attr/apparmor/current", "unconfined\n");
+  h.write("sys/kernel/security/apparmor/policy/profiles/site-shell.3/name", "site-shell\n");
+  h.write("sys/kernel/security/apparmor/policy/profiles/site-shell.3/attach", "/usr/lib/site/*\n");
+  std::filesystem::create_symlink("/usr/local/bin/boxjail", h.path("proc/self/exe"));
+  EvidenceRoots roots = h.roots();
+  roots.parent = "4242";
+  HostFacts facts = boxjail::collect_host_facts(roots);
+  EXPECT_EQ(value(facts, "apparmor.profile_attach"), "/usr/lib/site/*");
+  EXPECT_EQ(value(facts, "apparmor.label_origin"), "inherited from the caller");
+  h.write("sys/kernel/security/apparmor/policy/profiles/site-shell.3/attach",
+          "/usr/local/bin/box*\n");
+  facts = boxjail::collect_host_facts(roots);
+  EXPECT_EQ(value(facts, "apparmor.label_origin"), "attached to boxjail");
+}
+
 TEST(DiagnoseRules, ProfileInheritedFromTheCaller) {
   FakeHost h;
   ordinary_host(h);

@@ -331,6 +331,35 @@ INSTANTIATE_TEST_SUITE_P(StepErrors, StepErrorsExec,
                                   (std::get<1>(info.param) == EPERM ? "_EPERM" : "_EACCES");
                          });
 
+// bwrap's wording of a refused user namespace guesses the cause (Debian's switch): under the
+// name bwrap it stays byte for byte; under boxjail's own name the first line states only what
+// failed, and a hint about that switch appears only when the diagnosis read it as 0.
+TEST(StepErrorsWording, BwrapsCloneHintOnlyUnderItsName) {
+  boxjail::test::RunOpts o;
+  o.as_nobody = true;
+  Deny d = deny_all("clone3");
+  d.err = EPERM;
+  o.deny = {d};
+  o.argv0 = "bwrap";
+  const auto as_bwrap = boxjail::test::run({"--ro-bind", "/", "/", "true"}, o);
+  EXPECT_EQ(as_bwrap.err,
+            "bwrap: No permissions to creating new namespace, likely because the kernel does not "
+            "allow non-privileged user namespaces. On e.g. debian this can be enabled with "
+            "'sysctl kernel.unprivileged_userns_clone=1'.: Operation not permitted\n");
+  o.argv0.clear();
+  const auto as_boxjail = boxjail::test::run({"--ro-bind", "/", "/", "true"}, o);
+  EXPECT_EQ(as_boxjail.status, 1);
+  EXPECT_EQ(as_boxjail.err.rfind("boxjail: userns rung: clone-namespaces: clone3: No permissions "
+                                 "to creating new namespace: Operation not permitted (EPERM)\n",
+                                 0),
+            0u)
+      << as_boxjail.err;
+  const std::string sysctl = boxjail::test::read_file("/proc/sys/kernel/unprivileged_userns_clone");
+  if (sysctl.rfind("0", 0) != 0) {
+    EXPECT_EQ(as_boxjail.err.find("unprivileged_userns_clone=1"), std::string::npos)
+        << as_boxjail.err;
+  }
+}
 // Every step this file cannot reach is named in the comment at the top; this keeps the two
 // lists honest: a step added to steps.hpp must be covered here or listed there.
 TEST(StepErrorsCoverage, EveryStepIsTestedOrExplained) {

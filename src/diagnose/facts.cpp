@@ -3,6 +3,8 @@
 // Every fact names the file it came from, so a report can be checked by hand.
 #include <boxjail/diagnose.hpp>
 
+#include <dirent.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -110,6 +112,8 @@ void collect_apparmor(HostFacts& out, const EvidenceRoots& roots, const std::str
   }
 }
 
+std::string self_dir(const EvidenceRoots& roots) { return roots.proc + "/" + roots.self; }
+
 // Whose profile confines boxjail: one attached to its own path (its label differs from the
 // caller's) or the caller's, inherited across the exec (the same label). The fixes differ: the
 // first is changed where it is defined, the second is left by running boxjail outside it.
@@ -129,8 +133,35 @@ void collect_apparmor_origin(HostFacts& out, const EvidenceRoots& roots) {
   if (!put_file(out, "apparmor.parent_label", parent + "/attr/apparmor/current")) {
     put_file(out, "apparmor.parent_label", parent + "/attr/current");
   }
+  if (mode.empty() || mode == "unconfined") return;
+  // Best: the profile's own attachment, from the loaded policy (securityfs), against boxjail's
+  // path: the parent's label misleads when the confined caller exec'd boxjail in its place.
+  const std::string policy = roots.sys + "/kernel/security/apparmor/policy/profiles";
+  if (DIR* d = opendir(policy.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      const std::string dir = policy + "/" + e->d_name;
+      auto name = diag::read_evidence_file(dir + "/name");
+      if (!name || diag::trim_value(name.value()) != profile) continue;
+      put_file(out, "apparmor.profile_attach", dir + "/attach");
+      break;
+    }
+    closedir(d);
+  }
+  // "<unknown>": the kernel kept only the compiled attachment (any glob, even a plain path).
+  auto attach = out.get("apparmor.profile_attach");
+  if (attach && *attach == "<unknown>") attach.reset();
+  char exe[4096];
+  const ssize_t n = readlink((self_dir(roots) + "/exe").c_str(), exe, sizeof exe - 1);
+  if (attach && n > 0) {
+    const std::string path(exe, static_cast<size_t>(n));
+    const bool attached = fnmatch(attach->c_str(), path.c_str(), FNM_PATHNAME) == 0;
+    put(out, "apparmor.label_origin", attached ? "attached to boxjail" : "inherited from the caller",
+        "apparmor.profile_attach vs " + self_dir(roots) + "/exe");
+    return;
+  }
   auto parent_label = out.get("apparmor.parent_label");
-  if (!parent_label || mode.empty() || mode == "unconfined") return;
+  if (!parent_label) return;
   put(out, "apparmor.label_origin",
       *parent_label == *label ? "inherited from the caller" : "attached to boxjail",
       "apparmor.label vs apparmor.parent_label");

@@ -195,25 +195,6 @@ const std::vector<Rule>& rule_table() {
                    "{step} failed with {errno}.",
           .fixes = {kFixAppArmorProfile, kFixSetuidRung, kFixAppArmorSysctl},
       },
-      // --- AppArmor refused the namespace itself.
-      {
-          .id = "apparmor-userns-create-denied",
-          .rungs = {"userns"},
-          .steps = {"clone-namespaces"},
-          .errnos = {EACCES},
-          .all = {{"apparmor.enabled", StartsWith, "Y"}},
-          .any = {{"sysctl.kernel.apparmor_restrict_unprivileged_userns", Equals, "1"},
-                  {"apparmor.label", EndsWith, "(enforce)"}},
-          .cause = "AppArmor denied creating the user namespace ({syscall|clone3} failed with "
-                   "{errno}). This process runs under the AppArmor label "
-                   "{apparmor.label|(not readable)} with "
-                   "kernel.apparmor_restrict_unprivileged_userns = "
-                   "{sysctl.kernel.apparmor_restrict_unprivileged_userns|not readable}: either "
-                   "that profile has no `userns,` rule, or, for an unconfined process under the "
-                   "restriction, the \"unprivileged_userns\" profile AppArmor moves it into is "
-                   "not loaded, and then creation is denied outright.",
-          .fixes = {kFixAppArmorProfile, kFixSetuidRung, kFixAppArmorSysctl},
-      },
       // --- an enforcing AppArmor profile on boxjail, which answers EACCES (files, mounts, the
       // creation of a user namespace on AppArmor 4) or EPERM (a capability). The kernel's audit
       // record, when the log could be read, says exactly what it denied ({apparmor.denied}); the
@@ -275,6 +256,25 @@ const std::vector<Rule>& rule_table() {
           .fixes = {"Add `{apparmor.rule}` to the profile \"{apparmor.profile}\" and reload it "
                     "with `sudo apparmor_parser -r`, or run boxjail outside it.",
                     kFixSetuidRung},
+      },
+      // --- AppArmor refused the namespace itself.
+      {
+          .id = "apparmor-userns-create-denied",
+          .rungs = {"userns"},
+          .steps = {"clone-namespaces"},
+          .errnos = {EACCES},
+          .all = {{"apparmor.enabled", StartsWith, "Y"}},
+          .any = {{"sysctl.kernel.apparmor_restrict_unprivileged_userns", Equals, "1"},
+                  {"apparmor.label", EndsWith, "(enforce)"}},
+          .cause = "AppArmor denied creating the user namespace ({syscall|clone3} failed with "
+                   "{errno}). This process runs under the AppArmor label "
+                   "{apparmor.label|(not readable)} with "
+                   "kernel.apparmor_restrict_unprivileged_userns = "
+                   "{sysctl.kernel.apparmor_restrict_unprivileged_userns|not readable}: either "
+                   "that profile has no `userns,` rule, or, for an unconfined process under the "
+                   "restriction, the \"unprivileged_userns\" profile AppArmor moves it into is "
+                   "not loaded, and then creation is denied outright.",
+          .fixes = {kFixAppArmorProfile, kFixSetuidRung, kFixAppArmorSysctl},
       },
       // --- kernel rules with a definite signature.
       {

@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "engine/steps.hpp"
 #include "sys/syscalls.hpp"
@@ -18,6 +22,69 @@ namespace {
 Error fail(std::string_view step_name, const char* syscall, const char* path, int err,
            const char* message) {
   return sys_error(std::string(step_name), syscall, path, err, message);
+}
+
+// Whether this namespace's root is rootfs, the initial ramfs a system booted from an initramfs
+// may run on: the one mount with no parent, which pivot_root cannot move away (EINVAL). Read only
+// after pivot_root failed, through the host's /proc below `host_root_fd`.
+struct RootfsChild {
+  std::string mount_point;  // relative to the host's root
+};
+std::optional<std::vector<RootfsChild>> rootfs_children(int host_root_fd) {
+  UniqueFd fd(openat(host_root_fd, "proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  std::istringstream lines(text);
+  std::string line, root_id;
+  std::vector<std::pair<std::string, std::string>> mounts;  // parent id, mount point
+  while (std::getline(lines, line)) {
+    std::istringstream f(line);
+    std::string id, parent, devno, root, point;
+    f >> id >> parent >> devno >> root >> point;
+    const auto dash = line.find(" - ");
+    const std::string fstype =
+        dash == std::string::npos ? "" : line.substr(dash + 3, line.find(' ', dash + 3) - dash - 3);
+    if (point == "/" && fstype == "rootfs") root_id = id;
+    mounts.emplace_back(parent, point);
+  }
+  if (root_id.empty()) return std::nullopt;
+  std::vector<RootfsChild> children;
+  for (const auto& [parent, point] : mounts) {
+    if (parent == root_id && point != "/") children.push_back({point.substr(1)});
+  }
+  return children;
+}
+
+// pivot_root's stand-in on rootfs (nsjail's way): the new root is moved over "/" and the process
+// chroots into it. The host's other mounts are detached, as the pivot's detach would, where the
+// kernel lets us: in a jail with a user namespace they were copied into a less privileged
+// namespace and are locked (EINVAL), and stay. What stays below the new root (rootfs itself,
+// which no mount operation can remove, and those locked mounts) is reachable only through a
+// chroot escape, which needs CAP_SYS_CHROOT: the command of a jail that keeps no capability does
+// not have it, and in a user namespace it would reach no more than its own user may outside.
+result<void> move_over_rootfs(int host_root_fd, const std::vector<RootfsChild>& children) {
+  if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0)
+    return fail(step::kPivotRoot, "mount(MS_MOVE)", "/newroot", errno,
+                "move the new root over rootfs");
+  if (chroot(".") != 0) return fail(step::kPivotRoot, "chroot", "/newroot", errno, "chroot");
+  for (const auto& child : children) {
+    UniqueFd at(openat(host_root_fd, child.mount_point.c_str(),
+                       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!at) continue;  // below another child, gone with it
+    mount_attr attr{};
+    attr.propagation = MS_PRIVATE;
+    if (fchdir(at.get()) != 0) continue;
+    if (sys::mount_setattr(at.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, attr) != 0 ||
+        (umount2(".", MNT_DETACH) != 0 && errno != EINVAL)) {
+      return fail(step::kDetachOldRoot, "umount2(MNT_DETACH)", "/oldroot", errno,
+                  "unmount old root");
+    }
+  }
+  if (chdir("/") != 0) return fail(step::kDetachOldRoot, "chdir", "/", errno, "chdir /");
+  return boost::outcome_v2::success();
 }
 
 }  // namespace
@@ -46,8 +113,14 @@ result<void> enter_new_root(int base_fd, int host_root_fd) {
   // where the detach below removes it with everything under it (the base tmpfs included). bwrap
   // pivots twice (into the base, then into newroot) and detaches twice; each pivot walks every
   // task on the host and each detach may wait for an RCU grace period.
-  if (sys::pivot_root(".", ".") != 0)
-    return fail(step::kPivotRoot, "pivot_root", "/newroot", errno, "pivot_root");
+  if (sys::pivot_root(".", ".") != 0) {
+    const int err = errno;
+    if (err == EINVAL) {
+      if (auto children = rootfs_children(host_root_fd))
+        return move_over_rootfs(host_root_fd, *children);
+    }
+    return fail(step::kPivotRoot, "pivot_root", "/newroot", err, "pivot_root");
+  }
   // rprivate first: on a slave tree the unmount would otherwise be a propagation event. Through
   // the fd: newroot is no longer below the host's root, so only the old tree changes, and the
   // sandbox's own mounts keep their slave propagation from the host.

@@ -1,0 +1,137 @@
+# AppArmor denials as a jailer meets them, on a real kernel: one case per kind of denial, each run
+# as uid 1000 and checked against boxjail's own output (the first line, the cause, the fixes, the
+# kernel's record, --report-fd) and against `boxjail doctor --json`. Run by tests/vm/run-stage.sh
+# on Debian 12's 6.1 and Debian 13's 6.12; KERNEL_SUITE says which.
+# vm: open-dmesg
+set -eu
+# run-stage.sh puts lib.sh and `suite=bookworm|trixie` in front of this file.
+echo "kernel $(uname -r) ($suite), $(cat /sys/kernel/security/apparmor/profiles | wc -l) profiles"
+run_args="--ro-bind / / --report-fd 3 -- /bin/busybox true"
+
+# --- 1. capabilities denied at the clone (a profile attached to boxjail's path) -------------------
+jail caps /usr/local/bin/bj-nocaps $run_args
+status_is "$status" 1 "caps: the jail is refused"
+first_line /tmp/caps.err "boxjail: userns rung: clone-namespaces: clone3: " "caps: first line names rung, step, syscall"
+first_line /tmp/caps.err "(EPERM)" "caps: first line names the errno the kernel returned"
+lacks /tmp/caps.err "unprivileged_userns_clone" "caps: no Debian-switch hint (the sysctl is 1)"
+contains /tmp/caps.err "cause: AppArmor denied the capability sys_admin (CAP_SYS_ADMIN)" "caps: cause names AppArmor and the capability"
+contains /tmp/caps.err 'profile "bj-nocaps" (enforce), attached to it' "caps: cause names the profile, mode and origin"
+contains /tmp/caps.err 'fix:   Add `capability sys_admin,` to the profile "bj-nocaps"' "caps: fix gives the exact rule"
+contains /tmp/caps.err 'kernel: apparmor="DENIED" operation="capable"' "caps: the kernel's record is quoted"
+contains /tmp/caps.json '"cause_id":"apparmor-profile-attached"' "caps: --report-fd names the cause"
+contains /tmp/caps.json 'capname=\"sys_admin\"' "caps: --report-fd quotes the record"
+BOXJAIL_CONFIG=/tmp/userns.toml as_user /usr/local/bin/bj-nocaps doctor --json >/tmp/caps-doctor.json 2>&1 || true
+contains /tmp/caps-doctor.json '"usable": false' "caps: doctor agrees the jail cannot run"
+
+# --- 2. mount mediation ------------------------------------------------------------------------
+# Measured: Debian 12's 6.1 does not mediate the mounts boxjail makes in its user namespace under
+# a profile without mount rules (the jail runs); Debian 13's 6.12 answers EACCES.
+jail mount /usr/local/bin/bj-nomount $run_args
+if [ "$suite" = bookworm ]; then
+  status_is "$status" 0 "mount: 6.1 lets the jail's mounts through"
+  BOXJAIL_CONFIG=/tmp/userns.toml as_user /usr/local/bin/bj-nomount doctor --json >/tmp/mount-doctor.json 2>&1 || true
+  contains /tmp/mount-doctor.json '"usable": true' "mount: doctor agrees"
+else
+  status_is "$status" 1 "mount: the jail is refused"
+  first_line /tmp/mount.err "boxjail: userns rung: make-root-rslave: mount(MS_SLAVE|MS_REC) /: " "mount: first line names the step"
+  first_line /tmp/mount.err "(EACCES)" "mount: first line names EACCES"
+  contains /tmp/mount.err 'cause: AppArmor denied mount of / (flags "rw, rslave")' "mount: cause names the mount"
+  contains /tmp/mount.err 'Add `mount options=(rw,rslave) -> /,`' "mount: fix gives the exact rule"
+  contains /tmp/mount.json 'operation=\"mount\"' "mount: --report-fd quotes the record"
+  BOXJAIL_CONFIG=/tmp/userns.toml as_user /usr/local/bin/bj-nomount doctor --json >/tmp/mount-doctor.json 2>&1 || true
+  contains /tmp/mount-doctor.json '"usable": false' "mount: doctor agrees"
+fi
+
+# --- 3. file mediation of the id maps ----------------------------------------------------------
+for c in nosetgroups:write-setgroups:setgroups nomap:write-uid-map:uid_map nogidmap:write-gid-map:gid_map; do
+  n=${c%%:*}; rest=${c#*:}; step=${rest%%:*}; file=${rest#*:}
+  jail $n /usr/local/bin/bj-$n $run_args
+  status_is "$status" 1 "$n: the jail is refused"
+  first_line /tmp/$n.err "boxjail: userns rung: $step: " "$n: first line names $step"
+  first_line /tmp/$n.err "(EACCES)" "$n: first line names EACCES"
+  contains /tmp/$n.err "cause: AppArmor denied \"w\" access to /proc/" "$n: cause names the file access"
+  contains /tmp/$n.err "/$file" "$n: cause names $file"
+  contains /tmp/$n.err "Add \`/proc/[0-9]*/$file w,\`" "$n: fix gives the exact rule"
+done
+
+# --- 4. a profile inherited from the caller ------------------------------------------------------
+# The caller forks boxjail (as a runtime does): its label is then boxjail's parent's. (One that
+# exec'd boxjail in its place would leave no trace of itself: the kernel keeps a profile's
+# attachment only compiled, shown as "<unknown>", so boxjail could not tell.)
+set +e
+BOXJAIL_CONFIG=/tmp/userns.toml as_user /usr/local/lib/caller/sh -c \
+  "/usr/local/bin/boxjail $run_args 3>/tmp/inherited.json 2>/tmp/inherited.err; exit \$?"
+status=$?
+set -e
+status_is "$status" 1 "inherited: the jail is refused"
+first_line /tmp/inherited.err "(EPERM)" "inherited: first line names EPERM"
+contains /tmp/inherited.err 'runs under the profile "bj-caller" (enforce) of the process that started it' "inherited: cause names the caller's profile"
+contains /tmp/inherited.err "fix:   Run boxjail from a process outside that profile" "inherited: fix is to run outside it"
+contains /tmp/inherited.json '"cause_id":"apparmor-profile-inherited"' "inherited: --report-fd names the cause"
+
+# --- 5. the kernel log not readable --------------------------------------------------------------
+echo 1 > /proc/sys/kernel/dmesg_restrict
+jail restricted /usr/local/bin/bj-nocaps $run_args
+echo 0 > /proc/sys/kernel/dmesg_restrict
+contains /tmp/restricted.err "kernel log: not readable: /dev/kmsg" "restricted log: says the log was not readable"
+contains /tmp/restricted.err "kernel.dmesg_restrict = 1" "restricted log: names the sysctl"
+contains /tmp/restricted.err "sudo dmesg | grep" "restricted log: says how to see it"
+contains /tmp/restricted.err "cause: AppArmor denied the capability sys_admin" "restricted log: the cause still follows from the step"
+
+# --- 6. the ladder climbs to the setuid helper where user namespaces are denied -----------------
+cat > /tmp/auto.toml <<'TOML'
+[ladder]
+mode = "auto"
+setuid_helper = "/usr/local/bin/boxjail-suid"
+TOML
+chmod 644 /tmp/auto.toml
+echo 0 > /proc/sys/kernel/unprivileged_userns_clone
+host_mnt=$(readlink /proc/self/ns/mnt)
+set +e
+BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/boxjail --ro-bind / / --report-fd 3 -- \
+  /bin/busybox readlink /proc/self/ns/mnt 3>/tmp/auto.json 2>/tmp/auto.err >/tmp/auto.out
+status=$?
+BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/boxjail doctor --json >/tmp/auto-doctor.json 2>&1
+set -e
+echo 1 > /proc/sys/kernel/unprivileged_userns_clone
+status_is "$status" 0 "auto: the jail runs"
+contains /tmp/auto.json '"rung":"setuid"' "auto: on the setuid rung"
+contains /tmp/auto.json '"cause_id":"debian-userns-clone-disabled"' "auto: the userns rung's refusal is explained"
+if [ -s /tmp/auto.out ] && [ "$(cat /tmp/auto.out)" != "$host_mnt" ]; then ok "auto: the command sees its own mount namespace"; else fail "auto: mount namespace '$(cat /tmp/auto.out)' vs host '$host_mnt'"; fi
+if grep -q '^  "rung": "setuid"' /tmp/auto-doctor.json; then ok "auto: doctor picks the same rung"; else fail "auto: doctor's rung:"; grep '^  "rung"' /tmp/auto-doctor.json; fi
+contains /tmp/auto-doctor.json '"usable": true' "auto: doctor agrees the jail can run"
+
+# --- 7. the profile `doctor --apparmor-profile` prints loads ------------------------------------
+/usr/local/bin/bj-fixed doctor --apparmor-profile > /tmp/fixed.profile
+if [ "$suite" = bookworm ]; then
+  # AppArmor 3.0 knows neither abi 4.0 nor `userns,`: the rest of the profile must load.
+  sed -e 's|abi <abi/4.0>|abi <abi/3.0>|' -e '/^ *userns,$/d' /tmp/fixed.profile > /tmp/fixed3.profile
+  if /usr/sbin/apparmor_parser -r -K /tmp/fixed3.profile > /tmp/fixed.load 2>&1; then ok "profile: loads on AppArmor 3.0 without userns,"; else fail "profile: does not load:"; cat /tmp/fixed.load; fi
+else
+  if /usr/sbin/apparmor_parser -r -K /tmp/fixed.profile > /tmp/fixed.load 2>&1; then ok "profile: loads on AppArmor 4"; else fail "profile: does not load:"; cat /tmp/fixed.load; fi
+fi
+jail fixed /usr/local/bin/bj-fixed --ro-bind / / -- /bin/busybox cat /proc/self/attr/apparmor/current
+status_is "$status" 0 "profile: a jail runs under it"
+contains /tmp/fixed.out "boxjail (unconfined)" "profile: the jail's label is the generated profile's"
+
+# --- 8. AppArmor 4: creating the user namespace is mediated -------------------------------------
+if [ "$suite" = trixie ]; then
+  jail userns /usr/local/bin/bj-nouserns $run_args
+  status_is "$status" 1 "userns: the jail is refused"
+  first_line /tmp/userns.err "boxjail: userns rung: clone-namespaces: clone3: " "userns: first line names the clone"
+  first_line /tmp/userns.err "(EACCES)" "userns: first line names EACCES"
+  contains /tmp/userns.err "cause: AppArmor denied creating a user namespace" "userns: cause names the creation"
+  contains /tmp/userns.err 'Add `userns,` to the profile "bj-nouserns"' "userns: fix gives the rule"
+  contains /tmp/userns.err 'operation="userns_create"' "userns: the kernel's record is quoted"
+  BOXJAIL_CONFIG=/tmp/userns.toml as_user /usr/local/bin/bj-nouserns doctor --json >/tmp/userns-doctor.json 2>&1 || true
+  contains /tmp/userns-doctor.json '"usable": false' "userns: doctor agrees"
+  # The generated profile, in place of the one that denied it, makes the userns rung work.
+  /usr/sbin/apparmor_parser -R /payload/profiles/bj-nouserns
+  /usr/local/bin/bj-nouserns doctor --apparmor-profile > /tmp/nouserns-fixed.profile
+  /usr/sbin/apparmor_parser -r -K /tmp/nouserns-fixed.profile
+  jail userns-fixed /usr/local/bin/bj-nouserns --ro-bind / / -- /bin/busybox true
+  status_is "$status" 0 "userns: the generated profile makes the userns rung work"
+fi
+
+echo "failures: $failures"
+exit "$failures"
