@@ -200,7 +200,7 @@ class Evaluation {
   }
 
   std::string apparmor_kernel_said() {
-    if (auto f = fact("audit.apparmor")) return "The kernel logged: " + f->value;
+    if (fact("audit.apparmor")) return "The kernel's record of the denial is quoted below.";
     if (auto f = fact("audit.log")) {
       return "The kernel log has no record of it (" + f->value +
              "); the step and the errno say what was denied.";

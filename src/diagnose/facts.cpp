@@ -156,7 +156,8 @@ void collect_apparmor_origin(HostFacts& out, const EvidenceRoots& roots) {
   if (attach && n > 0) {
     const std::string path(exe, static_cast<size_t>(n));
     const bool attached = fnmatch(attach->c_str(), path.c_str(), FNM_PATHNAME) == 0;
-    put(out, "apparmor.label_origin", attached ? "attached to boxjail" : "inherited from the caller",
+    put(out, "apparmor.label_origin",
+        attached ? "attached to boxjail" : "inherited from the caller",
         "apparmor.profile_attach vs " + self_dir(roots) + "/exe");
     return;
   }

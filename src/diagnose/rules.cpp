@@ -215,8 +215,7 @@ const std::vector<Rule>& rule_table() {
           .fixes = {"Add `{apparmor.rule}` to the profile \"{apparmor.profile}\" (in its file "
                     "under /etc/apparmor.d/), then `sudo apparmor_parser -r` that file.",
                     "Or replace that profile with the one `boxjail doctor --apparmor-profile` "
-                    "prints (unconfined apart from granting `userns,`).",
-                    kFixSetuidRung},
+                    "prints (unconfined apart from granting `userns,`)."},
       },
       {
           .id = "apparmor-profile-inherited",
@@ -254,8 +253,7 @@ const std::vector<Rule>& rule_table() {
                    "{syscall|the call} at step {step} failed with {errno}. "
                    "{apparmor.kernel_said}",
           .fixes = {"Add `{apparmor.rule}` to the profile \"{apparmor.profile}\" and reload it "
-                    "with `sudo apparmor_parser -r`, or run boxjail outside it.",
-                    kFixSetuidRung},
+                    "with `sudo apparmor_parser -r`, or run boxjail outside it."},
       },
       // --- AppArmor refused the namespace itself.
       {
