@@ -392,16 +392,23 @@ TEST(DiagnoseRules, CallerUnderEnforcingProfile) {
   EXPECT_NE(d.fixes[0].find("`mount,`"), std::string::npos) << d.fixes[0];
 }
 
+// An AppArmor host where boxjail runs as `label` and its caller (pid 4242) as `parent_label`.
+EvidenceRoots confined(const FakeHost& h, const std::string& label,
+                       const std::string& parent_label) {
+  ordinary_host(h);
+  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
+  h.write("proc/self/attr/apparmor/current", label + "\n");
+  h.write("proc/4242/attr/apparmor/current", parent_label + "\n");
+  EvidenceRoots roots = h.roots();
+  roots.parent = "4242";
+  return roots;
+}
+
 // The parent's label tells a profile attached to boxjail's path from one inherited from the
 // caller; each gets its own fix.
 TEST(DiagnoseRules, ProfileAttachedToBoxjail) {
   FakeHost h;
-  ordinary_host(h);
-  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
-  h.write("proc/self/attr/apparmor/current", "boxjail-strict (enforce)\n");
-  h.write("proc/4242/attr/apparmor/current", "unconfined\n");
-  EvidenceRoots roots = h.roots();
-  roots.parent = "4242";
+  EvidenceRoots roots = confined(h, "boxjail-strict (enforce)", "unconfined");
   HostFacts facts = boxjail::collect_host_facts(roots);
   EXPECT_EQ(value(facts, "apparmor.label_origin"), "attached to boxjail");
   Diagnosis d = boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EPERM), facts);
@@ -417,15 +424,10 @@ TEST(DiagnoseRules, ProfileAttachedToBoxjail) {
 // loaded profile's attachment, not the parent's label, then says the profile is not boxjail's.
 TEST(DiagnoseRules, ProfileAttachmentDecidesTheOrigin) {
   FakeHost h;
-  ordinary_host(h);
-  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
-  h.write("proc/self/attr/apparmor/current", "site-shell (enforce)\n");
-  h.write("proc/4242/attr/apparmor/current", "unconfined\n");
+  EvidenceRoots roots = confined(h, "site-shell (enforce)", "unconfined");
   h.write("sys/kernel/security/apparmor/policy/profiles/site-shell.3/name", "site-shell\n");
   h.write("sys/kernel/security/apparmor/policy/profiles/site-shell.3/attach", "/usr/lib/site/*\n");
   std::filesystem::create_symlink("/usr/local/bin/boxjail", h.path("proc/self/exe"));
-  EvidenceRoots roots = h.roots();
-  roots.parent = "4242";
   HostFacts facts = boxjail::collect_host_facts(roots);
   EXPECT_EQ(value(facts, "apparmor.profile_attach"), "/usr/lib/site/*");
   EXPECT_EQ(value(facts, "apparmor.label_origin"), "inherited from the caller");
@@ -437,12 +439,7 @@ TEST(DiagnoseRules, ProfileAttachmentDecidesTheOrigin) {
 
 TEST(DiagnoseRules, ProfileInheritedFromTheCaller) {
   FakeHost h;
-  ordinary_host(h);
-  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
-  h.write("proc/self/attr/apparmor/current", "site-shell (enforce)\n");
-  h.write("proc/4242/attr/apparmor/current", "site-shell (enforce)\n");
-  EvidenceRoots roots = h.roots();
-  roots.parent = "4242";
+  EvidenceRoots roots = confined(h, "site-shell (enforce)", "site-shell (enforce)");
   HostFacts facts = boxjail::collect_host_facts(roots);
   Diagnosis d = boxjail::diagnose(
       "userns", failure("write-uid-map", "write", EACCES, "/proc/self/uid_map"), facts);
@@ -457,10 +454,7 @@ TEST(DiagnoseRules, ProfileInheritedFromTheCaller) {
 // was denied and the rule to add; records of other processes and older ones are ignored.
 TEST(DiagnoseRules, AuditRecordOfTheAttempt) {
   FakeHost h;
-  ordinary_host(h);
-  h.write("sys/module/apparmor/parameters/enabled", "Y\n");
-  h.write("proc/self/attr/apparmor/current", "boxjail-strict (enforce)\n");
-  h.write("proc/4242/attr/apparmor/current", "unconfined\n");
+  EvidenceRoots roots = confined(h, "boxjail-strict (enforce)", "unconfined");
   // Started 2 s after boot (200 ticks): records before 1.99 s are another attempt's.
   h.write("proc/self/stat",
           "777 (boxjail) S 4242 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 200 0 0\n");
@@ -477,8 +471,6 @@ TEST(DiagnoseRules, AuditRecordOfTheAttempt) {
               mount_line +
               "\n"
               " SUBSYSTEM=ignored\n");
-  EvidenceRoots roots = h.roots();
-  roots.parent = "4242";
   roots.kmsg = h.path("kmsg");
   HostFacts facts = boxjail::collect_host_facts(roots);
   Error e = failure("make-root-rslave", "mount", EACCES, "/");

@@ -35,6 +35,22 @@ jail() {
   set -e
 }
 
+# refused NAME BINARY STEP ERRNO CAUSE FIX: a jail under BINARY's profile is refused at STEP with
+# ERRNO, with CAUSE and FIX in the report and the kernel's record quoted, and `doctor --json`
+# agrees that jails cannot run. Further checks read /tmp/NAME.err and /tmp/NAME.json.
+refused() {
+  jail "$1" "$2" $run_args
+  status_is "$status" 1 "$1: the jail is refused"
+  first_line "/tmp/$1.err" "boxjail: userns rung: $3: " "$1: the first line names rung and step"
+  first_line "/tmp/$1.err" "($4)" "$1: the first line names the errno the kernel returned"
+  contains "/tmp/$1.err" "cause: AppArmor denied $5" "$1: the cause names AppArmor and what it denied"
+  contains "/tmp/$1.err" "$6" "$1: the fix gives the exact rule"
+  contains "/tmp/$1.err" 'kernel: apparmor="DENIED"' "$1: the kernel's record is quoted"
+  contains "/tmp/$1.json" '"audit":{"apparmor":"apparmor=\"DENIED\"' "$1: --report-fd quotes the record"
+  BOXJAIL_CONFIG=/tmp/userns.toml as_user "$2" doctor --json >"/tmp/$1-doctor.json" 2>&1 || true
+  contains "/tmp/$1-doctor.json" '"usable": false' "$1: doctor agrees jails cannot run"
+}
+
 cat > /tmp/userns.toml <<'TOML'
 [ladder]
 mode = "userns"
