@@ -493,13 +493,56 @@ TEST(DiagnoseRules, AuditLogNotReadableIsSaid) {
   ordinary_host(h);
   EvidenceRoots roots = h.roots();
   roots.kmsg = h.path("no-such-kmsg");
+  roots.journalctl = h.path("no-such-journalctl");
   HostFacts facts = boxjail::collect_host_facts(roots);
   Error e = failure("clone-namespaces", "clone3", EPERM);
   e.evidence.emplace_back("pid.monitor", "777");
   boxjail::add_audit_evidence(facts, e, roots);
   EXPECT_EQ(value(facts, "audit.log").rfind("not readable: " + roots.kmsg, 0), 0u)
       << value(facts, "audit.log");
+  EXPECT_NE(value(facts, "audit.log").find("no journal reader"), std::string::npos)
+      << value(facts, "audit.log");
   EXPECT_EQ(value(facts, "audit.apparmor"), "<absent>");
+}
+
+// Where /dev/kmsg is closed to the caller, the journal (`journalctl -k`, readable by members of
+// adm and systemd-journal) is read instead, with its monotonic timestamps; a journal that shows
+// nothing to this user is said with its own hint.
+TEST(DiagnoseRules, AuditRecordFromTheJournal) {
+  FakeHost h;
+  EvidenceRoots roots = confined(h, "boxjail-strict (enforce)", "unconfined");
+  h.write("proc/self/stat",
+          "777 (boxjail) S 4242 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 200 0 0\n");
+  const std::string line =
+      "apparmor=\"DENIED\" operation=\"capable\" class=\"cap\" profile=\"boxjail-strict\" "
+      "pid=777 comm=\"boxjail\" capability=21  capname=\"sys_admin\"";
+  h.write("journalctl",
+          "#!/bin/sh\n"
+          "echo '[    1.500000] vm kernel: audit: type=1400 audit(1.5:1): " +
+              line +
+              " capname=\"old\"'\n"
+              "echo '[    2.100000] vm kernel: audit: type=1400 audit(2.1:2): " +
+              line + "'\n");
+  ASSERT_EQ(chmod(h.path("journalctl").c_str(), 0755), 0);
+  roots.kmsg = h.path("no-such-kmsg");
+  roots.journalctl = h.path("journalctl");
+  HostFacts facts = boxjail::collect_host_facts(roots);
+  Error e = failure("clone-namespaces", "clone3", EPERM);
+  e.evidence.emplace_back("pid.monitor", "777");
+  boxjail::add_audit_evidence(facts, e, roots);
+  EXPECT_EQ(value(facts, "audit.apparmor"), line);
+  EXPECT_EQ(facts.find("audit.log")->source, roots.journalctl + " -k");
+  EXPECT_EQ(value(facts, "audit.log"), "read, 1 AppArmor denial(s) of this attempt");
+
+  h.write("journalctl",
+          "#!/bin/sh\necho 'No journal files were opened due to insufficient permissions.' >&2\n");
+  facts = boxjail::collect_host_facts(roots);
+  boxjail::add_audit_evidence(facts, e, roots);
+  EXPECT_NE(value(facts, "audit.log")
+                .find("journalctl -k gave nothing: No journal files were opened due to "
+                      "insufficient permissions."),
+            std::string::npos)
+      << value(facts, "audit.log");
 }
 
 TEST(DiagnoseRules, DebianCloneDisabled) {

@@ -41,6 +41,9 @@ struct EvidenceRoots {
   std::string setuid_helper;       // the helper's path, when the ladder may use it ("" = not asked)
   std::string parent;              // the /proc entry of the caller ("" = this process's parent)
   std::string kmsg = "/dev/kmsg";  // the kernel log, for add_audit_evidence
+  // The journal's reader, tried when the kernel log is not readable (members of adm or
+  // systemd-journal may read the kernel's messages there).
+  std::string journalctl = "/usr/bin/journalctl";
 };
 
 HostFacts collect_host_facts(const EvidenceRoots& roots = {});

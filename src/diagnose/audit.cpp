@@ -67,10 +67,18 @@ std::vector<AuditRecord> apparmor_denials(std::string_view log, const std::set<l
     const std::size_t at = line.find(kDenied);
     if (at == std::string_view::npos) continue;
     AuditRecord r;
-    // The record's header: "PRIO,SEQ,USEC,FLAGS;" (continuation lines of a record start with a
-    // blank and carry no header; they never hold an audit message).
+    // The record's time: /dev/kmsg's header "PRIO,SEQ,USEC,FLAGS;" (continuation lines of a
+    // record start with a blank and carry no header; they never hold an audit message), or
+    // journalctl's "-o short-monotonic" prefix "[  SECONDS.MICROS]".
     const std::size_t semi = line.find(';');
-    if (semi != std::string_view::npos && semi < at) {
+    if (line.starts_with("[")) {
+      const std::string stamp(line.substr(1, line.find(']') - 1));
+      const std::size_t dot = stamp.find('.');
+      if (dot != std::string::npos) {
+        r.usec = std::strtoull(stamp.c_str(), nullptr, 10) * 1000000 +
+                 std::strtoull(stamp.c_str() + dot + 1, nullptr, 10);
+      }
+    } else if (semi != std::string_view::npos && semi < at) {
       const std::string header(line.substr(0, semi));
       const std::size_t c1 = header.find(',');
       const std::size_t c2 = c1 == std::string::npos ? c1 : header.find(',', c1 + 1);

@@ -21,7 +21,8 @@ struct AuditRecord {
 };
 
 // The apparmor="DENIED" records in a kernel log text (/dev/kmsg records, "PRIO,SEQ,USEC,FLAGS;
-// message" per line) made by one of `pids` at or after `since_usec`, oldest first.
+// message" per line, or `journalctl -k -o short-monotonic` lines, "[SECONDS.MICROS] host
+// kernel: message") made by one of `pids` at or after `since_usec`, oldest first.
 std::vector<AuditRecord> apparmor_denials(std::string_view log, const std::set<long>& pids,
                                           std::uint64_t since_usec);
 

@@ -4,9 +4,12 @@
 #include <boxjail/diagnose.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -19,6 +22,7 @@
 
 #include "diagnose/audit.hpp"
 #include "diagnose/evidence_io.hpp"
+#include "sys/fd.hpp"
 
 namespace boxjail {
 
@@ -277,12 +281,65 @@ void add_child_evidence(HostFacts& facts, const Error& e) {
   for (const auto& [name, value] : e.evidence) put(facts, name, value, "child");
 }
 
+namespace {
+
+// `journalctl -k` of this boot, with the kernel's monotonic timestamps; an Error whose message
+// says why not (no journal reader, or one that could read nothing for this user).
+result<std::string> read_journal(const std::string& journalctl) {
+  auto failed = [](std::string why) { return make_error("collect-facts", std::move(why)); };
+  if (access(journalctl.c_str(), X_OK) != 0)
+    return failed("no journal reader (" + journalctl + ")");
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return failed("pipe2 failed");
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    close(out[0]);
+    close(out[1]);
+    return failed("pipe2 failed");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  const char* argv[] = {journalctl.c_str(), "-k",   "-b", "-q", "--no-pager", "-o",
+                        "short-monotonic",  nullptr};
+  char* envp[] = {const_cast<char*>("LC_ALL=C"), nullptr};
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, journalctl.c_str(), &actions, nullptr,
+                             const_cast<char* const*>(argv), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  close(err[1]);
+  UniqueFd out_fd(out[0]), err_fd(err[0]);
+  if (rc != 0) return failed("could not run " + journalctl + ": " + std::strerror(rc));
+  // stderr is small (a permission hint); read it after stdout, whose pipe would fill first.
+  std::string text, hint;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(out_fd.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0 && text.size() < (16u << 20)) text.append(buf, static_cast<size_t>(n));
+  }
+  while ((n = read(err_fd.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0 && hint.size() < 4096) hint.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  hint = diag::trim_value(hint.substr(0, hint.find('\n')));
+  if (text.empty()) {
+    return failed("journalctl -k gave nothing" + (hint.empty() ? std::string() : ": " + hint));
+  }
+  return text;
+}
+
+}  // namespace
+
 void add_audit_evidence(HostFacts& facts, const Error& e, const EvidenceRoots& roots) {
   std::set<long> pids;
   for (const auto& [name, value] : e.evidence) {
     if (name.starts_with("pid.")) pids.insert(std::strtol(value.c_str(), nullptr, 10));
   }
   if (pids.empty()) return;
+  std::string source = roots.kmsg;
   auto log = diag::read_evidence_file(roots.kmsg, 16 << 20);
   if (!log) {
     const int err = log.error().err;
@@ -291,8 +348,15 @@ void add_audit_evidence(HostFacts& facts, const Error& e, const EvidenceRoots& r
     if (auto restrict = facts.get("sysctl.kernel.dmesg_restrict")) {
       why += ", kernel.dmesg_restrict = " + * restrict;
     }
-    put(facts, "audit.log", why, roots.kmsg);
-    return;
+    // The journal keeps the kernel's messages too, readable by members of adm and
+    // systemd-journal where /dev/kmsg is not.
+    auto journal = read_journal(roots.journalctl);
+    if (!journal) {
+      put(facts, "audit.log", why + "; " + journal.error().message, roots.kmsg);
+      return;
+    }
+    log = std::move(journal);
+    source = roots.journalctl + " -k";
   }
   // Records older than this process belong to other attempts (pids are reused): its start time,
   // in clock ticks since boot like the log's microseconds.
@@ -310,17 +374,16 @@ void add_audit_evidence(HostFacts& facts, const Error& e, const EvidenceRoots& r
   }
   const auto records = diag::apparmor_denials(log.value(), pids, since > 10000 ? since - 10000 : 0);
   put(facts, "audit.log",
-      "read, " + std::to_string(records.size()) + " AppArmor denial(s) of this attempt",
-      roots.kmsg);
+      "read, " + std::to_string(records.size()) + " AppArmor denial(s) of this attempt", source);
   const diag::AuditRecord* r = diag::record_for_step(records, e.step);
   if (!r) return;
-  put(facts, "audit.apparmor", r->text, roots.kmsg);
+  put(facts, "audit.apparmor", r->text, source);
   for (const char* key : {"operation", "profile", "capname", "name"}) {
     auto it = r->fields.find(key);
-    if (it != r->fields.end()) put(facts, std::string("audit.") + key, it->second, roots.kmsg);
+    if (it != r->fields.end()) put(facts, std::string("audit.") + key, it->second, source);
   }
-  put(facts, "audit.denied", diag::denied_what(*r), roots.kmsg);
-  if (auto rule = diag::allowing_rule(*r)) put(facts, "audit.rule", *rule, roots.kmsg);
+  put(facts, "audit.denied", diag::denied_what(*r), source);
+  if (auto rule = diag::allowing_rule(*r)) put(facts, "audit.rule", *rule, source);
 }
 
 }  // namespace boxjail
