@@ -131,3 +131,47 @@ TEST_F(Doctor, UsageAndConfigErrorsExitOne) {
 }
 
 }  // namespace
+
+// `doctor -- OPTIONS` probes the jail the caller will really run, and its verdict is what that
+// jail then does: the same exit (0 or not) and the same rung, as uid 65534 with the helper
+// installed, for a jail that runs, one the host refuses, and one only some rungs take.
+class DoctorAgrees : public Doctor,
+                     public ::testing::WithParamInterface<std::pair<const char*, int>> {};
+
+TEST_P(DoctorAgrees, WithTheJailItProbes) {
+  struct Case {
+    std::string mode;
+    std::vector<std::string> jail;
+  };
+  const std::vector<Case> cases = {
+      {"auto", {"--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"}},
+      {"auto", {"--ro-bind", "/nonexistent-source", "/x", "true"}},
+      // The setuid rung makes no user namespace yet: refused there, whatever the userns rung does.
+      {"setuid", {"--unshare-user", "--ro-bind", "/", "/", "true"}},
+      {"setuid", {"--ro-bind", "/", "/", "true"}},
+  };
+  const auto& c = cases[static_cast<std::size_t>(GetParam().second)];
+  RunOpts o;
+  o.as_nobody = true;
+  const std::string cfg = config(c.mode, bt::setuid_helper_binary());
+  std::vector<std::string> args = {"doctor", "--json", "--config", cfg, "--"};
+  args.insert(args.end(), c.jail.begin(), c.jail.end());
+  const RunResult probe = bt::run(args, o);
+  auto j = nlohmann::json::parse(probe.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << probe.out << probe.err;
+  std::vector<std::string> real_args = {"--config", cfg, "--report-fd", "1"};
+  real_args.insert(real_args.end(), c.jail.begin(), c.jail.end());
+  const RunResult real = bt::run(real_args, o);
+  auto report = nlohmann::json::parse(real.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << real.out << real.err;
+  EXPECT_EQ(j["usable"], real.status == 0) << j.dump(2) << "\n" << real.err;
+  EXPECT_EQ(probe.status == 0, real.status == 0);
+  EXPECT_EQ(j["rung"], report["rung"]) << j.dump(2) << "\n" << report.dump(2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Doctor, DoctorAgrees,
+                         ::testing::Values(std::pair<const char*, int>{"Runs", 0},
+                                           std::pair<const char*, int>{"MissingSource", 1},
+                                           std::pair<const char*, int>{"SetuidRefusesUserns", 2},
+                                           std::pair<const char*, int>{"SetuidRuns", 3}),
+                         [](const auto& info) { return std::string(info.param.first); });

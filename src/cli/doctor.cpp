@@ -26,10 +26,12 @@ constexpr int kUsageError = 1;
 constexpr int kNotUsable = 2;
 
 constexpr const char* kUsage =
-    "usage: boxjail doctor [--json] [--config PATH]\n"
+    "usage: boxjail doctor [--json] [--config PATH] [-- JAIL OPTIONS... COMMAND...]\n"
     "       boxjail doctor --apparmor-profile\n";
 
 // What a real jail does, step for step; in probe mode the child exits 0 where it would exec.
+// Without jail options of the caller's, this one: every namespace (a user namespace included, as
+// the runtimes' jails have), a hostname, /proc, /dev, a tmpfs and a directory.
 constexpr const char* kProbeArgs[] = {
     "--unshare-all", "--hostname", "boxjail-doctor", "--tmpfs", "/tmp", "--proc",     "/proc",
     "--dev",         "/dev",       "--dir",          "/probe",  "--",   "/probe/none"};
@@ -63,7 +65,14 @@ int doctor_main(const std::vector<std::string>& args) {
   bool json = false;
   bool profile = false;
   std::string config_path;
+  // `-- OPTIONS`: the jail the caller will really run (a runtime's own argv), probed on every
+  // rung: a verdict about another jail says nothing about this one.
+  std::optional<std::vector<std::string>> jail_args;
   for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      jail_args.emplace(args.begin() + static_cast<long>(i) + 1, args.end());
+      break;
+    }
     if (args[i] == "--json") {
       json = true;
     } else if (args[i] == "--apparmor-profile") {
@@ -94,7 +103,10 @@ int doctor_main(const std::vector<std::string>& args) {
   }
   const Config& cfg = config.value();
 
-  auto parsed = parse_bwrap_args({std::begin(kProbeArgs), std::end(kProbeArgs)}, ParseContext{});
+  auto parsed = parse_bwrap_args(
+      jail_args ? *jail_args
+                : std::vector<std::string>(std::begin(kProbeArgs), std::end(kProbeArgs)),
+      ParseContext{});
   if (!parsed) {
     std::fprintf(stderr, "%s\n", format_error_line("boxjail", parsed.error()).c_str());
     return kUsageError;
