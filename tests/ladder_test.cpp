@@ -279,13 +279,15 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Refusal{"CapAdd", {"--cap-add", "CAP_NET_RAW"}}, Refusal{"Userns", {"--userns", "3"}},
         Refusal{"Userns2", {"--unshare-user", "--userns2", "3"}},
-        Refusal{"Pidns", {"--pidns", "3"}}, Refusal{"UnshareUser", {"--unshare-user"}},
+        Refusal{"Pidns", {"--pidns", "3"}},
+        Refusal{"UsernsBlockFd", {"--unshare-user", "--userns-block-fd", "3", "--info-fd", "4"}},
         Refusal{"Overlay", {"--overlay-src", "/usr", "--tmp-overlay", "/usr"}},
         Refusal{"RoOverlay",
                 {"--overlay-src", "/usr", "--overlay-src", "/bin", "--ro-overlay", "/usr"}},
         Refusal{"Size", {"--size", "4096", "--tmpfs", "/tmp"}},
-        Refusal{"HostnameWithoutUts", {"--hostname", "x"}}, Refusal{"Uid", {"--uid", "0"}},
-        Refusal{"Gid", {"--gid", "0"}}),
+        Refusal{"HostnameWithoutUts", {"--hostname", "x"}},
+        // Another id needs a user namespace of the jail's own to map it to the caller's.
+        Refusal{"Uid", {"--uid", "0"}}, Refusal{"Gid", {"--gid", "0"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(Ladder, HelperChecksItsOwnInstallation) {
@@ -532,3 +534,97 @@ TEST_F(Ladder, SignalsReachTheCommandThroughTheSetuidRung) {
 }
 
 }  // namespace
+
+namespace {
+
+// The kernel's view of the setuid rung's user namespace, read by the command.
+const std::vector<std::string> kUsernsView = {
+    "sh", "-c",
+    "tr -s ' ' < /proc/self/uid_map; tr -s ' ' < /proc/self/gid_map;"
+    " grep -E '^(Uid|Gid|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status;"
+    " readlink /proc/self/ns/user /proc/self/ns/mnt"};
+
+std::string host_ns(const char* name) {
+  char buf[64] = {};
+  const ssize_t n = readlink((std::string("/proc/self/ns/") + name).c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+}  // namespace
+
+// The runtime's per-VM jail and its preflight carry --unshare-user; on the setuid rung the helper
+// makes the user namespace (bwrap's setuid mode): the monitor maps the caller's own ids (uid
+// 65534 here, which is also the overflow id, so 0 stays unmapped), the command holds nothing
+// and runs in its own user and mount namespaces.
+TEST_F(Ladder, SetuidRungMakesTheUserNamespace) {
+  const std::vector<std::string> per_vm = {"--unshare-user",
+                                           "--unshare-pid",
+                                           "--unshare-ipc",
+                                           "--unshare-uts",
+                                           "--die-with-parent",
+                                           "--new-session",
+                                           "--ro-bind",
+                                           "/",
+                                           "/",
+                                           "--dev",
+                                           "/dev",
+                                           "--proc",
+                                           "/proc",
+                                           "--tmpfs",
+                                           "/tmp",
+                                           "--clearenv",
+                                           "--setenv",
+                                           "PATH",
+                                           "/usr/bin:/bin",
+                                           "--chdir",
+                                           "/"};
+  ReportFile report;
+  RunOpts o{.as_nobody = true};
+  o.keep_fds.push_back(report.fd);
+  std::vector<std::string> args = {"--config", config("setuid"), "--report-fd",
+                                   std::to_string(report.fd)};
+  args.insert(args.end(), per_vm.begin(), per_vm.end());
+  args.push_back("--");
+  args.insert(args.end(), kUsernsView.begin(), kUsernsView.end());
+  RunResult r = bt::run(args, o);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string expected_head =
+      " 65534 65534 1\n 65534 65534 1\nUid:\t65534\t65534\t65534\t65534\n"
+      "Gid:\t65534\t65534\t65534\t65534\nCapPrm:\t0000000000000000\n"
+      "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nCapAmb:\t0000000000000000\n"
+      "NoNewPrivs:\t1\n";
+  EXPECT_EQ(r.out.substr(0, expected_head.size()), expected_head) << r.out;
+  EXPECT_EQ(r.out.find(host_ns("user")), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(host_ns("mnt")), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("user:["), std::string::npos) << r.out;
+  EXPECT_NE(report.text().find("\"rung\":\"setuid\""), std::string::npos) << report.text();
+
+  // The preflight.
+  r = bt::run({"--config", config("setuid"), "--unshare-user", "--ro-bind", "/", "/", "--", "true"},
+              {.as_nobody = true});
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+// Other ids inside map to the caller's own, and nothing else; --disable-userns leaves the command
+// unable to make a user namespace, and the limit cannot be written back.
+TEST_F(Ladder, SetuidRungUidGidAndDisableUserns) {
+  RunResult r = bt::run({"--config", config("setuid"), "--unshare-user", "--uid", "5", "--gid", "6",
+                         "--ro-bind", "/", "/", "--", "sh", "-c",
+                         "tr -s ' ' < /proc/self/uid_map; tr -s ' ' < /proc/self/gid_map; id -u; "
+                         "id -g"},
+                        {.as_nobody = true});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, " 5 65534 1\n 6 65534 1\n5\n6\n");
+  // /dev/null is the host's, on a nodev mount in the jail: errors go to stdout.
+  r = bt::run({"--config", config("setuid"), "--unshare-user", "--disable-userns", "--ro-bind", "/",
+               "/", "--", "sh", "-c",
+               "unshare -U true 2>&1; echo nested=$?; "
+               "(echo 9 > /proc/sys/user/max_user_namespaces) 2>&1; echo write=$?; "
+               "cat /proc/sys/user/max_user_namespaces"},
+              {.as_nobody = true});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("nested=1\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("No space left on device"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("write=0"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.size() - 2), "0\n") << r.out;
+}

@@ -67,13 +67,17 @@ result<void> wait_for_go(int channel) {
   return success();
 }
 
-result<void> limit_userns(int proc) {
+result<void> limit_userns(const Plan& plan, int proc) {
   // Counted in this (the sandbox's first) user namespace: the nested namespace made next uses the
-  // only slot, so the command can create none.
+  // only slot, so the command can create none. The setuid rung's namespace is root's and its
+  // command holds no capability in it, so none is nested there: the limit is 0 (the child,
+  // root there, could not map a namespace nested as the caller; nothing in the sandbox can
+  // write the limit back).
+  const char* limit = plan.nested_userns ? "1" : "0";
   UniqueFd f(openat(proc, "sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC));
-  if (!f || write(f.get(), "1", 1) != 1) {
+  if (!f || write(f.get(), limit, 1) != 1) {
     return fail(step::kLimitUserns, "write", "/proc/sys/user/max_user_namespaces", errno,
-                "sysctl user.max_user_namespaces = 1");
+                std::string("sysctl user.max_user_namespaces = ") + limit);
   }
   return success();
 }
@@ -201,9 +205,15 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (spec.unshare_net) BOXJAIL_TRY(loopback_up());
   if (spec.hostname) BOXJAIL_TRY(set_hostname(*spec.hostname));
   // The setuid rung's privileged child needs from here on only CAP_SYS_ADMIN (mounts, pivot) and
-  // what the final drop takes; lo, the hostname and the monitor's /proc reads are behind it.
-  if (plan.setuid)
+  // what the final drop takes; lo, the hostname and the monitor's /proc reads are behind it. In
+  // its own user namespace, --disable-userns also writes that namespace's user.max_user_namespaces,
+  // which wants CAP_SYS_RESOURCE there (there only: the child holds nothing in the host's).
+  if (plan.setuid && plan.map_writer == MapWriter::Monitor && spec.disable_userns) {
+    BOXJAIL_TRY(keep_only_capabilities(
+        {CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_RESOURCE}));
+  } else if (plan.setuid) {
     BOXJAIL_TRY(keep_only_capabilities({CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP}));
+  }
   BOXJAIL_TRY(make_root_rslave());
   // The host's root, for what is reached through it during the operations (/proc and /dev when
   // they are bound from the host) and for the detach after the pivot.
@@ -222,7 +232,7 @@ result<void> setup_and_exec(const ChildArgs& a) {
   }();
   if (!built) return std::move(built).error();
   UniqueFd base = std::move(built).value();
-  if (spec.disable_userns) BOXJAIL_TRY(limit_userns(proc.get()));
+  if (spec.disable_userns) BOXJAIL_TRY(limit_userns(plan, proc.get()));
   BOXJAIL_TRY(enter_new_root(base.get(), host_root.get()));
   base.reset();
   host_root.reset();
@@ -236,7 +246,11 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (plan.lock_userns) BOXJAIL_TRY(enter_lock_userns(a.channel));
   if (spec.disable_userns || spec.assert_userns_disabled) BOXJAIL_TRY(assert_userns_disabled());
   if (plan.setuid) {
-    BOXJAIL_TRY(drop_privileges_to(plan.real_uid, plan.real_gid, step::kDropPrivileges.data()));
+    // Inside its own user namespace the caller's ids are the sandbox's, and setgroups is denied
+    // there: the caller's own supplementary groups stay, as with bwrap's setuid mode.
+    BOXJAIL_TRY(drop_privileges_to(plan.caller_uid_inside, plan.caller_gid_inside,
+                                   step::kDropPrivileges.data(),
+                                   plan.map_writer == MapWriter::Monitor));
     // The kernel cleared the parent-death signal with the credentials.
     if (spec.die_with_parent) die_with_parent_of_channel(a.channel);
   } else {

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/steps.hpp"
@@ -34,8 +35,30 @@ int write_file_at(int dirfd, const char* name, const std::string& content) {
 
 }  // namespace
 
+namespace {
+
+unsigned overflow_id(const char* path) {
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  char buf[16] = {};
+  if (!fd || read(fd.get(), buf, sizeof buf - 1) <= 0) return 65534;
+  return static_cast<unsigned>(std::strtoul(buf, nullptr, 10));
+}
+
+std::string map_text(unsigned inside, unsigned outside, bool overflow_root, const char* overflow) {
+  std::string text;
+  // A caller whose own id is the overflow id cannot have 0 mapped there too (the kernel refuses
+  // overlapping extents): 0 stays unmapped, and devpts then says so itself.
+  const unsigned overflow_value = overflow_id(overflow);
+  if (overflow_root && inside != 0 && outside != 0 && outside != overflow_value) {
+    text = "0 " + std::to_string(overflow_value) + " 1\n";
+  }
+  return text + std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
+}
+
+}  // namespace
+
 result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
-                           gid_t outside_gid, bool deny_setgroups) {
+                           gid_t outside_gid, bool deny_setgroups, bool overflow_root) {
   // The kernel only lets an unprivileged writer map its own gid once setgroups is denied, or a
   // dropped supplementary group could be regained (CVE-2014-8989). ENOENT: a pre-3.19 kernel.
   if (deny_setgroups) {
@@ -46,13 +69,13 @@ result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid
     }
   }
   const std::string uid_map =
-      std::to_string(inside_uid) + " " + std::to_string(outside_uid) + " 1\n";
+      map_text(inside_uid, outside_uid, overflow_root, "/proc/sys/kernel/overflowuid");
   if (int rc = write_file_at(proc_pid_dir, "uid_map", uid_map); rc < 0) {
     return sys_error(std::string(step::kWriteUidMap), "write", "/proc/self/uid_map", -rc,
                      "setting up uid map");
   }
   const std::string gid_map =
-      std::to_string(inside_gid) + " " + std::to_string(outside_gid) + " 1\n";
+      map_text(inside_gid, outside_gid, overflow_root, "/proc/sys/kernel/overflowgid");
   if (int rc = write_file_at(proc_pid_dir, "gid_map", gid_map); rc < 0) {
     return sys_error(std::string(step::kWriteGidMap), "write", "/proc/self/gid_map", -rc,
                      "setting up gid map");

@@ -13,9 +13,11 @@
 namespace boxjail {
 
 // Writes setgroups=deny (when `deny_setgroups`), then uid_map "inside outside 1" and gid_map,
-// into `proc_pid_dir` (an O_PATH fd of /proc/self or /proc/PID).
+// into `proc_pid_dir` (an O_PATH fd of /proc/self or /proc/PID). With `overflow_root`, uid and gid
+// 0 inside are also mapped, to the kernel's overflow ids (which own nothing), unless the ids map
+// 0 already: what devpts needs from a privileged writer.
 result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
-                           gid_t outside_gid, bool deny_setgroups);
+                           gid_t outside_gid, bool deny_setgroups, bool overflow_root = false);
 
 // Maps every id of the caller's own user namespace onto itself in the (new, unmapped) user
 // namespace of process `pid`: each line "first lower count" of /proc/self/uid_map (gid_map)

@@ -29,12 +29,27 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
   if (spec.unshare_cgroup) p.clone_flags |= CLONE_NEWCGROUP;
 
   if (spec.unshare_user) {
-    p.map_writer = spec.userns_block_fd >= 0 ? MapWriter::External : MapWriter::Child;
+    // The setuid helper's child cannot map the caller's ids from inside (it is root there, and
+    // the caller's uid is not its own): the monitor, still privileged, writes them (bwrap's
+    // setuid mode).
+    p.map_writer = spec.userns_block_fd >= 0 ? MapWriter::External
+                   : p.setuid                ? MapWriter::Monitor
+                                             : MapWriter::Child;
   }
   p.ns_uid = p.sandbox_uid;
   p.ns_gid = p.sandbox_gid;
   const bool needs_devpts = std::any_of(spec.ops.begin(), spec.ops.end(),
                                         [](const MountOp& op) { return op.kind == OpKind::Dev; });
+  // devpts wants uid and gid 0 mapped: the monitor maps them to the overflow ids, which grant
+  // nothing (bwrap's setuid mode).
+  p.map_overflow_root = p.map_writer == MapWriter::Monitor && needs_devpts;
+  if (p.setuid && spec.unshare_user) {
+    p.caller_uid_inside = p.sandbox_uid;
+    p.caller_gid_inside = p.sandbox_gid;
+  } else {
+    p.caller_uid_inside = p.real_uid;
+    p.caller_gid_inside = p.real_gid;
+  }
   // devpts refuses to mount (EINVAL) in a user namespace where uid 0 and gid 0 are unmapped, so
   // with --dev the first namespace maps root; a nested one maps the sandbox ids afterwards.
   if (p.map_writer == MapWriter::Child && needs_devpts) {

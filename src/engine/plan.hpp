@@ -15,7 +15,7 @@ namespace boxjail {
 enum class MapWriter {
   None,      // no new user namespace
   Child,     // unprivileged: the child maps its own uid (bwrap's unprivileged path)
-  Monitor,   // the monitor writes /proc/PID/*_map (the setuid helper's path)
+  Monitor,   // the monitor writes /proc/PID/*_map (the setuid helper's user namespace)
   External,  // --userns-block-fd: newuidmap or similar writes them
 };
 
@@ -28,7 +28,12 @@ struct Plan {
   gid_t sandbox_gid = 0;
   uid_t ns_uid = 0;  // what the first user namespace maps the real uid to
   gid_t ns_gid = 0;
-  bool nested_userns = false;  // a second user namespace maps sandbox_uid -> ns_uid
+  bool nested_userns = false;      // a second user namespace maps sandbox_uid -> ns_uid
+  bool map_overflow_root = false;  // the monitor's maps also send 0 to the overflow ids
+  // The caller's ids as the sandbox's user namespace sees them: what the setuid rung's setup
+  // process and final drop switch to (the sandbox ids inside its own user namespace).
+  uid_t caller_uid_inside = 0;
+  gid_t caller_gid_inside = 0;
   // A root-run jail whose command keeps CAP_SYS_ADMIN over the mount namespace boxjail built
   // could unmount the covers of /proc's knobs or remount a --ro-bind read-write, as host root. It
   // enters a user namespace after the last mount instead (lock-userns), which the monitor maps:

@@ -108,6 +108,17 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool kee
   }
   if (setresgid(gid, gid, gid) != 0) return failed(step, "setresgid", errno, "Can't set gids");
   if (setresuid(uid, uid, uid) != 0) return failed(step, "setresuid", errno, "Can't set uids");
+  // The kernel clears the capability sets only when the uids leave 0 of the current user
+  // namespace. A process that holds capabilities in a user namespace where it never was uid 0
+  // (the setuid rung's child in the namespace root made for it) keeps them across setresuid:
+  // cleared here explicitly, whatever the namespace.
+  if (uid != 0) {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct none[2]{};
+    if (syscall(SYS_capset, &hdr, none) != 0) {
+      return failed(step, "capset", errno, "Can't clear the capability sets");
+    }
+  }
 
   // Verify from the kernel's side. Each of these must fail for an unprivileged process.
   uid_t r, e, s;

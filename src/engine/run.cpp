@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -96,6 +97,25 @@ bool child_may_share_memory(const Spec& spec, const Plan& plan) {
          // --disable-userns and --assert-userns-disabled try unshare(CLONE_NEWUSER), which
          // changes the credentials whenever it succeeds.
          !spec.disable_userns && !spec.assert_userns_disabled;
+}
+
+// The setuid helper's user namespace: made by root in the child, so only a writer privileged in
+// the host's namespace may map it. The maps are the caller's own ids (and 0 to the overflow ids
+// when /dev needs it), never a value the caller could turn into more. /proc/PID's files of a
+// process that is root belong to root: the fs uid is root's for these writes only, and the
+// caller's again right after.
+result<void> write_child_maps(const Plan& plan, pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid);
+  UniqueFd proc_pid(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!proc_pid) return sys_error(std::string(step::kWriteUidMap), "open", dir, errno, "open");
+  const uid_t fsuid = static_cast<uid_t>(setfsuid(0));
+  auto written = write_id_maps(proc_pid.get(), plan.sandbox_uid, plan.real_uid, plan.sandbox_gid,
+                               plan.real_gid, true, plan.map_overflow_root);
+  setfsuid(fsuid);
+  if (static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1))) != fsuid) {
+    return sys_error("monitor", "setfsuid", "", EPERM, "Unable to re-set fsuid");
+  }
+  return written;
 }
 
 result<int> run_jail(const Spec& spec, const RunOptions& options) {
@@ -196,6 +216,13 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
   BOXJAIL_LOG(Debug, "clone-namespaces: child " + std::to_string(pid));
 
   const ChildInfo info = describe_child(spec, pid, options.status_rung, options.status_ladder_mode);
+  if (plan.map_writer == MapWriter::Monitor) {
+    if (auto mapped = write_child_maps(plan, pid); !mapped) {
+      kill(pid, SIGKILL);
+      waitpid(wait_for, nullptr, 0);
+      return mapped.error();
+    }
+  }
   if (plan.setuid) {
     // The monitor needs no privilege from here on: it only writes the caller's fds, waits,
     // forwards signals and reports. Dropped for good now, while the child is still setting up,

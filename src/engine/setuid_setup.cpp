@@ -33,8 +33,8 @@ Error setup_error(const char* syscall, int err, const std::string& what) {
     // source may be readable through one): from here on each path walk, mkdir, open, write and
     // chmod is exactly what the caller could do itself, and a kernel file that checks the
     // writer's capabilities (/proc/PID/uid_map, timerslack_ns, oom_score_adj...) finds none.
-    BOXJAIL_TRY(
-        drop_privileges_to(plan.real_uid, plan.real_gid, step::kUnprivilegedSetup.data(), true));
+    BOXJAIL_TRY(drop_privileges_to(plan.caller_uid_inside, plan.caller_gid_inside,
+                                   step::kUnprivilegedSetup.data(), true));
     // Cleared with the credentials; without the privileged side there is nothing to set up.
     die_with_parent(privileged);
     BOXJAIL_TRY(build_new_root(spec, plan, broker, host_root_fd, resolver));

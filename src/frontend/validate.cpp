@@ -81,12 +81,10 @@ Status check_user_namespace_requests(const Spec& s) {
 // the engine reads unshare_user and unshare_cgroup only.
 void apply_implications(Spec& s, const Caller& caller) {
   // Without setuid, a non-root caller can do nothing without its own user namespace. The setuid
-  // helper has the privilege itself and makes no user namespace: it is the rung for hosts that
-  // deny them, so "-try" means "no".
-  if (!caller.via_setuid_helper) {
-    if (!caller.is_root() && s.userns_fd == -1) s.unshare_user = true;
-    if (s.unshare_user_try && user_namespaces_usable()) s.unshare_user = true;
-  }
+  // helper has the privilege itself and makes one only when asked (bwrap's setuid mode); "-try"
+  // asks where the kernel has them and no limit forbids them, as for bwrap.
+  if (!caller.via_setuid_helper && !caller.is_root() && s.userns_fd == -1) s.unshare_user = true;
+  if (s.unshare_user_try && user_namespaces_usable()) s.unshare_user = true;
   if (s.unshare_cgroup_try && path_exists("/proc/self/ns/cgroup")) s.unshare_cgroup = true;
   s.unshare_user_try = false;
   s.unshare_cgroup_try = false;
@@ -148,15 +146,20 @@ result<void> check_setuid_spec(const Spec& s, const Caller& caller) {
     return refuse("--userns2: joining a namespace chosen by the caller");
   }
   if (s.pidns_fd != -1) return refuse("--pidns: joining a namespace chosen by the caller");
-  if (s.unshare_user || s.userns_block_fd != -1 || s.disable_userns) {
-    // Where user namespaces work the userns rung serves these; the setuid rung exists for hosts
-    // that deny them, so it makes none.
+  if (s.userns_block_fd != -1) {
+    // The helper's user namespace is made by root (as bwrap's setuid mode makes it): no process
+    // of the caller's may write its maps, so the caller's newuidmap would only fail later.
     return refuse(
-        "--unshare-user (and --userns-block-fd, --disable-userns): the setuid rung "
-        "makes no user namespace; use the userns rung");
+        "--userns-block-fd: the helper writes the maps of the user namespace it makes itself");
   }
-  if (s.uid && *s.uid != caller.uid) return refuse("--uid other than your own");
-  if (s.gid && *s.gid != caller.gid) return refuse("--gid other than your own");
+  // With --unshare-user any uid and gid inside map to the caller's own ids and nothing else
+  // (uid 0 to the overflow uid when /dev needs it): what an unprivileged user namespace gives.
+  if (!s.unshare_user && s.uid && *s.uid != caller.uid) {
+    return refuse("--uid other than your own without --unshare-user");
+  }
+  if (!s.unshare_user && s.gid && *s.gid != caller.gid) {
+    return refuse("--gid other than your own without --unshare-user");
+  }
   if (s.hostname && !s.unshare_uts) {
     // CVE-2016-8659: without a new uts namespace, root's sethostname renames the host.
     return refuse("--hostname without --unshare-uts");

@@ -58,7 +58,7 @@ TOML
 chmod 644 /tmp/userns.toml
 
 # Every boxjail copy the profiles attach to: the same binary under the path its profile names.
-for name in bj-nocaps bj-nomount bj-nomap bj-nosetgroups bj-nogidmap bj-nouserns bj-fixed; do
+for name in bj-ladder bj-nocaps bj-nomount bj-nomap bj-nosetgroups bj-nogidmap bj-nouserns bj-fixed; do
   cp /usr/local/bin/boxjail /usr/local/bin/$name
   chmod 755 /usr/local/bin/$name
 done

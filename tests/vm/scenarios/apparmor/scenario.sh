@@ -77,14 +77,56 @@ BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/boxjail --ro-bind / / --rep
   /bin/busybox readlink /proc/self/ns/mnt 3>/tmp/auto.json 2>/tmp/auto.err >/tmp/auto.out
 status=$?
 BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/boxjail doctor --json >/tmp/auto-doctor.json 2>&1
+# The runtime's per-VM jail (with a user namespace of its own) through doctor and for real: the
+# verdicts agree, whatever the rungs make of it.
+set +e
+BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/boxjail --unshare-user --ro-bind / / -- /bin/busybox sh -c \
+  'tr -s " " < /proc/self/uid_map; readlink /proc/self/ns/user' >/tmp/preflight.out 2>/tmp/preflight.err
+preflight_status=$?
+set -e
+status_is "$preflight_status" 0 "auto: the preflight (--unshare-user) runs on the setuid rung"
+ contains /tmp/preflight.out " 1000 1000 1" "auto: its user namespace maps the caller's uid"
+if ! grep -qF "$(readlink /proc/self/ns/user)" /tmp/preflight.out; then ok "auto: its user namespace is not the host's"; else fail "auto: the host's user namespace"; fi
+set +e
+vm_jail="--unshare-user --unshare-pid --unshare-ipc --unshare-uts --die-with-parent --new-session --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp -- /bin/busybox true"
+BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/boxjail $vm_jail 2>/tmp/vmjail.err
+vmjail_status=$?
+BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/boxjail doctor --json -- $vm_jail >/tmp/vmjail-doctor.json 2>&1
 set -e
 echo 1 > /proc/sys/kernel/unprivileged_userns_clone
+status_is "$vmjail_status" 0 "auto: the per-VM jail (--unshare-user) runs on the setuid rung"
+contains /tmp/vmjail-doctor.json '"usable": true' "auto: doctor -- <the per-VM jail> agrees"
+if grep -q '^  "rung": "setuid"' /tmp/vmjail-doctor.json; then ok "auto: doctor -- <the per-VM jail> names the setuid rung"; else fail "auto: doctor's rung for the per-VM jail"; fi
 status_is "$status" 0 "auto: the jail runs"
 contains /tmp/auto.json '"rung":"setuid"' "auto: on the setuid rung"
 contains /tmp/auto.json '"cause_id":"debian-userns-clone-disabled"' "auto: the userns rung's refusal is explained"
 if [ -s /tmp/auto.out ] && [ "$(cat /tmp/auto.out)" != "$host_mnt" ]; then ok "auto: the command sees its own mount namespace"; else fail "auto: mount namespace '$(cat /tmp/auto.out)' vs host '$host_mnt'"; fi
 if grep -q '^  "rung": "setuid"' /tmp/auto-doctor.json; then ok "auto: doctor picks the same rung"; else fail "auto: doctor's rung:"; grep '^  "rung"' /tmp/auto-doctor.json; fi
 contains /tmp/auto-doctor.json '"usable": true' "auto: doctor agrees the jail can run"
+
+# Even the helper cannot make a user namespace where the limit is 0 (it binds root too).
+max=$(cat /proc/sys/user/max_user_namespaces)
+echo 0 > /proc/sys/user/max_user_namespaces
+set +e
+BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/boxjail --unshare-user --ro-bind / / -- /bin/busybox true 2>/tmp/limit.err
+status=$?
+set -e
+echo "$max" > /proc/sys/user/max_user_namespaces
+status_is "$status" 1 "limit 0: the jail is refused"
+contains /tmp/limit.err "boxjail: setuid rung: clone-namespaces: clone3: " "limit 0: the setuid rung's clone is named"
+contains /tmp/limit.err "(ENOSPC)" "limit 0: with ENOSPC"
+contains /tmp/limit.err "user.max_user_namespaces = 0: no process (root included) may create a user namespace" "limit 0: the cause says so"
+contains /tmp/limit.err "sysctl user.max_user_namespaces=" "limit 0: with the fix"
+
+# A profile on boxjail's path that denies capabilities and runs the helper unconfined: the userns
+# rung is refused by AppArmor, the setuid rung runs the per-VM jail.
+set +e
+BOXJAIL_CONFIG=/tmp/auto.toml as_user /usr/local/bin/bj-ladder --report-fd 3 $vm_jail 3>/tmp/ladder.json 2>/tmp/ladder.err
+status=$?
+set -e
+status_is "$status" 0 "apparmor ladder: the per-VM jail runs"
+contains /tmp/ladder.json '"rung":"setuid"' "apparmor ladder: on the setuid rung"
+contains /tmp/ladder.json '"cause_id":"apparmor-profile-attached"' "apparmor ladder: the userns rung's refusal is AppArmor's"
 
 # --- 7. the profile `doctor --apparmor-profile` prints loads ------------------------------------
 /usr/local/bin/bj-fixed doctor --apparmor-profile > /tmp/fixed.profile
