@@ -554,6 +554,38 @@ TEST(DiagnoseRules, DebianCloneDisabled) {
   EXPECT_NE(d.cause.find("kernel.unprivileged_userns_clone = 0"), std::string::npos) << d.cause;
 }
 
+// A fix already in effect is not printed: with the mode allowing the setuid rung and the helper
+// installed setuid root, the Debian switch's cause offers only the sysctl; otherwise just what
+// is missing.
+TEST(DiagnoseRules, FixesAlreadyInEffectAreLeftOut) {
+  FakeHost h;
+  debian_clone_disabled(h);
+  h.write("helper", "");
+  const std::string helper = h.path("helper");
+  ASSERT_EQ(chown(helper.c_str(), 0, 0), 0);
+  ASSERT_EQ(chmod(helper.c_str(), 04755), 0);
+  EvidenceRoots roots = h.roots();
+  roots.setuid_helper = helper;
+  auto with_mode = [&](const char* mode) {
+    HostFacts facts = boxjail::collect_host_facts(roots);
+    facts.facts.push_back({"ladder.mode", mode, "test"});
+    return boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EPERM), facts);
+  };
+  Diagnosis d = with_mode("auto");
+  expect_known(d, "debian-userns-clone-disabled");
+  ASSERT_EQ(d.fixes.size(), 1u) << d.fixes.back();
+  EXPECT_NE(d.fixes[0].find("unprivileged_userns_clone=1"), std::string::npos);
+  d = with_mode("userns");
+  ASSERT_EQ(d.fixes.size(), 2u);
+  EXPECT_NE(d.fixes[1].find("set `ladder.mode = \"auto\"`"), std::string::npos) << d.fixes[1];
+  EXPECT_EQ(d.fixes[1].find("cmake --install"), std::string::npos) << d.fixes[1];
+  ASSERT_EQ(chmod(helper.c_str(), 0755), 0);
+  d = with_mode("auto");
+  ASSERT_EQ(d.fixes.size(), 2u);
+  EXPECT_NE(d.fixes[1].find("cmake --install"), std::string::npos) << d.fixes[1];
+  EXPECT_EQ(d.fixes[1].find("ladder.mode"), std::string::npos) << d.fixes[1];
+}
+
 TEST(DiagnoseRules, MaxUserNamespacesZero) {
   FakeHost h;
   ordinary_host(h);

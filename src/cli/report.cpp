@@ -9,11 +9,13 @@ namespace boxjail::cli {
 
 std::vector<DiagnosedFailure> diagnose_failures(const LadderResult& result, const Config& config,
                                                 HostFacts* facts_out) {
+  // The helper is described whenever one is configured: whether a fix about it is already in
+  // effect depends on it, as on the mode.
   EvidenceRoots roots;
-  for (const auto& e : result.failures) {
-    if (e.rung == "setuid") roots.setuid_helper = config.setuid_helper;
-  }
+  roots.setuid_helper = config.setuid_helper;
   HostFacts host = collect_host_facts(roots);
+  host.facts.push_back(Fact{"ladder.mode", std::string(to_string(config.mode)),
+                            config.path.empty() ? "built-in default" : config.path});
   std::vector<DiagnosedFailure> out;
   for (const auto& e : result.failures) {
     HostFacts facts = host;

@@ -166,6 +166,8 @@ class Evaluation {
     if (key == "apparmor.denied") return apparmor_denied();
     if (key == "apparmor.rule") return apparmor_rule();
     if (key == "apparmor.kernel_said") return apparmor_kernel_said();
+    if (key == "fix.setuid_rung") return fix_setuid_rung();
+    if (key == "fix.apparmor_sysctl") return fix_apparmor_sysctl();
     auto f = fact(key);
     return f ? f->value : "";
   }
@@ -206,6 +208,34 @@ class Evaluation {
              "); the step and the errno say what was denied.";
     }
     return "The kernel log was not consulted; the step and the errno say what was denied.";
+  }
+
+  // The setuid rung as a fix, for what of it is not yet in effect (ladder.mode, and the helper
+  // installed setuid root, both as read): nothing when both are.
+  std::string fix_setuid_rung() {
+    auto mode = fact("ladder.mode");
+    const bool mode_ok = mode && (mode->value == "auto" || mode->value == "setuid");
+    auto present = fact("setuid_helper.present");
+    auto owner = fact("setuid_helper.owner");
+    auto perms = fact("setuid_helper.mode");
+    const bool installed = present && present->value == "yes" && owner && owner->value == "0" &&
+                           perms && perms->value.size() == 4 && perms->value[0] >= '4';
+    const std::string install =
+        "install boxjail-suid with `sudo cmake --install <build dir>` (setuid root)";
+    const std::string set_mode = "set `ladder.mode = \"auto\"` in /etc/boxjail/config.toml";
+    const std::string why = "; a privileged helper is not restricted this way.";
+    if (mode_ok && installed) return "";
+    if (mode_ok) return "Let the ladder use the setuid rung: " + install + why;
+    if (installed) return "Let the ladder use the setuid rung: " + set_mode + why;
+    return "Let the ladder use the setuid rung: " + install + " and " + set_mode + why;
+  }
+
+  std::string fix_apparmor_sysctl() {
+    auto value = fact("sysctl.kernel.apparmor_restrict_unprivileged_userns");
+    if (value && value->value == "0") return "";
+    return "Less safe, as it lifts the restriction for every program on the host: `sudo sysctl "
+           "kernel.apparmor_restrict_unprivileged_userns=0` (a file in /etc/sysctl.d/ keeps it "
+           "after a reboot).";
   }
 
   const char* map_file() const {
@@ -256,7 +286,11 @@ Diagnosis diagnose(std::string_view rung, const Error& e, const HostFacts& facts
     d.known = true;
     d.rule = std::string(rule.id);
     d.cause = ev.render(rule.cause);
-    for (std::string_view fix : rule.fixes) d.fixes.push_back(ev.render(fix));
+    // A fix already in effect renders empty and is left out.
+    for (std::string_view fix : rule.fixes) {
+      std::string text = ev.render(fix);
+      if (!text.empty()) d.fixes.push_back(std::move(text));
+    }
     d.checked = ev.checked();
     return d;
   }

@@ -52,14 +52,11 @@ constexpr std::string_view kFixAppArmorProfile =
     "Give boxjail an AppArmor profile with a `userns,` rule: `boxjail doctor --apparmor-profile "
     "| sudo tee /etc/apparmor.d/boxjail && sudo apparmor_parser -r /etc/apparmor.d/boxjail` "
     "(the profile names boxjail's real path: generate it again if the binary moves).";
-constexpr std::string_view kFixSetuidRung =
-    "Let the ladder use the setuid rung: install boxjail-suid with `sudo cmake --install "
-    "<build dir>` and set `ladder.mode = \"auto\"` in /etc/boxjail/config.toml; a privileged "
-    "helper is not restricted this way.";
-constexpr std::string_view kFixAppArmorSysctl =
-    "Less safe, as it lifts the restriction for every program on the host: `sudo sysctl "
-    "kernel.apparmor_restrict_unprivileged_userns=0` (a file in /etc/sysctl.d/ keeps it after a "
-    "reboot).";
+// Rendered from the facts (diagnose.cpp): empty, and so not printed, when the setuid rung is
+// already configured and installed; otherwise only what is still missing.
+constexpr std::string_view kFixSetuidRung = "{fix.setuid_rung|}";
+// Not printed where the sysctl already reads 0.
+constexpr std::string_view kFixAppArmorSysctl = "{fix.apparmor_sysctl|}";
 constexpr std::string_view kFixUsernsRung =
     "Use the user namespace rung instead: `ladder.mode = \"userns\"` (or \"auto\") in "
     "/etc/boxjail/config.toml, where the host allows unprivileged user namespaces.";

@@ -100,6 +100,7 @@ if grep -q '^  "rung": "setuid"' /tmp/vmjail-doctor.json; then ok "auto: doctor 
 status_is "$status" 0 "auto: the jail runs"
 contains /tmp/auto.json '"rung":"setuid"' "auto: on the setuid rung"
 contains /tmp/auto.json '"cause_id":"debian-userns-clone-disabled"' "auto: the userns rung's refusal is explained"
+lacks /tmp/auto.json "Let the ladder use the setuid rung" "auto: no fix that is already in effect (mode auto, helper installed)"
 if [ -s /tmp/auto.out ] && [ "$(cat /tmp/auto.out)" != "$host_mnt" ]; then ok "auto: the command sees its own mount namespace"; else fail "auto: mount namespace '$(cat /tmp/auto.out)' vs host '$host_mnt'"; fi
 if grep -q '^  "rung": "setuid"' /tmp/auto-doctor.json; then ok "auto: doctor picks the same rung"; else fail "auto: doctor's rung:"; grep '^  "rung"' /tmp/auto-doctor.json; fi
 contains /tmp/auto-doctor.json '"usable": true' "auto: doctor agrees the jail can run"
