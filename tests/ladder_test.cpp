@@ -628,3 +628,29 @@ TEST_F(Ladder, SetuidRungUidGidAndDisableUserns) {
   EXPECT_EQ(r.out.find("write=0"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.substr(r.out.size() - 2), "0\n") << r.out;
 }
+
+// Installed as `bwrap`, the helper is a drop-in for a setuid bwrap: bwrap's usage on --help,
+// bwrap's prefix on its errors and warnings, and --level-prefix's syslog levels (points of
+// bwrap's own test suite in setuid mode).
+TEST_F(Ladder, HelperSpeaksAsBwrapUnderItsName) {
+  RunOpts o{.as_nobody = true, .argv0 = "bwrap", .program = bt::setuid_helper_binary()};
+  RunResult r = bt::run({"--help"}, o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("usage: bwrap [OPTIONS...] [--] COMMAND [ARGS...]\n", 0), 0u) << r.out;
+  r = bt::run({"--ro-bind", "/nonexistent-source", "/x", "true"}, o);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err,
+            "bwrap: Can't find source path /nonexistent-source: No such file or directory\n");
+  r = bt::run({"--level-prefix", "--ro-bind", "/nonexistent-source", "/x", "true"}, o);
+  EXPECT_EQ(r.err,
+            "<3>bwrap: Can't find source path /nonexistent-source: No such file or directory\n");
+  r = bt::run({"--level-prefix", "--chdir", "/", "--chdir", "/tmp", "--ro-bind", "/", "/", "pwd"},
+              o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "<4>bwrap: Only the last --chdir option will take effect\n");
+  EXPECT_EQ(r.out, "/tmp\n");
+  // Under its own name it keeps its own.
+  o.argv0.clear();
+  r = bt::run({"--ro-bind", "/nonexistent-source", "/x", "true"}, o);
+  EXPECT_EQ(r.err.rfind("boxjail-suid: resolve-sources: ", 0), 0u) << r.err;
+}

@@ -23,6 +23,10 @@ struct RunOptions {
   // the jail's life. -1 (the default) never: for a library caller /proc/self/exe is its own
   // program.
   int shed_after_ms = -1;
+  // The setuid helper only: lines for stderr (the parser's warnings, already prefixed), which it
+  // may write only once it holds no privilege: the monitor writes them right after its drop.
+  std::vector<std::string> stderr_after_drop;
+  bool* stderr_after_drop_written = nullptr;  // set once they are written
 };
 
 // Runs the jail. On success returns the exit status to report (the command's status, or

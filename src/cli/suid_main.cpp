@@ -41,8 +41,16 @@ extern char** environ;
 
 namespace {
 
-constexpr const char* kProg = "boxjail-suid";
 constexpr std::size_t kMaxSpec = 1 << 20;
+
+// How the helper speaks. Installed (or linked) as `bwrap`, it is a drop-in for a setuid bwrap:
+// bwrap's name, usage, --level-prefix and warnings, byte for byte.
+struct Voice {
+  std::string prog = "boxjail-suid";
+  std::string invoked_as = "boxjail-suid";
+  bool level_prefix = false;
+  std::vector<std::string> warnings;  // whole lines, for stderr
+};
 
 boxjail::Error refusal(const std::string& why, const std::string& tag, int err = EPERM) {
   boxjail::Error e;
@@ -120,16 +128,19 @@ bool drop_before_writing() {
 
 // The failure goes to stderr as one line, and to --error-fd as a record for `boxjail`'s ladder
 // report (the caller's own fd: only our own failure is written to it).
-int fail(const boxjail::Error& given, int error_fd) {
+int fail(const boxjail::Error& given, int error_fd, const Voice& voice = {}) {
   if (!drop_before_writing()) return 1;
   boxjail::Error e = given;
   e.rung = "setuid";
+  e.level_prefix = voice.level_prefix;
+  for (const auto& line : voice.warnings) std::fputs(line.c_str(), stderr);
   if (error_fd >= 0) {
     const std::string record = boxjail::serialize(e);
     (void)!write(error_fd, record.data(), record.size());
     close(error_fd);
   } else {
-    std::fprintf(stderr, "%s\n", boxjail::format_error_line(kProg, e).c_str());
+    std::fprintf(stderr, "%s\n", boxjail::format_error_line(voice.prog, e).c_str());
+    if (e.usage) std::fputs(boxjail::usage_text(voice.invoked_as).c_str(), stderr);
   }
   return 1;
 }
@@ -153,6 +164,15 @@ int main(int argc, char** argv) {
   clearenv();
 
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  Voice voice;
+  if (argc > 0) {
+    const std::string argv0 = argv[0];
+    const std::string base = argv0.substr(argv0.rfind('/') + 1);
+    if (base == "bwrap") {
+      voice.prog = "bwrap";
+      voice.invoked_as = argv0;
+    }
+  }
   int error_fd = -1;
   int spec_fd = -1;
   bool probe = false;
@@ -201,19 +221,30 @@ int main(int argc, char** argv) {
     boxjail::ParseContext ctx;
     ctx.environ = std::move(caller_env);
     auto parsed = boxjail::parse_bwrap_args({args.begin() + static_cast<long>(i), args.end()}, ctx);
-    if (!parsed) return fail(parsed.error(), error_fd);
-    if (parsed.value().action != boxjail::Action::Run) {
-      return usage();
+    if (!parsed) {
+      voice.level_prefix = parsed.error().level_prefix;
+      return fail(parsed.error(), error_fd, voice);
     }
+    for (const auto& w : parsed.value().warnings) {
+      voice.warnings.push_back(std::string(w.level_prefix ? "<4>" : "") + voice.prog + ": " +
+                               w.text + "\n");
+    }
+    voice.level_prefix = parsed.value().spec.level_prefix;
+    if (parsed.value().action == boxjail::Action::Help) {
+      if (!drop_before_writing()) return 1;
+      std::fputs(boxjail::usage_text(voice.invoked_as).c_str(), stdout);
+      return 0;
+    }
+    if (parsed.value().action != boxjail::Action::Run) return usage();
     spec = std::move(parsed.value().spec);
   }
 
   boxjail::Caller caller = boxjail::current_caller();  // real ids: the caller's
   caller.via_setuid_helper = true;
   auto resolved = boxjail::resolve_spec(std::move(spec), caller);
-  if (!resolved) return fail(resolved.error(), error_fd);
+  if (!resolved) return fail(resolved.error(), error_fd, voice);
   if (auto allowed = boxjail::check_setuid_spec(resolved.value(), caller); !allowed) {
-    return fail(allowed.error(), error_fd);
+    return fail(allowed.error(), error_fd, voice);
   }
   boxjail::RunOptions options;
   options.setuid_helper = true;
@@ -222,7 +253,15 @@ int main(int argc, char** argv) {
     options.status_rung = "setuid";
     options.status_ladder_mode = ladder_mode;
   }
+  // The monitor writes the warnings once it has dropped every privilege; a failure before that
+  // writes them with its own line (fail()).
+  options.stderr_after_drop = voice.warnings;
+  bool warned = false;
+  options.stderr_after_drop_written = &warned;
   auto status = boxjail::run(resolved.value(), options);
-  if (!status) return fail(status.error(), error_fd);
+  if (!status) {
+    if (warned) voice.warnings.clear();
+    return fail(status.error(), error_fd, voice);
+  }
   return status.value();
 }

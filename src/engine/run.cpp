@@ -233,6 +233,8 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
       return dropped.error();
     }
     if (spec.die_with_parent) die_with_parent(parent_at_start());  // cleared with the ids
+    for (const auto& line : options.stderr_after_drop) std::fputs(line.c_str(), stderr);
+    if (options.stderr_after_drop_written) *options.stderr_after_drop_written = true;
   }
   if (auto written = write_child_info(spec, info); !written) {
     kill(pid, SIGKILL);
