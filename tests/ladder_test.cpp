@@ -388,31 +388,40 @@ TEST_F(Ladder, HelperIsNotPtraceableByTheCaller) {
     EXPECT_EQ(helper->wait().status, 1);
   }
   // Held at --block-fd, with the jail set up: neither the helper's monitor nor its child (now
-  // dropped to the caller's ids by the kernel's non-dumpable rule) can be touched.
-  int block[2];
-  ASSERT_EQ(pipe2(block, O_CLOEXEC), 0);
-  std::vector<std::string> args = {"--config", config("setuid"), "--block-fd",
-                                   std::to_string(block[0])};
-  args.insert(args.end(), kJail.begin(), kJail.end());
-  args.insert(args.end(), {"true"});
-  auto jail = bt::spawn(args, {.as_nobody = true, .keep_fds = {block[0]}});
-  close(block[0]);
-  std::vector<pid_t> helpers;
-  for (int i = 0; i < 500 && helpers.size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    helpers = pids_of(bt::setuid_helper_binary());
+  // dropped to the caller's ids by the kernel's non-dumpable rule) can be touched; with a user
+  // namespace of the jail's own (root's) too.
+  for (const bool userns : {false, true}) {
+    SCOPED_TRACE(userns ? "--unshare-user" : "no user namespace");
+    int block[2];
+    ASSERT_EQ(pipe2(block, O_CLOEXEC), 0);
+    std::vector<std::string> args = {"--config", config("setuid"), "--block-fd",
+                                     std::to_string(block[0])};
+    if (userns) args.push_back("--unshare-user");
+    args.insert(args.end(), kJail.begin(), kJail.end());
+    args.insert(args.end(), {"true"});
+    auto jail = bt::spawn(args, {.as_nobody = true, .keep_fds = {block[0]}});
+    close(block[0]);
+    // The monitor and the sandbox child stay; the setup process comes and goes before the jail
+    // reaches --block-fd: wait until just the two are left.
+    std::vector<pid_t> helpers;
+    for (int i = 0, stable = 0; i < 500 && stable < 5; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      auto now = pids_of(bt::setuid_helper_binary());
+      stable = now == helpers && now.size() == 2 ? stable + 1 : 0;
+      helpers = std::move(now);
+    }
+    ASSERT_EQ(helpers.size(), 2u) << "helper monitor and sandbox child";
+    for (pid_t pid : helpers) {
+      const auto errs = attack_as_caller(pid);
+      ASSERT_EQ(errs.size(), 3u);
+      EXPECT_EQ(errs[0], EPERM) << "ptrace attach of " << pid;
+      EXPECT_EQ(errs[1], EACCES) << "open /proc/" << pid << "/mem";
+      EXPECT_EQ(errs[2], EPERM) << "process_vm_writev " << pid;
+    }
+    ASSERT_EQ(write(block[1], "x", 1), 1);
+    close(block[1]);
+    EXPECT_EQ(jail->wait().status, 0);
   }
-  ASSERT_GE(helpers.size(), 2u) << "helper monitor and sandbox child";
-  for (pid_t pid : helpers) {
-    const auto errs = attack_as_caller(pid);
-    ASSERT_EQ(errs.size(), 3u);
-    EXPECT_EQ(errs[0], EPERM) << "ptrace attach of " << pid;
-    EXPECT_EQ(errs[1], EACCES) << "open /proc/" << pid << "/mem";
-    EXPECT_EQ(errs[2], EPERM) << "process_vm_writev " << pid;
-  }
-  ASSERT_EQ(write(block[1], "x", 1), 1);
-  close(block[1]);
-  EXPECT_EQ(jail->wait().status, 0);
 }
 
 // ---- The operator's config --------------------------------------------------------------------
@@ -615,6 +624,15 @@ TEST_F(Ladder, SetuidRungUidGidAndDisableUserns) {
                         {.as_nobody = true});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, " 5 65534 1\n 6 65534 1\n5\n6\n");
+  // uid 0 inside is the caller too, and holds nothing (becoming 0 there raises no capability).
+  r = bt::run({"--config", config("setuid"), "--unshare-user", "--uid", "0", "--gid", "0",
+               "--ro-bind", "/", "/", "--dev", "/dev", "--", "sh", "-c",
+               "tr -s ' ' < /proc/self/uid_map; grep -E '^Cap(Prm|Eff|Bnd):' /proc/self/status"},
+              {.as_nobody = true});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out,
+            " 0 65534 1\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+            "CapBnd:\t0000000000000000\n");
   // /dev/null is the host's, on a nodev mount in the jail: errors go to stdout.
   r = bt::run({"--config", config("setuid"), "--unshare-user", "--disable-userns", "--ro-bind", "/",
                "/", "--", "sh", "-c",

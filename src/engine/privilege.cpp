@@ -109,15 +109,14 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool kee
   if (setresgid(gid, gid, gid) != 0) return failed(step, "setresgid", errno, "Can't set gids");
   if (setresuid(uid, uid, uid) != 0) return failed(step, "setresuid", errno, "Can't set uids");
   // The kernel clears the capability sets only when the uids leave 0 of the current user
-  // namespace. A process that holds capabilities in a user namespace where it never was uid 0
-  // (the setuid rung's child in the namespace root made for it) keeps them across setresuid:
-  // cleared here explicitly, whatever the namespace.
-  if (uid != 0) {
-    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct none[2]{};
-    if (syscall(SYS_capset, &hdr, none) != 0) {
-      return failed(step, "capset", errno, "Can't clear the capability sets");
-    }
+  // namespace, and raises the effective set when they become 0 there. A process that holds
+  // capabilities in a user namespace where it never was uid 0 (the setuid rung's child in the
+  // namespace root made for it) keeps them across setresuid, and one that becomes uid 0 there
+  // (--uid 0) gets them back: cleared here explicitly, whatever the namespace and the uid.
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[2]{};
+  if (syscall(SYS_capset, &hdr, none) != 0) {
+    return failed(step, "capset", errno, "Can't clear the capability sets");
   }
 
   // Verify from the kernel's side. Each of these must fail for an unprivileged process.
@@ -137,7 +136,7 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool kee
   if (!keep_groups && getgroups(0, nullptr) != 0) {
     return failed(step, "getgroups", EPERM, "privilege drop not verified: groups remain");
   }
-  if (uid != 0 && !capabilities_empty()) {
+  if (!capabilities_empty()) {
     return failed(step, "capget", EPERM, "privilege drop not verified: capabilities remain");
   }
   if (prctl(PR_CAPBSET_READ, 0, 0, 0, 0) != 0) {
