@@ -335,7 +335,7 @@ namespace {
   for (const auto& [name, value] : opts.env) setenv(name.c_str(), value.c_str(), 1);
   install_denials(opts.deny);
   if (opts.as_nobody) {
-    if (setgroups(0, nullptr) != 0) die_in_child("setgroups");
+    if (setgroups(opts.groups.size(), opts.groups.data()) != 0) die_in_child("setgroups");
     if (setresgid(65534, 65534, 65534) != 0) die_in_child("setresgid");
     if (setresuid(65534, 65534, 65534) != 0) die_in_child("setresuid");
   }

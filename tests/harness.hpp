@@ -23,8 +23,9 @@ struct Deny {
 };
 
 struct RunOpts {
-  bool as_nobody = false;  // drop to uid/gid 65534 (no groups) before exec
-  std::string stdin_data;  // written to the program's stdin, then EOF
+  bool as_nobody = false;     // drop to uid/gid 65534 (no groups but `groups`) before exec
+  std::vector<gid_t> groups;  // supplementary groups of the uid-65534 caller
+  std::string stdin_data;     // written to the program's stdin, then EOF
   std::vector<std::pair<int, std::string>> fd_data;  // fd N in the program reads this data
   std::vector<int> keep_fds;  // fds of the test process passed through unchanged
   std::vector<Deny> deny;     // seccomp rules installed as root before the drop

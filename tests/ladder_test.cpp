@@ -667,8 +667,46 @@ TEST_F(Ladder, HelperSpeaksAsBwrapUnderItsName) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "<4>bwrap: Only the last --chdir option will take effect\n");
   EXPECT_EQ(r.out, "/tmp\n");
+  r = bt::run({"--version"}, o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("bubblewrap 0.11.1"), std::string::npos) << r.out;
+  // Each --add-seccomp-fd is closed once read: a fd named twice is EBADF the second time, and
+  // the command does not inherit it (bwrap's test-seccomp.py).
+  RunOpts twice = o;
+  twice.fd_data = {{3, ""}};
+  r = bt::run({"--ro-bind", "/", "/", "--add-seccomp-fd", "3", "--add-seccomp-fd", "3", "true"},
+              twice);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "bwrap: Can't read seccomp data: Bad file descriptor\n");
+  r = bt::run({"--ro-bind", "/", "/", "--add-seccomp-fd", "3", "true"}, twice);
+  EXPECT_EQ(r.err,
+            "bwrap: Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) "
+            "reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and "
+            "CONFIG_SECCOMP_FILTER.)\n");
   // Under its own name it keeps its own.
   o.argv0.clear();
   r = bt::run({"--ro-bind", "/nonexistent-source", "/x", "true"}, o);
   EXPECT_EQ(r.err.rfind("boxjail-suid: resolve-sources: ", 0), 0u) << r.err;
+}
+
+// The setuid rung keeps the caller's own supplementary groups (bwrap's setuid mode): dropping one
+// would let the caller past a mode that denies that group (0604, the group's bits empty) and
+// lose what a group grants (0640).
+TEST_F(Ladder, SetuidRungKeepsTheCallersGroups) {
+  const std::string denied = dir_.file("denied", "not for group 44\n", 0604);
+  const std::string granted = dir_.file("granted", "for group 44\n", 0640);
+  ASSERT_EQ(chown(denied.c_str(), 0, 44), 0);
+  ASSERT_EQ(chown(granted.c_str(), 0, 44), 0);
+  for (const bool userns : {false, true}) {
+    SCOPED_TRACE(userns ? "--unshare-user" : "no user namespace");
+    std::vector<std::string> args = {"--config", config("setuid")};
+    if (userns) args.push_back("--unshare-user");
+    args.insert(args.end(), {"--ro-bind", "/", "/", "--", "sh", "-c",
+                             "grep '^Groups:' /proc/self/status; cat " + denied +
+                                 " 2>&1 | grep -c '/denied: Permission denied'; cat " + granted});
+    RunResult r = bt::run(args, {.as_nobody = true, .groups = {44}});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out,
+              std::string(userns ? "Groups:\t65534 \n" : "Groups:\t44 \n") + "1\nfor group 44\n");
+  }
 }

@@ -29,7 +29,8 @@ struct Error {
 };
 
 // Evidence key for bwrap's own wording of an error, when it differs from `message` because it
-// carries bwrap's guess at the cause: printed instead of `message` under the name bwrap only.
+// carries bwrap's guess at the cause: under the name bwrap only, the whole line after "bwrap: ",
+// verbatim (with strerror where bwrap prints it).
 inline constexpr const char* kBwrapWording = "bwrap.message";
 
 template <class T>

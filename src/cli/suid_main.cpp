@@ -235,6 +235,11 @@ int main(int argc, char** argv) {
       std::fputs(boxjail::usage_text(voice.invoked_as).c_str(), stdout);
       return 0;
     }
+    if (parsed.value().action == boxjail::Action::Version) {
+      if (!drop_before_writing()) return 1;
+      std::printf("boxjail %s\ncompatible with: bubblewrap 0.11.1 command line\n", BOXJAIL_VERSION);
+      return 0;
+    }
     if (parsed.value().action != boxjail::Action::Run) return usage();
     spec = std::move(parsed.value().spec);
   }

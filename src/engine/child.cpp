@@ -246,11 +246,12 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (plan.lock_userns) BOXJAIL_TRY(enter_lock_userns(a.channel));
   if (spec.disable_userns || spec.assert_userns_disabled) BOXJAIL_TRY(assert_userns_disabled());
   if (plan.setuid) {
-    // Inside its own user namespace the caller's ids are the sandbox's, and setgroups is denied
-    // there: the caller's own supplementary groups stay, as with bwrap's setuid mode.
+    // The caller's own supplementary groups stay, as with bwrap's setuid mode: dropping one
+    // would give the caller what a group-denying mode (0604 with a group of its own) withholds
+    // from it (CVE-2014-8989's class), and in the jail's own user namespace setgroups is denied
+    // anyway. Inside that namespace the caller's ids are the sandbox's.
     BOXJAIL_TRY(drop_privileges_to(plan.caller_uid_inside, plan.caller_gid_inside,
-                                   step::kDropPrivileges.data(),
-                                   plan.map_writer == MapWriter::Monitor));
+                                   step::kDropPrivileges.data(), true));
     // The kernel cleared the parent-death signal with the credentials.
     if (spec.die_with_parent) die_with_parent_of_channel(a.channel);
   } else {

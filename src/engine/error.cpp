@@ -41,10 +41,7 @@ std::string format_error_line(const std::string& prog, const Error& e) {
   }
   if (prog == "bwrap") {
     for (const auto& [key, wording] : e.evidence) {
-      if (key != kBwrapWording) continue;
-      Error worded = e;
-      worded.message = wording;
-      return line + describe(worded);
+      if (key == kBwrapWording) return line + wording;
     }
   }
   line += describe(e);

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 
 #include "engine/channel.hpp"
@@ -68,15 +69,18 @@ Error clone_error(int err, bool new_user) {
   Error e = fail(step::kCloneNamespaces, "clone3", err, "Creating new namespace failed");
   if (err == EINVAL) {
     e.evidence.emplace_back(kBwrapWording,
-                            "Creating new namespace failed, likely because the kernel does not "
-                            "support user namespaces.  bwrap must be installed setuid on such "
-                            "systems.");
+                            std::string("Creating new namespace failed, likely because the kernel "
+                                        "does not support user namespaces.  bwrap must be "
+                                        "installed setuid on such systems.: ") +
+                                std::strerror(err));
   } else if (err == EPERM && new_user) {
     e.message = "No permissions to creating new namespace";
     e.evidence.emplace_back(kBwrapWording,
-                            "No permissions to creating new namespace, likely because the kernel "
-                            "does not allow non-privileged user namespaces. On e.g. debian this "
-                            "can be enabled with 'sysctl kernel.unprivileged_userns_clone=1'.");
+                            std::string("No permissions to creating new namespace, likely because "
+                                        "the kernel does not allow non-privileged user "
+                                        "namespaces. On e.g. debian this can be enabled with "
+                                        "'sysctl kernel.unprivileged_userns_clone=1'.: ") +
+                                std::strerror(err));
   }
   return e;
 }
@@ -134,8 +138,12 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
   // bwrap reads --add-seccomp-fd programs at parse time, before anything is set up.
   std::vector<std::string> add_seccomp;
   for (int fd : spec.add_seccomp_fds) {
-    BOOST_OUTCOME_TRY(program, as_caller("seccomp", [fd] { return read_seccomp_program(fd); }));
-    add_seccomp.push_back(std::move(program));
+    auto program = as_caller("seccomp", [fd] { return read_seccomp_program(fd); });
+    // Read (and closed) in a child of ours in the setuid rung: ours is closed too, as bwrap
+    // closes each fd it read, so the command does not inherit it and a fd named twice is EBADF.
+    if (plan.setuid) close(fd);
+    if (!program) return std::move(program).error();
+    add_seccomp.push_back(std::move(program).value());
   }
   // --seccomp-policy is compiled here, in the caller's process, before anything is set up: a bad
   // policy fails before a namespace exists, and the child only installs ready bytes.

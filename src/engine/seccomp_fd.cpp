@@ -30,7 +30,15 @@ result<void> install_seccomp_programs(const std::vector<std::string>& programs) 
     prog.len = static_cast<unsigned short>(p.size() / 8);
     prog.filter = reinterpret_cast<sock_filter*>(const_cast<char*>(p.data()));
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
-      return sys_error("seccomp", "prctl(PR_SET_SECCOMP)", "", errno, "prctl(PR_SET_SECCOMP)");
+      Error e = sys_error("seccomp", "prctl(PR_SET_SECCOMP)", "", errno, "prctl(PR_SET_SECCOMP)");
+      if (e.err == EINVAL) {
+        e.evidence.emplace_back(kBwrapWording,
+                                "Unable to set up system call filtering as requested: "
+                                "prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a "
+                                "kernel configured with CONFIG_SECCOMP and "
+                                "CONFIG_SECCOMP_FILTER.)");
+      }
+      return e;
     }
   }
   return boost::outcome_v2::success();
