@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 
 #include "diagnose/rules.hpp"
@@ -168,6 +169,7 @@ class Evaluation {
     if (key == "apparmor.kernel_said") return apparmor_kernel_said();
     if (key == "fix.setuid_rung") return fix_setuid_rung();
     if (key == "fix.apparmor_sysctl") return fix_apparmor_sysctl();
+    if (key == "fix.mount_max") return fix_mount_max();
     auto f = fact(key);
     return f ? f->value : "";
   }
@@ -236,6 +238,15 @@ class Evaluation {
     return "Less safe, as it lifts the restriction for every program on the host: `sudo sysctl "
            "kernel.apparmor_restrict_unprivileged_userns=0` (a file in /etc/sysctl.d/ keeps it "
            "after a reboot).";
+  }
+
+  // A higher fs.mount-max than the one in effect: 100000 (bwrap's hint), or twice the current
+  // value where that is already reached.
+  std::string fix_mount_max() {
+    auto value = fact("sysctl.fs.mount-max");
+    const unsigned long long now = value ? std::strtoull(value->value.c_str(), nullptr, 10) : 0;
+    const unsigned long long next = now >= 100000 ? now * 2 : 100000;
+    return "`sudo sysctl fs.mount-max=" + std::to_string(next) + "`.";
   }
 
   const char* map_file() const {

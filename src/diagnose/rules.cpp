@@ -326,7 +326,7 @@ const std::vector<Rule>& rule_table() {
                    "when a mount namespace would hold more than fs.mount-max = "
                    "{sysctl.fs.mount-max} mounts (not a full disk). The jail starts with a copy "
                    "of the caller's mount table, so a host with many mounts fills it quickly.",
-          .fixes = {"`sudo sysctl fs.mount-max=100000`.",
+          .fixes = {"{fix.mount_max|}",
                     "Bind fewer trees into the jail, or use --ro-bind on a parent directory "
                     "instead of many binds."},
       },
