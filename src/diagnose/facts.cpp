@@ -129,9 +129,10 @@ void collect_apparmor_origin(HostFacts& out, const EvidenceRoots& roots) {
   const std::string mode = open == std::string::npos
                                ? std::string(*label == "unconfined" ? "unconfined" : "")
                                : label->substr(open + 2, label->size() - open - 3);
-  const Fact* source = out.find("apparmor.label");
-  put(out, "apparmor.profile", profile, source->source);
-  if (!mode.empty()) put(out, "apparmor.mode", mode, source->source);
+  // A copy: put() may grow the vector the fact lives in.
+  const std::string source = out.find("apparmor.label")->source;
+  put(out, "apparmor.profile", profile, source);
+  if (!mode.empty()) put(out, "apparmor.mode", mode, source);
   const std::string parent =
       roots.proc + "/" + (roots.parent.empty() ? std::to_string(getppid()) : roots.parent);
   if (!put_file(out, "apparmor.parent_label", parent + "/attr/apparmor/current")) {
