@@ -392,6 +392,12 @@ TEST(DiagnoseRules, CallerUnderEnforcingProfile) {
   EXPECT_NE(d.fixes[0].find("`mount,`"), std::string::npos) << d.fixes[0];
 }
 
+// boxjail (pid 777, parent 4242) started 200 clock ticks, 2 s, after boot.
+void started_two_seconds_after_boot(const FakeHost& h) {
+  h.write("proc/self/stat",
+          "777 (boxjail) S 4242 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 200 0 0\n");
+}
+
 // An AppArmor host where boxjail runs as `label` and its caller (pid 4242) as `parent_label`.
 EvidenceRoots confined(const FakeHost& h, const std::string& label,
                        const std::string& parent_label) {
@@ -455,9 +461,7 @@ TEST(DiagnoseRules, ProfileInheritedFromTheCaller) {
 TEST(DiagnoseRules, AuditRecordOfTheAttempt) {
   FakeHost h;
   EvidenceRoots roots = confined(h, "boxjail-strict (enforce)", "unconfined");
-  // Started 2 s after boot (200 ticks): records before 1.99 s are another attempt's.
-  h.write("proc/self/stat",
-          "777 (boxjail) S 4242 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 200 0 0\n");
+  started_two_seconds_after_boot(h);  // records before 1.99 s are another attempt's
   const std::string mount_line =
       "apparmor=\"DENIED\" operation=\"mount\" class=\"mount\" info=\"failed mntpnt match\" "
       "error=-13 profile=\"boxjail-strict\" name=\"/\" pid=778 comm=\"boxjail\" "
@@ -511,8 +515,7 @@ TEST(DiagnoseRules, AuditLogNotReadableIsSaid) {
 TEST(DiagnoseRules, AuditRecordFromTheJournal) {
   FakeHost h;
   EvidenceRoots roots = confined(h, "boxjail-strict (enforce)", "unconfined");
-  h.write("proc/self/stat",
-          "777 (boxjail) S 4242 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 200 0 0\n");
+  started_two_seconds_after_boot(h);
   const std::string line =
       "apparmor=\"DENIED\" operation=\"capable\" class=\"cap\" profile=\"boxjail-strict\" "
       "pid=777 comm=\"boxjail\" capability=21  capname=\"sys_admin\"";

@@ -50,9 +50,9 @@ const std::vector<std::string> kIdentityCommand = {
 const std::vector<std::string> kJail = {"--ro-bind", "/",     "/",     "--unshare-pid",
                                         "--proc",    "/proc", "--dev", "/dev"};
 
-std::string host_mnt_ns() {
+std::string host_ns(const char* name) {
   char buf[64] = {};
-  const ssize_t n = readlink("/proc/self/ns/mnt", buf, sizeof buf - 1);
+  const ssize_t n = readlink((std::string("/proc/self/ns/") + name).c_str(), buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
@@ -72,7 +72,7 @@ void expect_unprivileged_command(const std::string& out) {
   }
   EXPECT_NE(out.find("NoNewPrivs:\t1\n"), std::string::npos) << out;
   EXPECT_NE(out.find("mnt:["), std::string::npos) << out;
-  EXPECT_EQ(out.find(host_mnt_ns()), std::string::npos) << "same mount namespace as the host";
+  EXPECT_EQ(out.find(host_ns("mnt")), std::string::npos) << "same mount namespace as the host";
 }
 
 using bt::ReportFile;
@@ -552,12 +552,6 @@ const std::vector<std::string> kUsernsView = {
     "tr -s ' ' < /proc/self/uid_map; tr -s ' ' < /proc/self/gid_map;"
     " grep -E '^(Uid|Gid|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status;"
     " readlink /proc/self/ns/user /proc/self/ns/mnt"};
-
-std::string host_ns(const char* name) {
-  char buf[64] = {};
-  const ssize_t n = readlink((std::string("/proc/self/ns/") + name).c_str(), buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
 
 }  // namespace
 
