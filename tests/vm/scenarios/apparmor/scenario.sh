@@ -53,6 +53,9 @@ first_line /tmp/inherited.err "(EPERM)" "inherited: first line names EPERM"
 contains /tmp/inherited.err 'runs under the profile "bj-caller" (enforce) of the process that started it' "inherited: cause names the caller's profile"
 contains /tmp/inherited.err "fix:   Run boxjail from a process outside that profile" "inherited: fix is to run outside it"
 contains /tmp/inherited.json '"cause_id":"apparmor-profile-inherited"' "inherited: --report-fd names the cause"
+BOXJAIL_CONFIG=/tmp/userns.toml as_user /usr/local/lib/caller/sh -c \
+  "/usr/local/bin/boxjail doctor --json >/tmp/inherited-doctor.json 2>&1; exit 0"
+contains /tmp/inherited-doctor.json '"usable": false' "inherited: doctor, run by the same caller, agrees"
 
 # --- 5. the kernel log not readable --------------------------------------------------------------
 echo 1 > /proc/sys/kernel/dmesg_restrict
