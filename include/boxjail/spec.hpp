@@ -96,6 +96,9 @@ struct Spec {
   // --seccomp-policy NAME|PATH (boxjail's own): a JSON policy compiled by the monitor before
   // clone and installed in the command right before execve, after --seccomp's program.
   std::optional<std::string> seccomp_policy;
+  // --pid-file PATH (boxjail's own): the jailed command's pid, as the caller's pid namespace
+  // sees it (not the monitor's, not pid 1's), written atomically when the command starts.
+  std::optional<std::string> pid_file;
 
   // Filesystem, in command-line order.
   std::vector<MountOp> ops;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 namespace boxjail::channel {
@@ -28,14 +29,30 @@ void send(int fd, Kind kind) {
 
 result<std::optional<Message>> receive(int fd) {
   std::string buf(65536, '\0');
+  // The sender's credentials arrive when the receiving end has SO_PASSCRED; the kernel gives its
+  // pid as the receiver's pid namespace sees it.
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+  iovec iov{buf.data(), buf.size()};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
   ssize_t n;
   do {
-    n = ::recv(fd, buf.data(), buf.size(), 0);
+    n = ::recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return sys_error("monitor", "recv", "", errno, "Reading the sandbox's status failed");
   if (n == 0) return std::optional<Message>{};
   buf.resize(static_cast<size_t>(n));
-  Message m{static_cast<Kind>(buf[0]), {}};
+  Message m{static_cast<Kind>(buf[0]), {}, 0};
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+      ucred cred{};
+      std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+      m.sender = cred.pid;
+    }
+  }
   if (m.kind == Kind::Fail) {
     BOOST_OUTCOME_TRY(record, deserialize(buf.substr(1)));
     m.error = std::move(record.error);

@@ -6,6 +6,8 @@
 
 #include <boxjail/error.hpp>
 
+#include <sys/types.h>
+
 #include <optional>
 
 namespace boxjail::channel {
@@ -24,7 +26,8 @@ void send(int fd, Kind kind);
 // Blocks for one message. Returns nullopt on EOF.
 struct Message {
   Kind kind;
-  Error error;  // for Fail
+  Error error;       // for Fail
+  pid_t sender = 0;  // the sending process, in the receiver's pid namespace (with SO_PASSCRED)
 };
 result<std::optional<Message>> receive(int fd);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/monitor.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -51,6 +53,36 @@ std::vector<std::pair<const char*, unsigned long long>> namespace_ids(const Spec
     if (stat(path.c_str(), &st) == 0) out.emplace_back(e.name, st.st_ino);
   }
   return out;
+}
+
+// The jailed command's pid, for a runtime that signals or watches it: written to a temporary
+// file beside PATH and renamed over it, so a reader never sees a partial pid. By the monitor,
+// which holds no privilege by then in the setuid rung: the caller's path, the caller's rights.
+result<void> write_pid_file(const std::string& path, pid_t pid) {
+  auto failed = [&](const char* call) {
+    return sys_error("monitor", call, path, errno, "Can't write the pid file " + path);
+  };
+  if (pid <= 0) {
+    errno = ESRCH;
+    return failed("recvmsg(SCM_CREDENTIALS)");
+  }
+  std::string tmp = path + ".XXXXXX";
+  const int fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return failed("mkostemp");
+  const std::string text = std::to_string(pid) + "\n";
+  const int err = write_all(fd, text);
+  if (fchmod(fd, 0644) != 0 || err != 0 || close(fd) != 0) {
+    if (err != 0) errno = err;
+    auto e = failed("write");
+    unlink(tmp.c_str());
+    return e;
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    auto e = failed("rename");
+    unlink(tmp.c_str());
+    return e;
+  }
+  return boost::outcome_v2::success();
 }
 
 }  // namespace
@@ -131,6 +163,15 @@ result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& 
   std::optional<Error> setup_error;
   bool exec_started = false;
   std::optional<int> exit_status;
+  // The command's own record, sent right before its execve: the kernel names its sender.
+  auto on_exec = [&](const channel::Message& msg) {
+    exec_started = true;
+    if (!spec.pid_file) return;
+    if (auto written = write_pid_file(*spec.pid_file, msg.sender); !written) {
+      setup_error = std::move(written).error();
+      kill(s.child, SIGKILL);
+    }
+  };
 
   // Phase 1: the child is setting up; its records (exec, or a failure) come on the channel,
   // which reaches EOF when the command execs (close-on-exec; pid 1 closes its copy).
@@ -147,7 +188,7 @@ result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& 
       if (!msg) {
         channel_open = false;
       } else if (msg->kind == channel::Kind::Exec) {
-        exec_started = true;
+        on_exec(*msg);
       } else if (msg->kind == channel::Kind::Fail) {
         setup_error = std::move(msg->error);
       } else if (msg->kind == channel::Kind::MapLock) {
@@ -172,7 +213,7 @@ result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& 
     if (poll(&p, 1, 0) <= 0) break;
     BOOST_OUTCOME_TRY(msg, channel::receive(s.channel));
     if (!msg) break;
-    if (msg->kind == channel::Kind::Exec) exec_started = true;
+    if (msg->kind == channel::Kind::Exec) on_exec(*msg);
     if (msg->kind == channel::Kind::Fail) setup_error = std::move(msg->error);
   }
   if (setup_error) {

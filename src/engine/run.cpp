@@ -192,6 +192,12 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
     return fail("monitor", "socketpair", errno, "Can't create the status channel");
   }
   UniqueFd mine(sv[0]), theirs(sv[1]);
+  // --pid-file: each record then carries its sender's pid, as our pid namespace sees it.
+  const int passcred = 1;
+  if (spec.pid_file &&
+      setsockopt(mine.get(), SOL_SOCKET, SO_PASSCRED, &passcred, sizeof passcred) != 0) {
+    return fail("monitor", "setsockopt(SO_PASSCRED)", errno, "Can't ask for the sender's pid");
+  }
 
   const bool via_intermediate =
       spec.pidns_fd >= 0 && (plan.clone_flags & (CLONE_NEWPID | CLONE_NEWUSER)) != 0;

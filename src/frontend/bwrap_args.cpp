@@ -275,6 +275,12 @@ Status on_report_fd(Parser& p, Operands a) {
   return ok();
 }
 
+Status on_pid_file(Parser& p, Operands args) {
+  if (args[0].empty()) return p.fail("--pid-file needs a path");
+  p.spec().pid_file = args[0];
+  return ok();
+}
+
 Status on_level_prefix(Parser& p, Operands) {
   p.spec().level_prefix = true;
   return ok();
@@ -653,6 +659,8 @@ constexpr auto kOptions = std::to_array<Option>({
      "Operator config (TOML) instead of $BOXJAIL_CONFIG or /etc/boxjail/config.toml"},
     {"--report-fd", "FD", LastWins, on_report_fd,
      "Write a JSON report (rungs tried, failing step, errno, cause, fixes) to FD"},
+    {"--pid-file", "PATH", LastWins, on_pid_file,
+     "Write the jailed command's pid (as seen from here) to PATH, atomically, when it starts"},
 });
 
 // The number of operands is the number of words in the metavar, so --help cannot disagree.

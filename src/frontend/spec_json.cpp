@@ -72,6 +72,7 @@ constexpr Field<std::optional<std::string>> kSpecOptStrings[] = {
     {"argv0", &Spec::argv0},           {"hostname", &Spec::hostname},
     {"chdir", &Spec::chdir},           {"exec_label", &Spec::exec_label},
     {"file_label", &Spec::file_label}, {"seccomp_policy", &Spec::seccomp_policy},
+    {"pid_file", &Spec::pid_file},
 };
 
 constexpr Field<std::vector<std::string>> kSpecStringLists[] = {
