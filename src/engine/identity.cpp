@@ -33,10 +33,6 @@ int write_file_at(int dirfd, const char* name, const std::string& content) {
   return n == static_cast<ssize_t>(content.size()) ? 0 : -EIO;
 }
 
-}  // namespace
-
-namespace {
-
 unsigned overflow_id(const char* path) {
   UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
   char buf[16] = {};
@@ -54,36 +50,6 @@ std::string map_text(unsigned inside, unsigned outside, bool overflow_root, cons
   }
   return text + std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
 }
-
-}  // namespace
-
-result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
-                           gid_t outside_gid, bool deny_setgroups, bool overflow_root) {
-  // The kernel only lets an unprivileged writer map its own gid once setgroups is denied, or a
-  // dropped supplementary group could be regained (CVE-2014-8989). ENOENT: a pre-3.19 kernel.
-  if (deny_setgroups) {
-    if (int rc = write_file_at(proc_pid_dir, "setgroups", "deny\n"); rc < 0 && rc != -ENOENT) {
-      auto e = sys_error(std::string(step::kWriteSetgroups), "write", "/proc/self/setgroups", -rc,
-                         "error writing to setgroups");
-      return e;
-    }
-  }
-  const std::string uid_map =
-      map_text(inside_uid, outside_uid, overflow_root, "/proc/sys/kernel/overflowuid");
-  if (int rc = write_file_at(proc_pid_dir, "uid_map", uid_map); rc < 0) {
-    return sys_error(std::string(step::kWriteUidMap), "write", "/proc/self/uid_map", -rc,
-                     "setting up uid map");
-  }
-  const std::string gid_map =
-      map_text(inside_gid, outside_gid, overflow_root, "/proc/sys/kernel/overflowgid");
-  if (int rc = write_file_at(proc_pid_dir, "gid_map", gid_map); rc < 0) {
-    return sys_error(std::string(step::kWriteGidMap), "write", "/proc/self/gid_map", -rc,
-                     "setting up gid map");
-  }
-  return boost::outcome_v2::success();
-}
-
-namespace {
 
 // The id ranges of this process's own user namespace, each mapped onto itself. At most 340
 // lines (the kernel's limit), each of three numbers.
@@ -131,6 +97,32 @@ bool same_namespace(int a, int b) {
 }
 
 }  // namespace
+
+result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
+                           gid_t outside_gid, bool deny_setgroups, bool overflow_root) {
+  // The kernel only lets an unprivileged writer map its own gid once setgroups is denied, or a
+  // dropped supplementary group could be regained (CVE-2014-8989). ENOENT: a pre-3.19 kernel.
+  if (deny_setgroups) {
+    if (int rc = write_file_at(proc_pid_dir, "setgroups", "deny\n"); rc < 0 && rc != -ENOENT) {
+      auto e = sys_error(std::string(step::kWriteSetgroups), "write", "/proc/self/setgroups", -rc,
+                         "error writing to setgroups");
+      return e;
+    }
+  }
+  const std::string uid_map =
+      map_text(inside_uid, outside_uid, overflow_root, "/proc/sys/kernel/overflowuid");
+  if (int rc = write_file_at(proc_pid_dir, "uid_map", uid_map); rc < 0) {
+    return sys_error(std::string(step::kWriteUidMap), "write", "/proc/self/uid_map", -rc,
+                     "setting up uid map");
+  }
+  const std::string gid_map =
+      map_text(inside_gid, outside_gid, overflow_root, "/proc/sys/kernel/overflowgid");
+  if (int rc = write_file_at(proc_pid_dir, "gid_map", gid_map); rc < 0) {
+    return sys_error(std::string(step::kWriteGidMap), "write", "/proc/self/gid_map", -rc,
+                     "setting up gid map");
+  }
+  return boost::outcome_v2::success();
+}
 
 result<void> write_identity_maps(pid_t pid) {
   const std::string dir = "/proc/" + std::to_string(pid);
