@@ -116,3 +116,17 @@ TEST(SlimMonitorShort, QuickCommandsKeepTheirMonitor) {
 }
 
 }  // namespace
+
+// The slim monitor's entry point is reachable by anyone who runs boxjail: given a fd that is no
+// signalfd (stdin at EOF here) or a pid that is not its child, it refuses at once instead of
+// polling a dead fd for ever (it spun at 100 % CPU).
+TEST(SlimMonitorEntry, RefusesWhatIsNotItsOwn) {
+  for (const bool nobody : {false, true}) {
+    boxjail::test::RunOpts o;
+    o.as_nobody = nobody;
+    o.timeout_sec = 10;
+    const auto r = boxjail::test::run({"--internal-slim-monitor", "1", "1", "0", "-1"}, o);
+    EXPECT_EQ(r.status, 255) << r.err;
+    EXPECT_NE(r.err.find("not for direct use"), std::string::npos) << r.err;
+  }
+}

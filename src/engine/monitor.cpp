@@ -136,7 +136,11 @@ std::optional<int> forward_until_exit(const Supervised& s, int timeout_ms) {
     if (n == 0) return std::nullopt;
     if (n < 0) break;  // cannot poll: fall back to a blocking wait below
     signalfd_siginfo si;
-    if (read(s.signal_fd, &si, sizeof si) != sizeof si) continue;
+    const ssize_t got = read(s.signal_fd, &si, sizeof si);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    // EOF, an error, or a fd that is no signalfd: nothing more will come from it, so the
+    // blocking wait below ends the supervision instead of polling it again for ever.
+    if (got != sizeof si) break;
     if (static_cast<int>(si.ssi_signo) != SIGCHLD) {
       // Forwarded to the sandbox's first process: the command itself, or pid 1, which passes it
       // on to the command.
@@ -147,8 +151,10 @@ std::optional<int> forward_until_exit(const Supervised& s, int timeout_ms) {
     if (waitpid(s.wait_for, &status, WNOHANG) == s.wait_for) return propagate_status(status);
   }
   int status = 0;
-  while (waitpid(s.wait_for, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited;
+  while ((waited = waitpid(s.wait_for, &status, 0)) < 0 && errno == EINTR) {
   }
+  if (waited < 0) return 255;  // not our child (ECHILD): no status to report
   return propagate_status(status);
 }
 

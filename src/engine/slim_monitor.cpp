@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -27,6 +29,19 @@ void set_cloexec(int fd, bool on) {
   if (fd < 0) return;
   const int flags = fcntl(fd, F_GETFD);
   if (flags >= 0) fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC));
+}
+
+// What an internal entry point is given is checked, not assumed: anyone may run it directly.
+bool is_signalfd(long fd) {
+  char target[64] = {};
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  return readlink(link.c_str(), target, sizeof target - 1) > 0 &&
+         std::string(target) == "anon_inode:[signalfd]";
+}
+
+bool is_our_child(long pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 
 }  // namespace
@@ -55,7 +70,10 @@ void shed_setup_image(const Supervised& s, int json_status_fd) {
 int slim_monitor_main(int argc, char** argv) {
   long wait_for, child, signal_fd, json_fd;
   if (argc != 6 || !parse_int(argv[2], 1, &wait_for) || !parse_int(argv[3], 1, &child) ||
-      !parse_int(argv[4], 0, &signal_fd) || !parse_int(argv[5], -1, &json_fd)) {
+      !parse_int(argv[4], 0, &signal_fd) || !parse_int(argv[5], -1, &json_fd) ||
+      !is_signalfd(signal_fd) || !is_our_child(wait_for)) {
+    std::fprintf(stderr, "%s: %s is boxjail's own, not for direct use\n", argv[0],
+                 kSlimMonitorFlag);
     return 255;
   }
   prctl(PR_SET_NAME, argv[0], 0, 0, 0);
