@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -155,7 +156,7 @@ void write_report(int fd, const nlohmann::json& report) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int checked_main(int argc, char** argv) {
   // The monitor of a long-lived jail, re-executed to shed the setup image: nothing else runs.
   if (argc > 1 && std::strcmp(argv[1], boxjail::kSlimMonitorFlag) == 0) {
     return boxjail::slim_monitor_main(argc, argv);
@@ -254,4 +255,15 @@ int main(int argc, char** argv) {
   }
   if (first.usage) std::fputs(boxjail::usage_text(invoked_as).c_str(), stderr);
   return 1;
+}
+
+// No exception may leave main: a failed allocation (an input too large for the memory left) or a
+// library's throw ends boxjail with its cause on stderr, never with an abort.
+int main(int argc, char** argv) {
+  try {
+    return checked_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "boxjail", e.what());
+    return 1;
+  }
 }

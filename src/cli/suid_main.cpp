@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -156,7 +157,7 @@ int usage() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int checked_main(int argc, char** argv) {
   // Before anything can read it: the environment is the caller's, so it configures nothing
   // here. A copy is kept only as the command's environment in direct (bwrap options) use.
   std::vector<std::string> caller_env;
@@ -269,4 +270,16 @@ int main(int argc, char** argv) {
     return fail(status.error(), error_fd, voice);
   }
   return status.value();
+}
+
+// No exception may leave main: a failed allocation (an input too large for the memory left) or a
+// library's throw ends the helper with its cause on stderr, after every privilege is gone, never
+// with an abort and a core of a setuid process.
+int main(int argc, char** argv) {
+  try {
+    return checked_main(argc, argv);
+  } catch (const std::exception& e) {
+    if (drop_before_writing()) std::fprintf(stderr, "boxjail-suid: %s\n", e.what());
+    return 1;
+  }
 }

@@ -671,14 +671,22 @@ void cache_store(int dirfd, const std::string& name, const std::string& key,
     unlinkat(dirfd, tmp.c_str(), 0);
 }
 
+// A policy is a few kilobytes of JSON; the bound keeps `--seccomp-policy /dev/zero` from growing
+// the process (the setuid helper's child reads it) until the OOM killer acts.
+constexpr std::size_t kMaxPolicyText = 1 << 20;
+
 result<std::string> read_policy_text(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return sys_error(kStep, "open", path, errno, "Can't open seccomp policy " + path);
-  auto text = read_fd(fd);
-  const int err = errno;
+  std::string text;
+  const int err = sys::read_all(fd, text, kMaxPolicyText);
   close(fd);
-  if (!text) return sys_error(kStep, "read", path, err, "Can't read seccomp policy " + path);
-  return std::move(*text);
+  if (err == EFBIG) {
+    return sys_error(kStep, "read", path, EFBIG,
+                     "seccomp policy " + path + " is larger than 1 MiB");
+  }
+  if (err != 0) return sys_error(kStep, "read", path, err, "Can't read seccomp policy " + path);
+  return text;
 }
 
 }  // namespace

@@ -171,6 +171,11 @@ void env_unset(std::vector<std::string>& env, const std::string& name) {
 
 // ---- --args files --------------------------------------------------------------------------
 
+// --args data is bounded (bwrap's is not): 9000 arguments (bwrap's own cap) of any sensible
+// length fit well below it, and `--args 3 3</dev/zero` can no longer grow the process (or the
+// setuid helper) until the allocator throws or the OOM killer acts.
+constexpr std::size_t kMaxArgsData = 16 << 20;
+
 // bwrap's load_file_data: read to EOF; a read failure is "Can't read --args data: <strerror>".
 result<std::string> read_to_end(int fd, bool level_prefix) {
   std::string data;
@@ -178,6 +183,12 @@ result<std::string> read_to_end(int fd, bool level_prefix) {
   for (;;) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n == 0) return data;
+    if (n > 0 && data.size() + static_cast<std::size_t>(n) > kMaxArgsData) {
+      Error e = sys_error(std::string(kStep), "read", "", EFBIG,
+                          "Can't read --args data: more than 16 MiB");
+      e.level_prefix = level_prefix;
+      return e;
+    }
     if (n > 0) {
       data.append(buf.data(), static_cast<std::size_t>(n));
       continue;
