@@ -186,3 +186,19 @@ INSTANTIATE_TEST_SUITE_P(Doctor, DoctorAgrees,
                                            std::pair<const char*, int>{"SetuidRefusesUserns", 2},
                                            std::pair<const char*, int>{"SetuidRuns", 3}),
                          [](const auto& info) { return std::string(info.param.first); });
+
+// doctor reports the kernel's TIOCSTI switch: a warning exactly when it reads 1 on this host
+// (read here, not assumed), as root and as uid 65534.
+TEST_F(Doctor, WarnsOfLegacyTiocsti) {
+  const std::string value = bt::read_file("/proc/sys/dev/tty/legacy_tiocsti");
+  for (const bool nobody : {false, true}) {
+    RunOpts o;
+    o.as_nobody = nobody;
+    auto [status, j] = doctor(config("userns", "/nonexistent/boxjail-suid"), o);
+    bool warned = false;
+    for (const auto& w : j["warnings"]) {
+      if (w.get<std::string>().rfind("dev.tty.legacy_tiocsti = 1", 0) == 0) warned = true;
+    }
+    EXPECT_EQ(warned, value == "1\n") << j["warnings"].dump();
+  }
+}

@@ -170,6 +170,16 @@ int doctor_main(const std::vector<std::string>& args) {
         "jails as a dedicated unprivileged user (docs/security.md)");
   }
 
+  // TIOCSTI pushes bytes into a terminal's input queue. A jail that shares the caller's terminal
+  // (no --new-session) can type into the caller's shell where the kernel still allows it to
+  // anyone with the terminal open (docs/security.md); bwrap is the same.
+  if (auto tiocsti = facts.get("sysctl.dev.tty.legacy_tiocsti"); tiocsti && *tiocsti == "1") {
+    warnings.emplace_back(
+        "dev.tty.legacy_tiocsti = 1: a jail that shares the caller's terminal can push input "
+        "into it with TIOCSTI; run jails with --new-session, or under --seccomp-policy default, "
+        "which refuses TIOCSTI and TIOCLINUX (docs/security.md)");
+  }
+
   if (json) {
     nlohmann::json j;
     j["boxjail"] = BOXJAIL_VERSION;

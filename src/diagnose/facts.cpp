@@ -72,8 +72,9 @@ bool absent(const std::string& path) {
 }
 
 // The sysctls that decide whether an unprivileged process may create namespaces and mounts.
-constexpr std::array<std::string_view, 14> kSysctls = {
+constexpr std::array<std::string_view, 15> kSysctls = {
     "kernel.dmesg_restrict",
+    "dev.tty.legacy_tiocsti",
     "kernel.apparmor_restrict_unprivileged_userns",
     "kernel.apparmor_restrict_unprivileged_unconfined",
     "kernel.apparmor_restrict_unprivileged_userns_complain",
