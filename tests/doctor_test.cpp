@@ -60,14 +60,17 @@ TEST_F(Doctor, RootUsesTheRootRung) {
   EXPECT_EQ(rung(j, "setuid")["failure"]["errno_name"], "ENOENT");
   EXPECT_FALSE(j["facts"].empty());
   // Its jails act as host root: said, with where to read what that means.
-  ASSERT_EQ(j["warnings"].size(), 1u) << j.dump(2);
+  ASSERT_FALSE(j["warnings"].empty()) << j.dump(2);
   EXPECT_NE(j["warnings"][0].get<std::string>().find("run as host root"), std::string::npos);
 }
 
 TEST_F(Doctor, UnprivilegedUsernsRungWorksHere) {
   auto [status, j] = doctor(config("userns", "/nonexistent/boxjail-suid"), {.as_nobody = true});
   EXPECT_EQ(status, 0) << j.dump(2);
-  EXPECT_EQ(j["warnings"].size(), 0u) << j.dump(2);
+  // No host-root warning for an unprivileged caller (the TIOCSTI one follows the host's switch).
+  for (const auto& w : j["warnings"]) {
+    EXPECT_EQ(w.get<std::string>().find("host root"), std::string::npos) << j.dump(2);
+  }
   EXPECT_EQ(j["rung"], "userns");
   EXPECT_EQ(rung(j, "root")["result"], "skipped");
   EXPECT_EQ(rung(j, "setuid")["result"], "skipped");
