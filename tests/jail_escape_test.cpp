@@ -282,6 +282,55 @@ TEST_P(DieWithParent, CallerDyingAtAnyMomentOfTheStartEndsTheJail) {
   EXPECT_EQ(bt::host_mountinfo(), mounts_before);
 }
 
+// On the setuid rung the kernel clears the parent-death signal with the credentials at each
+// drop: every process that drops arms it again. The caller is killed once the command runs (its
+// pid from --pid-file): the jail must end, on the setuid rung with and without a user namespace.
+TEST(DieWithParentSetuidRung, EndsTheJailAfterThePrivilegeDrop) {
+  for (const bool userns : {false, true}) {
+    SCOPED_TRACE(userns ? "--unshare-user" : "no user namespace");
+    bt::TempDir dir;
+    ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
+    const std::string config = bt::ladder_config(dir, "setuid", bt::setuid_helper_binary());
+    const std::string pid_file = dir.path() + "/jail.pid";
+    const std::string& boxjail = bt::boxjail_binary();
+    const pid_t caller = fork();
+    ASSERT_GE(caller, 0);
+    if (caller == 0) {
+      become_nobody_or_exit();
+      if (fork() == 0) {
+        std::vector<const char*> argv = {boxjail.c_str(), "--config",       config.c_str(),
+                                         "--pid-file",    pid_file.c_str(), "--die-with-parent"};
+        if (userns) argv.push_back("--unshare-user");
+        for (const char* a :
+             {"--unshare-pid", "--ro-bind", "/", "/", "--proc", "/proc", "sleep", "8765"}) {
+          argv.push_back(a);
+        }
+        argv.push_back(nullptr);
+        execv(argv[0], const_cast<char* const*>(argv.data()));
+        _exit(127);
+      }
+      pause();
+      _exit(0);
+    }
+    std::string pid;
+    for (int i = 0; i < 500 && pid.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      pid = bt::read_file(pid_file);
+    }
+    ASSERT_FALSE(pid.empty()) << "the jail never started";
+    pid.pop_back();
+    kill(caller, SIGKILL);
+    waitpid(caller, nullptr, 0);
+    bool gone = false;
+    for (int i = 0; i < 500 && !gone; ++i) {
+      gone = kill(std::stoi(pid), 0) != 0;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(gone) << "the command outlived its caller";
+    for (pid_t p : processes_with("sleep 8765")) kill(p, SIGKILL);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Jail, DieWithParent, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "Nobody" : "Root";
