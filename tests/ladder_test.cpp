@@ -304,6 +304,16 @@ TEST_F(Ladder, HelperChecksItsOwnInstallation) {
   r = bt::run(args, {.as_nobody = true, .program = copy("writable", 04757)});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("writable by someone other than root"), std::string::npos) << r.err;
+  // Group-writable is refused unless the group is root's: a group of users could replace it.
+  const std::string group_writable = copy("group-writable", 04775);
+  ASSERT_EQ(chown(group_writable.c_str(), 0, 44), 0);
+  ASSERT_EQ(chmod(group_writable.c_str(), 04775), 0);  // chown cleared the setuid bit
+  r = bt::run(args, {.as_nobody = true, .program = group_writable});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("writable by someone other than root"), std::string::npos) << r.err;
+  const std::string root_group_writable = copy("root-group-writable", 04775);
+  r = bt::run(args, {.as_nobody = true, .program = root_group_writable});
+  EXPECT_EQ(r.status, 0) << r.err;
   r = bt::run(args,
               {.as_nobody = true, .no_new_privs = true, .program = bt::setuid_helper_binary()});
   EXPECT_EQ(r.status, 1);
