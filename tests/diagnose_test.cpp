@@ -378,6 +378,17 @@ TEST(DiagnoseRules, UbuntuCloneDenied) {
 
 // An enforcing profile whose origin is unknown (the caller's label unreadable): AppArmor is named
 // with the profile, and what the step needs stands in for the missing audit record.
+// AppArmor refuses the creation of a user namespace with EACCES; an EPERM from the clone on the
+// same host is something else (a capability, a kernel switch, a seccomp filter) and must not be
+// put on AppArmor's creation check.
+TEST(DiagnoseRules, UbuntuCloneEpermIsNotTheCreationCheck) {
+  FakeHost h;
+  ubuntu_restricted(h);
+  Diagnosis d =
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EPERM), h.facts());
+  EXPECT_NE(d.rule, "apparmor-userns-create-denied") << d.cause;
+}
+
 TEST(DiagnoseRules, CallerUnderEnforcingProfile) {
   FakeHost h;
   ordinary_host(h);
@@ -424,6 +435,19 @@ TEST(DiagnoseRules, ProfileAttachedToBoxjail) {
   EXPECT_NE(d.fixes[0].find("`capability sys_admin,`"), std::string::npos) << d.fixes[0];
   // The first line's bwrap hint is not this diagnosis's: nothing here names the Debian switch.
   for (const auto& f : d.fixes) EXPECT_EQ(f.find("unprivileged_userns_clone"), std::string::npos);
+}
+
+// An enforcing profile, the other way round: what it denied at the clone follows the errno.
+TEST(DiagnoseRules, EnforcingProfileNamesWhatTheErrnoSays) {
+  FakeHost h;
+  EvidenceRoots roots = confined(h, "boxjail-strict (enforce)", "unconfined");
+  HostFacts facts = boxjail::collect_host_facts(roots);
+  Diagnosis eperm =
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EPERM), facts);
+  Diagnosis eacces =
+      boxjail::diagnose("userns", failure("clone-namespaces", "clone3", EACCES), facts);
+  EXPECT_NE(eperm.cause.find("capability sys_admin"), std::string::npos) << eperm.cause;
+  EXPECT_NE(eacces.cause.find("creating a user namespace"), std::string::npos) << eacces.cause;
 }
 
 // A confined caller that exec'd boxjail in its place leaves an unconfined parent behind: the
