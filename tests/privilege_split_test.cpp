@@ -182,7 +182,17 @@ pid_t parent_of(pid_t pid) {
 
 // The pids whose /proc/PID/syscall says they are blocked in read(fd), for fd in `fds`. (The
 // test runs as root, which may read every process's syscall file.)
+std::string fd_target(const std::string& proc_dir, int fd) {
+  char buf[128] = {};
+  const std::string link = proc_dir + "/fd/" + std::to_string(fd);
+  const ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// The boxjail process blocked reading this test's own pipe (the same pipe inode as our `fd`, not
+// merely the same fd number: tests running beside this one block on fds of theirs too).
 std::optional<pid_t> blocked_reading(int fd) {
+  const std::string ours = fd_target("/proc/self", fd);
   DIR* d = opendir("/proc");
   std::optional<pid_t> found;
   while (dirent* e = d ? readdir(d) : nullptr) {
@@ -193,7 +203,10 @@ std::optional<pid_t> blocked_reading(int fd) {
     if (comm.rfind("boxjail", 0) != 0) continue;
     char expect[32];
     snprintf(expect, sizeof expect, "0 0x%x ", fd);  // read(2) is 0 on x86-64
-    if (proc_file(pid, "syscall").rfind(expect, 0) == 0) found = pid;
+    if (proc_file(pid, "syscall").rfind(expect, 0) == 0 &&
+        fd_target("/proc/" + std::to_string(pid), fd) == ours) {
+      found = pid;
+    }
   }
   if (d) closedir(d);
   return found;
