@@ -516,16 +516,22 @@ TEST(DiagnoseRules, AuditRecordOfTheAttempt) {
   EXPECT_NE(d.fixes[0].find("`mount options=(rw,rslave) -> /,`"), std::string::npos) << d.fixes[0];
 }
 
+// The host's facts plus the kernel log's account of a clone EPERM made by pid 777.
+HostFacts audited_clone_failure(const EvidenceRoots& roots) {
+  HostFacts facts = boxjail::collect_host_facts(roots);
+  Error e = failure("clone-namespaces", "clone3", EPERM);
+  e.evidence.emplace_back("pid.monitor", "777");
+  boxjail::add_audit_evidence(facts, e, roots);
+  return facts;
+}
+
 TEST(DiagnoseRules, AuditLogNotReadableIsSaid) {
   FakeHost h;
   ordinary_host(h);
   EvidenceRoots roots = h.roots();
   roots.kmsg = h.path("no-such-kmsg");
   roots.journalctl = h.path("no-such-journalctl");
-  HostFacts facts = boxjail::collect_host_facts(roots);
-  Error e = failure("clone-namespaces", "clone3", EPERM);
-  e.evidence.emplace_back("pid.monitor", "777");
-  boxjail::add_audit_evidence(facts, e, roots);
+  HostFacts facts = audited_clone_failure(roots);
   EXPECT_EQ(value(facts, "audit.log").rfind("not readable: " + roots.kmsg, 0), 0u)
       << value(facts, "audit.log");
   EXPECT_NE(value(facts, "audit.log").find("no journal reader"), std::string::npos)
@@ -553,18 +559,14 @@ TEST(DiagnoseRules, AuditRecordFromTheJournal) {
   ASSERT_EQ(chmod(h.path("journalctl").c_str(), 0755), 0);
   roots.kmsg = h.path("no-such-kmsg");
   roots.journalctl = h.path("journalctl");
-  HostFacts facts = boxjail::collect_host_facts(roots);
-  Error e = failure("clone-namespaces", "clone3", EPERM);
-  e.evidence.emplace_back("pid.monitor", "777");
-  boxjail::add_audit_evidence(facts, e, roots);
+  HostFacts facts = audited_clone_failure(roots);
   EXPECT_EQ(value(facts, "audit.apparmor"), line);
   EXPECT_EQ(facts.find("audit.log")->source, roots.journalctl + " -k");
   EXPECT_EQ(value(facts, "audit.log"), "read, 1 AppArmor denial(s) of this attempt");
 
   h.write("journalctl",
           "#!/bin/sh\necho 'No journal files were opened due to insufficient permissions.' >&2\n");
-  facts = boxjail::collect_host_facts(roots);
-  boxjail::add_audit_evidence(facts, e, roots);
+  facts = audited_clone_failure(roots);
   EXPECT_NE(value(facts, "audit.log")
                 .find("journalctl -k gave nothing: No journal files were opened due to "
                       "insufficient permissions."),

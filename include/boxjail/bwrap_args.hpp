@@ -41,6 +41,9 @@ result<Invocation> parse_bwrap_args(const std::vector<std::string>& args, const 
 // The usage text, first line "usage: <prog> [OPTIONS...] [--] COMMAND [ARGS...]".
 std::string usage_text(const std::string& prog);
 
+// What --version prints, for boxjail and for the setuid helper alike.
+std::string version_text();
+
 // The list of option names the parser accepts, for docs and tests (from the one option table).
 std::vector<std::string> option_names();
 

@@ -38,12 +38,6 @@ std::string program_name(const char* argv0) {
   return std::strcmp(base, "bwrap") == 0 ? "bwrap" : "boxjail";
 }
 
-void print_version() {
-  std::printf("boxjail %s\n", BOXJAIL_VERSION);
-  std::printf("compatible with: bubblewrap 0.11.1 command line\n");
-  std::printf("features: userns root clone3 openat2 mount-api overlay devpts signal-forwarding\n");
-}
-
 std::string read_text(const std::string& path) {
   std::string text;
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -194,7 +188,7 @@ static int checked_main(int argc, char** argv) {
     return 0;
   }
   if (inv.action == boxjail::Action::Version) {
-    print_version();
+    std::fputs(boxjail::version_text().c_str(), stdout);
     return 0;
   }
   auto config = operator_config(inv.config_path);

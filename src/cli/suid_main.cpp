@@ -238,7 +238,7 @@ static int checked_main(int argc, char** argv) {
     }
     if (parsed.value().action == boxjail::Action::Version) {
       if (!drop_before_writing()) return 1;
-      std::printf("boxjail %s\ncompatible with: bubblewrap 0.11.1 command line\n", BOXJAIL_VERSION);
+      std::fputs(boxjail::version_text().c_str(), stdout);
       return 0;
     }
     if (parsed.value().action != boxjail::Action::Run) return usage();

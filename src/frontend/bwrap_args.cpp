@@ -780,6 +780,12 @@ result<Invocation> parse_bwrap_args(const std::vector<std::string>& args, const 
   return std::move(p.inv);
 }
 
+std::string version_text() {
+  return std::string("boxjail ") + BOXJAIL_VERSION +
+         "\ncompatible with: bubblewrap 0.11.1 command line\n"
+         "features: userns root clone3 openat2 mount-api overlay devpts signal-forwarding\n";
+}
+
 std::string usage_text(const std::string& prog) {
   // bwrap's layout: 4 spaces, the option and its operands padded to 28 columns, a space, the
   // description; continuation lines are indented to the description's column.
