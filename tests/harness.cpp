@@ -131,6 +131,26 @@ std::string ladder_config(const TempDir& dir, const std::string& mode, const std
                                       "\"\n" + extra);
 }
 
+std::vector<nlohmann::json> report_events(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    if (end > pos) out.push_back(nlohmann::json::parse(text.substr(pos, end - pos), nullptr, false));
+    pos = end + 1;
+  }
+  return out;
+}
+
+nlohmann::json report_summary(const std::string& text) {
+  auto events = report_events(text);
+  if (events.empty()) return nlohmann::json::value_t::discarded;
+  nlohmann::json last = events.back();
+  if (!last.is_object() || last.value("event", "") != "end") return nlohmann::json::value_t::discarded;
+  return last;
+}
+
 ReportFile::ReportFile()
     : path(dir.path() + "/report.json"),
       fd(open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) {

@@ -3,6 +3,7 @@
 // under a seccomp filter that denies one step's syscall, and collects what it printed.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <sys/types.h>
 
 #include <memory>
@@ -100,6 +101,11 @@ std::vector<Deny> deny_user_namespaces(int err);
 std::string ladder_config(const TempDir& dir, const std::string& mode, const std::string& helper,
                           const std::string& extra = "");
 
+// The --report-fd stream ("boxjail.report/v1", JSON Lines): every line parsed, in order (a line
+// that is not JSON becomes a discarded value), and the last line, the "end" summary.
+std::vector<nlohmann::json> report_events(const std::string& text);
+nlohmann::json report_summary(const std::string& text);
+
 // A file the program gets as --report-fd `fd` (pass it in RunOpts::keep_fds); read it afterwards.
 struct ReportFile {
   ReportFile();
@@ -107,6 +113,8 @@ struct ReportFile {
   ReportFile(const ReportFile&) = delete;
   ReportFile& operator=(const ReportFile&) = delete;
   std::string text() const { return read_file(path); }
+  std::vector<nlohmann::json> events() const { return report_events(text()); }
+  nlohmann::json summary() const { return report_summary(text()); }
   TempDir dir;
   std::string path;
   int fd = -1;

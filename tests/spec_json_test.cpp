@@ -75,6 +75,9 @@ void ExpectSpecEq(const Spec& a, const Spec& b) {
   ASSERT_EQ(a.ops.size(), b.ops.size());
   for (size_t i = 0; i < a.ops.size(); ++i) ExpectOpEq(a.ops[i], b.ops[i], i);
   EXPECT_EQ(a.level_prefix, b.level_prefix);
+  EXPECT_EQ(a.pid_file, b.pid_file);
+  EXPECT_EQ(a.keep_fds, b.keep_fds);
+  EXPECT_EQ(a.handover, b.handover);
 }
 
 MountOp Op(OpKind kind, std::string source, std::string dest) {
@@ -125,6 +128,9 @@ Spec FullSpec() {
   s.add_seccomp_fds = {11, 12, 0};
   s.seccomp_policy = "default";
   s.level_prefix = true;
+  s.pid_file = "/run/box.pid";
+  s.keep_fds = std::vector<int>{3, 2147483647};
+  s.handover = true;
 
   MountOp bind = Op(OpKind::Bind, "/usr", "/usr");
   bind.readonly = true;
@@ -139,7 +145,7 @@ Spec FullSpec() {
   s.ops.push_back(Op(OpKind::Dev, "", "/dev"));
   MountOp tmpfs = Op(OpKind::Tmpfs, "", "/tmp");
   tmpfs.perms = 01777;
-  tmpfs.size = 0xffffffffffffffffull;
+  tmpfs.size = 0x7fffffffffffffffull;  // bwrap's largest --size
   s.ops.push_back(tmpfs);
   s.ops.push_back(Op(OpKind::Mqueue, "", "/dev/mqueue"));
   MountOp dir = Op(OpKind::Dir, "", "/d\xff");
@@ -191,7 +197,7 @@ TEST(SpecJsonTest, RoundTripsEveryField) {
 
 TEST(SpecJsonTest, WritesEveryKeyAndTheVersion) {
   const json j = json::parse(boxjail::spec_to_json(FullSpec()));
-  EXPECT_EQ(j.at("version"), 1);
+  EXPECT_EQ(j.at("version"), "boxjail.spec/v1");
   for (const char* key : {"command",
                           "argv0",
                           "env",
@@ -228,17 +234,20 @@ TEST(SpecJsonTest, WritesEveryKeyAndTheVersion) {
                           "add_seccomp_fds",
                           "seccomp_policy",
                           "ops",
-                          "level_prefix"}) {
+                          "level_prefix",
+                          "pid_file",
+                          "keep_fds",
+                          "handover"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 38u);
+  EXPECT_EQ(j.size(), 41u);
   const std::vector<std::string> kinds = {
       "bind", "bind-fd",   "remount-ro", "proc",  "dev",     "tmpfs",       "mqueue",    "dir",
       "file", "bind-data", "symlink",    "chmod", "overlay", "tmp-overlay", "ro-overlay"};
   ASSERT_EQ(j.at("ops").size(), kinds.size());
   for (size_t i = 0; i < kinds.size(); ++i) EXPECT_EQ(j["ops"][i]["kind"], kinds[i]);
   EXPECT_EQ(j["ops"][5]["perms"], 01777);
-  EXPECT_EQ(j["caps"]["mask"], 0xffffffffffffffffull);
+  EXPECT_EQ(j["caps"], json::array({"ALL"}));
 }
 
 TEST(SpecJsonTest, NonUtf8StringsAreHex) {
@@ -248,7 +257,8 @@ TEST(SpecJsonTest, NonUtf8StringsAreHex) {
   EXPECT_EQ(j["command"][3], "\xc3\xa9t\xc3\xa9");  // valid UTF-8 stays a plain string
   EXPECT_EQ(j["ops"][7]["dest"], json({{"hex", "2f64ff"}}));
   // The reader takes hex anywhere a string goes.
-  const Spec s = MustRead(R"({"version":1,"command":[{"hex":"2f62696e2f74727565"}]})");
+  const Spec s =
+      MustRead(R"({"version":"boxjail.spec/v1","command":[{"hex":"2f62696e2f74727565"}]})");
   EXPECT_EQ(s.command, std::vector<std::string>{"/bin/true"});
 }
 
@@ -256,21 +266,32 @@ TEST(SpecJsonTest, OptionalFieldsAbsentWhenUnset) {
   Spec s;
   s.command = {"true"};
   const json j = json::parse(boxjail::spec_to_json(s));
+  // Defaults are left out, "env" excepted: absent, `run --spec` would inherit its own.
   for (const char* key :
-       {"argv0", "uid", "gid", "hostname", "chdir", "exec_label", "file_label", "seccomp_policy"}) {
+       {"argv0", "uid", "gid", "hostname", "chdir", "exec_label", "file_label", "seccomp_policy",
+        "pid_file", "unshare_user", "sync_fd", "info_fd", "caps", "keep_fds", "lock_files",
+        "add_seccomp_fds", "ops", "handover"}) {
     EXPECT_FALSE(j.contains(key)) << key;
   }
+  EXPECT_EQ(j.size(), 3u) << j.dump();  // version, command, env
+  EXPECT_EQ(j.at("env"), json::array());
+  // An empty keep list is not the default: it closes every fd but 0-2.
+  s.keep_fds = std::vector<int>{};
+  EXPECT_EQ(json::parse(boxjail::spec_to_json(s)).at("keep_fds"), json::array());
+  s.keep_fds.reset();
   MountOp op;
   op.dest = "/x";
   s.ops.push_back(op);
   const json j2 = json::parse(boxjail::spec_to_json(s));
   EXPECT_FALSE(j2["ops"][0].contains("perms"));
   EXPECT_FALSE(j2["ops"][0].contains("size"));
+  EXPECT_FALSE(j2["ops"][0].contains("fd"));  // a bind has none
+  EXPECT_FALSE(j2["ops"][0].contains("readonly"));
   ExpectSpecEq(s, MustRead(j2.dump()));
 }
 
 TEST(SpecJsonTest, MinimalInputTakesDefaults) {
-  const Spec s = MustRead(R"({"version": 1, "command": ["true"], "ops": [{"kind": "proc",
+  const Spec s = MustRead(R"({"version": "boxjail.spec/v1", "command": ["true"], "ops": [{"kind": "proc",
                               "dest": "/proc"}]})");
   Spec expected;
   expected.command = {"true"};
@@ -307,7 +328,7 @@ struct Malformed {
 
 // `extra` merged into a valid minimal spec (a null value removes the key).
 std::string With(const json& extra) {
-  json j = {{"version", 1}, {"command", {"true"}}};
+  json j = {{"version", "boxjail.spec/v1"}, {"command", {"true"}}};
   for (const auto& [k, v] : extra.items()) {
     if (v.is_null()) {
       j.erase(k);
@@ -318,21 +339,38 @@ std::string With(const json& extra) {
   return j.dump();
 }
 
-std::string WithOp(const json& op) { return With({{"ops", json::array({op})}}); }
+// The op with what its kind requires filled in where `op` leaves it out.
+std::string WithOp(json op) {
+  const std::string kind = op.value("kind", "");
+  auto fill = [&op](const char* key, const json& value) {
+    if (!op.contains(key)) op[key] = value;
+  };
+  fill("dest", "/x");
+  if (kind == "bind" || kind == "symlink") fill("source", "/s");
+  if (kind == "bind-fd" || kind == "file" || kind == "bind-data") fill("fd", 3);
+  if (kind == "chmod") fill("perms", 0755);
+  if (kind == "overlay" || kind == "tmp-overlay" || kind == "ro-overlay") {
+    fill("overlay_sources", {"/l1", "/l2"});
+  }
+  if (kind == "overlay") {
+    fill("overlay_upper", "/u");
+    fill("overlay_work", "/w");
+  }
+  return With({{"ops", json::array({op})}});
+}
 
 TEST(SpecJsonTest, RejectsMalformedInput) {
   const std::string fd_range = "(-1..2147483647)";
   const std::vector<Malformed> cases = {
       {"not json", "{", ""},
-      {"trailing garbage", R"({"version":1,"command":["true"]} x)", ""},
-      {"huge float", R"({"version":1,"command":["true"],"sync_fd":1e400})", ""},
+      {"trailing garbage", R"({"version":"boxjail.spec/v1","command":["true"]} x)", ""},
+      {"huge float", R"({"version":"boxjail.spec/v1","command":["true"],"sync_fd":1e400})", ""},
       {"root not object", "[]", "must be an object"},
       {"missing version", With({{"version", nullptr}}),
-       "/version: missing (this boxjail reads version 1)"},
-      {"version 2", With({{"version", 2}}), "/version: 2 is out of range (1..1)"},
-      {"version 0", With({{"version", 0}}), "/version: 0 is out of range (1..1)"},
-      {"version -1", With({{"version", -1}}), "/version: -1 is out of range (1..1)"},
-      {"version string", With({{"version", "1"}}), "/version: must be an integer (1..1)"},
+       "/version: missing (must be \"boxjail.spec/v1\")"},
+      {"version 1", With({{"version", 1}}), "/version: must be \"boxjail.spec/v1\", not 1"},
+      {"version v2", With({{"version", "boxjail.spec/v2"}}),
+       "/version: must be \"boxjail.spec/v1\", not \"boxjail.spec/v2\""},
       {"unknown key", With({{"bogus", 1}}), "unknown key \"bogus\" (accepted: "},
       {"unknown key with slash", With({{"a/b\u001b", 1}}), "unknown key \"a/b\\u001b\""},
       {"missing command", With({{"command", nullptr}}), "/command: missing"},
@@ -348,7 +386,7 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
       {"hex extra key", With({{"chdir", {{"hex", "2f"}, {"x", 1}}}}),
        "/chdir: unknown key \"x\" (accepted: hex)"},
       {"hex missing", With({{"chdir", json::object()}}), "/chdir/hex: missing"},
-      {"null optional", R"({"version":1,"command":["true"],"argv0":null})",
+      {"null optional", R"({"version":"boxjail.spec/v1","command":["true"],"argv0":null})",
        "/argv0: must be a string"},
       {"bool as int", With({{"unshare_net", 1}}), "/unshare_net: must be true or false"},
       {"fd -2", With({{"sync_fd", -2}}), "/sync_fd: -2 is out of range " + fd_range},
@@ -360,14 +398,17 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
        "/uid: 4294967295 is out of range (0..4294967294)"},
       {"gid too big", With({{"gid", 4294967296ll}}),
        "/gid: 4294967296 is out of range (0..4294967294)"},
-      {"caps not object", With({{"caps", 1}}), "/caps: must be an object"},
-      {"caps unknown key", With({{"caps", {{"add", 1}}}}),
-       "/caps: unknown key \"add\" (accepted: specified, mask)"},
-      {"caps mask negative", With({{"caps", {{"mask", -1}}}}),
-       "/caps/mask: -1 is out of range (0..18446744073709551615)"},
-      {"caps mask beyond 64 bits",
-       R"({"version":1,"command":["true"],"caps":{"mask":18446744073709551616}})",
-       "/caps/mask: must be an integer (0..18446744073709551615)"},
+      {"caps not array", With({{"caps", 1}}), "/caps: must be an array of capability names"},
+      {"caps object", With({{"caps", {{"mask", 1}}}}),
+       "/caps: must be an array of capability names"},
+      {"caps unknown", With({{"caps", {"CAP_NET_RAW", "CAP_BOGUS"}}}),
+       "/caps/1: unknown capability \"CAP_BOGUS\""},
+      {"caps number", With({{"caps", {12}}}), "/caps/0: must be a capability name"},
+      {"caps ALL with others", With({{"caps", {"CAP_NET_RAW", "ALL"}}}),
+       "/caps/1: \"ALL\" must be the only entry"},
+      {"keep fd 2", With({{"keep_fds", {3, 2}}}), "/keep_fds/1: 2 is out of range (3..2147483647)"},
+      {"keep fds not array", With({{"keep_fds", 3}}), "/keep_fds: must be an array of fds"},
+      {"handover string", With({{"handover", "yes"}}), "/handover: must be true or false"},
       {"seccomp fd -1", With({{"add_seccomp_fds", {3, -1}}}),
        "/add_seccomp_fds/1: -1 is out of range (0..2147483647)"},
       {"seccomp fds not array", With({{"add_seccomp_fds", 3}}),
@@ -378,29 +419,45 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
       {"op kind unknown", WithOp({{"kind", "bindd"}}),
        "/ops/0/kind: unknown op kind \"bindd\" (accepted: bind, bind-fd, "},
       {"op unknown key", WithOp({{"kind", "bind"}, {"sauce", "/x"}}),
-       "/ops/0: unknown key \"sauce\" (accepted: "},
+       "/ops/0: unknown key \"sauce\" for kind \"bind\" (accepted: kind, dest, source, "
+       "readonly, devices, allow_missing)"},
+      {"size on a bind", WithOp({{"kind", "bind"}, {"size", 4096}}),
+       "/ops/0: unknown key \"size\" for kind \"bind\""},
+      {"fd on a proc", WithOp({{"kind", "proc"}, {"fd", 3}}),
+       "/ops/0: unknown key \"fd\" for kind \"proc\""},
+      {"bind without source", With({{"ops", {{{"kind", "bind"}, {"dest", "/x"}}}}}),
+       "/ops/0/source: missing"},
+      {"file without fd", With({{"ops", {{{"kind", "file"}, {"dest", "/x"}}}}}),
+       "/ops/0/fd: missing"},
+      {"op without dest", With({{"ops", {{{"kind", "proc"}}}}}), "/ops/0/dest: missing"},
+      {"chmod without perms", With({{"ops", {{{"kind", "chmod"}, {"dest", "/x"}}}}}),
+       "/ops/0/perms: missing"},
+      {"ro-overlay one layer", WithOp({{"kind", "ro-overlay"}, {"overlay_sources", {"/a"}}}),
+       "/ops/0/overlay_sources: needs at least 2 layers"},
+      {"size zero", WithOp({{"kind", "tmpfs"}, {"size", 0}}),
+       "/ops/0/size: 0 is out of range (1..9223372036854775807)"},
       {"perms too big", WithOp({{"kind", "dir"}, {"perms", 4096}}),
        "/ops/0/perms: 4096 is out of range (0..4095)"},
       {"perms negative", WithOp({{"kind", "dir"}, {"perms", -1}}),
        "/ops/0/perms: -1 is out of range (0..4095)"},
       {"size negative", WithOp({{"kind", "tmpfs"}, {"size", -1}}),
-       "/ops/0/size: -1 is out of range (0..18446744073709551615)"},
-      {"op fd -2", WithOp({{"kind", "file"}, {"fd", -2}}),
-       "/ops/0/fd: -2 is out of range " + fd_range},
+       "/ops/0/size: -1 is out of range (1..9223372036854775807)"},
+      {"op fd -1", WithOp({{"kind", "file"}, {"fd", -1}}),
+       "/ops/0/fd: -1 is out of range (0..2147483647)"},
       {"op readonly string", WithOp({{"kind", "bind"}, {"readonly", "yes"}}),
        "/ops/0/readonly: must be true or false"},
       {"overlay source number", WithOp({{"kind", "overlay"}, {"overlay_sources", {"/a", 2}}}),
        "/ops/0/overlay_sources/1: must be a string"},
       {"op NUL dest", WithOp({{"kind", "dir"}, {"dest", std::string("/a\0b", 4)}}),
        "/ops/0/dest: contains a NUL byte"},
-      {"duplicate top key", R"({"version":1,"command":["true"],"command":["false"]})",
+      {"duplicate top key", R"({"version":"boxjail.spec/v1","command":["true"],"command":["false"]})",
        "duplicate key \"command\""},
       {"duplicate op key",
-       R"({"version":1,"command":["true"],"ops":[{"kind":"proc"},{"kind":"dir","dest":"/a","dest":"/b"}]})",
+       R"({"version":"boxjail.spec/v1","command":["true"],"ops":[{"kind":"proc"},{"kind":"dir","dest":"/a","dest":"/b"}]})",
        "/ops/1: duplicate key \"dest\""},
-      {"duplicate key under a hostile key", R"({"version":1,"\u001b[2J":{"a":1,"a":2}})",
+      {"duplicate key under a hostile key", R"({"version":"boxjail.spec/v1","\u001b[2J":{"a":1,"a":2}})",
        "/\\u001b[2J: duplicate key \"a\""},
-      {"too deep", R"({"version":1,"command":["true"],"ops":[{"overlay_sources":[[[[[[]]]]]]}]})",
+      {"too deep", R"({"version":"boxjail.spec/v1","command":["true"],"ops":[{"overlay_sources":[[[[[[]]]]]]}]})",
        "/ops/0/overlay_sources/0/0/0/0/0: nested deeper than the spec format allows"},
   };
   for (const auto& c : cases) {
@@ -415,6 +472,33 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
       EXPECT_TRUE(m.starts_with("spec: " + c.message)) << m;
     }
   }
+}
+
+TEST(SpecJsonTest, EnvAbsentInheritsOnlyWhenAsked) {
+  const std::string text = R"({"version":"boxjail.spec/v1","command":["true"]})";
+  EXPECT_TRUE(MustRead(text).env.empty());
+  const std::vector<std::string> mine = {"A=1", "B=2"};
+  boxjail::SpecReadOptions options;
+  options.inherited_env = &mine;
+  auto r = boxjail::spec_from_json(text, options);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.value().env, mine);
+  auto empty = boxjail::spec_from_json(
+      R"({"version":"boxjail.spec/v1","command":["true"],"env":[]})", options);
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty.value().env.empty());
+}
+
+TEST(SpecJsonTest, CapabilitiesByName) {
+  const Spec s = MustRead(
+      R"({"version":"boxjail.spec/v1","command":["true"],"caps":["CAP_NET_RAW","cap_chown","sys_admin","12"]})");
+  EXPECT_TRUE(s.caps.specified);
+  EXPECT_EQ(s.caps.mask, (1ull << 13) | (1ull << 0) | (1ull << 21) | (1ull << 12));
+  EXPECT_EQ(json::parse(boxjail::spec_to_json(s)).at("caps"),
+            json::array({"CAP_CHOWN", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_ADMIN"}));
+  const Spec none = MustRead(R"({"version":"boxjail.spec/v1","command":["true"],"caps":[]})");
+  EXPECT_TRUE(none.caps.specified);
+  EXPECT_EQ(none.caps.mask, 0u);
 }
 
 TEST(SpecJsonTest, EveryOpKindNameIsAccepted) {

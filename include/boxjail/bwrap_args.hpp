@@ -6,6 +6,7 @@
 #include <boxjail/spec.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ std::string usage_text(const std::string& prog);
 
 // What --version prints, for boxjail and for the setuid helper alike.
 std::string version_text();
+
+// A capability as --cap-add takes it: "CAP_NET_RAW" or "net_raw" in any case, or its number.
+std::optional<unsigned> parse_capability(const std::string& text);
 
 // The list of option names the parser accepts, for docs and tests (from the one option table).
 std::vector<std::string> option_names();

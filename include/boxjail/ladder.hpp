@@ -6,7 +6,10 @@
 
 #include <boxjail/config.hpp>
 #include <boxjail/error.hpp>
+#include <boxjail/run.hpp>
 #include <boxjail/spec.hpp>
+
+#include <functional>
 
 #include <optional>
 #include <string>
@@ -25,6 +28,12 @@ struct LadderOptions {
   bool probe = false;         // doctor: setup only, exit 0 where the command would run
   bool report_status = true;  // name rung and mode in --json-status-fd (false under "bwrap")
   int shed_after_ms = -1;     // RunOptions::shed_after_ms (the CLI sets it)
+  // The report's events, as they happen: a rung is tried, its command runs (in the setuid rung
+  // the helper itself writes that line to `report_fd`), its attempt failed.
+  std::function<void(Rung)> on_attempt;
+  std::function<void(Rung, const Started&)> on_started;
+  std::function<void(const Error&)> on_failure;
+  int report_fd = -1;
 };
 
 struct LadderResult {

@@ -5,7 +5,23 @@
 #include <boxjail/error.hpp>
 #include <boxjail/spec.hpp>
 
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace boxjail {
+
+// What a started jail is, for a report: sent once the command's execve is under way.
+struct Started {
+  pid_t pid = -1;          // the command, as the caller's pid namespace sees it
+  pid_t sandbox_pid = -1;  // the sandbox's first process (pid 1 when there is a reaper)
+  // The namespaces the jail created ("mnt" always), by name, with their inode numbers.
+  std::vector<std::pair<std::string, unsigned long long>> namespaces;
+  bool handover = false;  // the sandbox is the caller's child; boxjail exits now
+};
 
 struct RunOptions {
   // Test hook: resolve destinations with the O_PATH walk instead of openat2, as on old kernels.
@@ -27,6 +43,9 @@ struct RunOptions {
   // may write only once it holds no privilege: the monitor writes them right after its drop.
   std::vector<std::string> stderr_after_drop;
   bool* stderr_after_drop_written = nullptr;  // set once they are written
+  // Called once the command runs (the report's "started" event). In the setuid helper it runs
+  // after the monitor dropped its privileges: it may write to a fd the caller chose.
+  std::function<void(const Started&)> on_started;
 };
 
 // Runs the jail. On success returns the exit status to report (the command's status, or

@@ -99,6 +99,12 @@ struct Spec {
   // --pid-file PATH (boxjail's own): the jailed command's pid, as the caller's pid namespace
   // sees it (not the monitor's, not pid 1's), written atomically when the command starts.
   std::optional<std::string> pid_file;
+  // --keep-fd FD (boxjail's own): when set (even empty), every fd of the command but 0-2 and
+  // these is closed before execve; unset, fds not marked close-on-exec are inherited (bwrap).
+  std::optional<std::vector<int>> keep_fds;
+  // --handover (boxjail's own): the sandbox's first process is made the child of boxjail's own
+  // parent (CLONE_PARENT) and boxjail exits once the command runs: nothing of it stays resident.
+  bool handover = false;
 
   // Filesystem, in command-line order.
   std::vector<MountOp> ops;

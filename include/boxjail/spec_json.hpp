@@ -9,13 +9,24 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace boxjail {
 
-// Every field of Spec, lossless: spec_from_json(spec_to_json(s)) == s.
-std::string spec_to_json(const Spec& spec);
+// The format's name, the required value of "version" (docs/spec.md).
+inline constexpr const char* kSpecVersion = "boxjail.spec/v1";
+
+// Every field of Spec, lossless: spec_from_json(spec_to_json(s)) == s. Defaults are left out;
+// `pretty` indents by two (for people: `boxjail spec --from-args`).
+std::string spec_to_json(const Spec& spec, bool pretty = false);
+
+struct SpecReadOptions {
+  // The environment a spec without "env" gets (`run --spec` passes boxjail's own, as bwrap
+  // passes its own on). Null: none (the setuid helper, whose environment is not the caller's).
+  const std::vector<std::string>* inherited_env = nullptr;
+};
 
 // Error::step is "parse-spec"; the message names the offending key (as a JSON pointer).
-result<Spec> spec_from_json(std::string_view text);
+result<Spec> spec_from_json(std::string_view text, const SpecReadOptions& options = {});
 
 }  // namespace boxjail

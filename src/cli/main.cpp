@@ -8,8 +8,10 @@
 
 #include "cli/doctor.hpp"
 #include "cli/report.hpp"
+#include "cli/spec_cmd.hpp"
 
 #include "engine/identity.hpp"
+#include "frontend/report_events.hpp"
 #include "engine/log.hpp"
 #include "engine/seccomp_policy.hpp"
 #include "engine/slim_monitor.hpp"
@@ -141,13 +143,6 @@ boxjail::result<boxjail::Config> operator_config(const std::string& given) {
   return boxjail::load_config(boxjail::kDefaultConfigPath, false);
 }
 
-void write_report(int fd, const nlohmann::json& report) {
-  if (fd < 0) return;
-  const std::string text = report.dump() + "\n";
-  (void)!write(fd, text.data(), text.size());
-  close(fd);
-}
-
 }  // namespace
 
 static int checked_main(int argc, char** argv) {
@@ -167,8 +162,13 @@ static int checked_main(int argc, char** argv) {
   boxjail::ParseContext ctx;
   for (char** e = environ; e && *e; ++e) ctx.environ.emplace_back(*e);
   if (getuid() == 0) ctx.initial_caps = boxjail::effective_caps();
+  const bool subcommands = prog != "bwrap" && !args.empty();
+  if (subcommands && args[0] == "spec") return boxjail::cli::spec_main(args, ctx);
 
-  auto parsed = boxjail::parse_bwrap_args(args, ctx);
+  // The same Invocation from bwrap's options or from `run --spec`: one path from here on.
+  const bool from_spec = subcommands && args[0] == "run";
+  auto parsed = from_spec ? boxjail::cli::parse_run_args(args, ctx)
+                          : boxjail::parse_bwrap_args(args, ctx);
   if (!parsed) {
     const auto& e = parsed.error();
     if (e.usage && e.message.empty()) {
@@ -213,37 +213,60 @@ static int checked_main(int argc, char** argv) {
   options.setuid_helper = cfg.setuid_helper;
   options.report_status = prog != "bwrap";
   options.shed_after_ms = kShedAfterMs;
-  const boxjail::LadderResult outcome = boxjail::run_ladder(spec, options);
-  if (outcome.status) {
-    if (inv.report_fd >= 0) {
-      std::vector<boxjail::cli::DiagnosedFailure> failures;
-      if (!outcome.failures.empty())
-        failures = boxjail::cli::diagnose_failures(outcome, cfg, nullptr);
-      write_report(inv.report_fd,
-                   boxjail::cli::ladder_report_json(outcome, cfg, failures, nullptr));
-    }
-    return *outcome.status;
+  // --report-fd: "boxjail.report/v1" lines as things happen (docs/spec.md). A failure is
+  // diagnosed when it happens, once: its line now, and the summary at the end reuses it.
+  const int report_fd = inv.report_fd;
+  std::vector<boxjail::cli::DiagnosedFailure> diagnosed;
+  boxjail::HostFacts facts;
+  const std::string mode(boxjail::to_string(cfg.mode));
+  if (report_fd >= 0) {
+    namespace report = boxjail::report;
+    options.report_fd = report_fd;
+    options.on_attempt = [&](boxjail::Rung r) {
+      report::write_line(report_fd, report::attempt(boxjail::to_string(r), mode));
+    };
+    options.on_started = [&](boxjail::Rung r, const boxjail::Started& s) {
+      report::write_line(report_fd, report::started(boxjail::to_string(r), s));
+    };
+    options.on_failure = [&](const boxjail::Error& e) {
+      boxjail::LadderResult one;
+      one.failures.push_back(e);
+      auto f = boxjail::cli::diagnose_failures(one, cfg, &facts);
+      auto line = report::event("failed");
+      line.update(nlohmann::ordered_json(boxjail::cli::failure_json(f.front())));
+      report::write_line(report_fd, line);
+      diagnosed.push_back(std::move(f.front()));
+    };
   }
+  const boxjail::LadderResult outcome = boxjail::run_ladder(spec, options);
+  if (report_fd >= 0) {
+    namespace report = boxjail::report;
+    if (outcome.status && !spec.handover) report::write_line(report_fd, report::exit(*outcome.status));
+    auto end = report::event("end");
+    end.update(nlohmann::ordered_json(boxjail::cli::ladder_report_json(
+        outcome, cfg, diagnosed, outcome.status ? nullptr : &facts)));
+    report::write_line(report_fd, end);
+    close(report_fd);
+  }
+  if (outcome.status) return *outcome.status;
   const boxjail::Error& first = outcome.failures.front();
-  if (prog == "bwrap" && inv.report_fd < 0) {
+  if (prog == "bwrap" && report_fd < 0) {
     // A drop-in: bwrap's one line, byte for byte, for the rung a bwrap would have used.
     boxjail::Error e = first;
     e.level_prefix = spec.level_prefix;
     return report(prog, invoked_as, e);
   }
-  boxjail::HostFacts facts;
-  const auto failures = boxjail::cli::diagnose_failures(outcome, cfg, &facts);
-  const auto json = boxjail::cli::ladder_report_json(outcome, cfg, failures, &facts);
-  write_report(inv.report_fd, json);
+  if (report_fd < 0) diagnosed = boxjail::cli::diagnose_failures(outcome, cfg, &facts);
   if (prog == "bwrap") {
     boxjail::Error e = first;
     e.level_prefix = spec.level_prefix;
     return report(prog, invoked_as, e);
   }
   if (json_output) {
-    std::fprintf(stderr, "%s\n", json.dump().c_str());
+    std::fprintf(stderr, "%s\n",
+                 boxjail::cli::ladder_report_json(outcome, cfg, diagnosed, &facts).dump().c_str());
   } else {
-    for (const auto& f : failures) {
+    for (const auto& f : diagnosed) {
       std::fputs(boxjail::cli::failure_text(prog, f, spec.level_prefix).c_str(), stderr);
     }
   }

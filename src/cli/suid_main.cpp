@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "engine/privilege.hpp"
+#include "frontend/report_events.hpp"
 #include "sys/read_all.hpp"
 
 extern char** environ;
@@ -147,7 +148,8 @@ int fail(const boxjail::Error& given, int error_fd, const Voice& voice = {}) {
 }
 
 constexpr const char* kUsage =
-    "usage: boxjail-suid [--error-fd FD] [--ladder-mode MODE] [--probe] --spec-fd FD\n"
+    "usage: boxjail-suid [--error-fd FD] [--report-fd FD] [--ladder-mode MODE] [--probe] "
+    "--spec-fd FD\n"
     "       boxjail-suid [--error-fd FD] [--probe] [BWRAP-OPTIONS...] [--] COMMAND [ARGS...]\n";
 
 int usage() {
@@ -176,6 +178,7 @@ static int checked_main(int argc, char** argv) {
   }
   int error_fd = -1;
   int spec_fd = -1;
+  int report_fd = -1;  // the caller's --report-fd: the "started" line, written unprivileged
   bool probe = false;
   std::string ladder_mode;  // reported in --json-status-fd only; configures nothing
   std::size_t i = 0;
@@ -187,6 +190,8 @@ static int checked_main(int argc, char** argv) {
     } else if (args[i] == "--ladder-mode" && i + 1 < args.size()) {
       ladder_mode = args[++i];
       if (ladder_mode != "auto" && ladder_mode != "setuid") break;
+    } else if (args[i] == "--report-fd" && i + 1 < args.size()) {
+      if (!parse_fd(args[++i], &report_fd)) break;
     } else if (args[i] == "--probe") {
       probe = true;
     } else {
@@ -194,6 +199,7 @@ static int checked_main(int argc, char** argv) {
     }
   }
   if (error_fd >= 0) fcntl(error_fd, F_SETFD, FD_CLOEXEC);
+  if (report_fd >= 0) fcntl(report_fd, F_SETFD, FD_CLOEXEC);
   if (auto ok = check_installation(); !ok) return fail(ok.error(), error_fd);
   // Before the helper reads anything of the caller's: its files only as the caller, and of
   // root's capabilities only those its privileged side calls for (docs/design.md).
@@ -264,6 +270,12 @@ static int checked_main(int argc, char** argv) {
   options.stderr_after_drop = voice.warnings;
   bool warned = false;
   options.stderr_after_drop_written = &warned;
+  // Called by the monitor after its drop (RunOptions::on_started): no privilege writes to it.
+  if (report_fd >= 0) {
+    options.on_started = [report_fd](const boxjail::Started& s) {
+      boxjail::report::write_line(report_fd, boxjail::report::started("setuid", s));
+    };
+  }
   auto status = boxjail::run(resolved.value(), options);
   if (!status) {
     if (warned) voice.warnings.clear();

@@ -6,10 +6,14 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -182,6 +186,46 @@ void close_setup_fds(const Spec& spec) {
   }
 }
 
+// --keep-fd: every fd of the command's but 0-2 and `keep` becomes close-on-exec. close_range's
+// CLOSE_RANGE_CLOEXEC (5.11) marks each range in one call; older kernels get fcntl on every
+// number below the fd limit.
+// `channel` is ours: a number the caller named but had not open may have become it.
+result<void> keep_only_fds(std::vector<int> keep, int channel) {
+  std::sort(keep.begin(), keep.end());
+  auto mark = [](unsigned first, unsigned last) -> int {
+    if (first > last) return 0;
+    if (syscall(SYS_close_range, first, last, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+    if (errno != ENOSYS && errno != EINVAL) return errno;
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    const unsigned end = std::min<rlim_t>(lim.rlim_cur, last == ~0U ? lim.rlim_cur : last + 1);
+    for (unsigned fd = first; fd < end; ++fd) {
+      const int flags = fcntl(static_cast<int>(fd), F_GETFD);
+      if (flags >= 0) fcntl(static_cast<int>(fd), F_SETFD, flags | FD_CLOEXEC);
+    }
+    return 0;
+  };
+  unsigned from = 3;
+  for (int k : keep) {
+    if (k < static_cast<int>(from)) continue;
+    if (int err = mark(from, static_cast<unsigned>(k) - 1); err != 0) {
+      return fail(step::kKeepFds, "close_range", "", err, "Can't close the fds not kept");
+    }
+    // A kept fd must reach the command: one the caller marked close-on-exec is cleared.
+    const int flags = k == channel ? -1 : fcntl(k, F_GETFD);
+    if (k == channel) errno = EBADF;
+    if (flags < 0 || fcntl(k, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+      return fail(step::kKeepFds, "fcntl", "fd " + std::to_string(k), errno,
+                  "--keep-fd " + std::to_string(k) + " is not an open fd");
+    }
+    from = static_cast<unsigned>(k) + 1;
+  }
+  if (int err = mark(from, ~0U); err != 0) {
+    return fail(step::kKeepFds, "close_range", "", err, "Can't close the fds not kept");
+  }
+  return success();
+}
+
 result<void> setup_and_exec(const ChildArgs& a) {
   const Spec& spec = a.spec;
   const Plan& plan = a.plan;
@@ -317,6 +361,11 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (spec.argv0) argv[0] = const_cast<char*>(spec.argv0->c_str());
   argv.push_back(nullptr);
   environ = envp.data();  // execvp searches this PATH, as bwrap's does after --setenv PATH
+  if (spec.keep_fds) {
+    std::vector<int> keep = *spec.keep_fds;
+    if (spec.sync_fd > 2 && spec.as_pid_1) keep.push_back(spec.sync_fd);
+    BOXJAIL_TRY(keep_only_fds(std::move(keep), a.channel));
+  }
   BOXJAIL_LOG(Debug, "exec: " + spec.command[0]);
   channel::send(a.channel, channel::Kind::Exec);
   sigprocmask(SIG_SETMASK, &a.original_mask, nullptr);

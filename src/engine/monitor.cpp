@@ -88,10 +88,18 @@ result<void> write_pid_file(const std::string& path, pid_t pid) {
 }  // namespace
 
 ChildInfo describe_child(const Spec& spec, pid_t child, const std::string& rung,
-                         const std::string& ladder_mode) {
+                         const std::string& ladder_mode, bool want_namespaces) {
   ChildInfo info;
-  if (spec.info_fd < 0 && spec.json_status_fd < 0) return info;
+  if (spec.info_fd < 0 && spec.json_status_fd < 0 && !want_namespaces) return info;
   auto ids = namespace_ids(spec, child);
+  if (want_namespaces) {
+    for (const auto& [name, ino] : ids) info.namespaces.emplace_back(name, ino);
+    struct stat st;
+    const std::string user = "/proc/" + std::to_string(child) + "/ns/user";
+    if (spec.unshare_user && stat(user.c_str(), &st) == 0) {
+      info.namespaces.emplace_back("user", st.st_ino);
+    }
+  }
   if (spec.info_fd >= 0) {
     std::string& s = info.info;
     s = "{\n    \"child-pid\": " + std::to_string(child);
@@ -165,13 +173,29 @@ void write_exit_code(int json_status_fd, int exit_status) {
   close(json_status_fd);
 }
 
-result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& shed) {
+namespace {
+
+// Whether `s.wait_for` has ended; its status is reaped unless our parent reaps it (handover).
+std::optional<int> poll_exit(const Supervised& s) {
+  if (s.parent_reaps) {
+    // WNOWAIT never reaps, and for a process that is not our child waitid fails: the pidfd's
+    // readiness is the only sign, and its status belongs to the caller.
+    return 255;
+  }
+  int status;
+  if (waitpid(s.wait_for, &status, WNOHANG) == s.wait_for) return propagate_status(status);
+  return std::nullopt;
+}
+
+}  // namespace
+
+result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s) {
   std::optional<Error> setup_error;
-  bool exec_started = false;
-  std::optional<int> exit_status;
+  SetupOutcome out;
   // The command's own record, sent right before its execve: the kernel names its sender.
   auto on_exec = [&](const channel::Message& msg) {
-    exec_started = true;
+    out.exec_started = true;
+    out.command = msg.sender;
     if (!spec.pid_file) return;
     if (auto written = write_pid_file(*spec.pid_file, msg.sender); !written) {
       setup_error = std::move(written).error();
@@ -179,17 +203,19 @@ result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& 
     }
   };
 
-  // Phase 1: the child is setting up; its records (exec, or a failure) come on the channel,
-  // which reaches EOF when the command execs (close-on-exec; pid 1 closes its copy).
+  // The child's records (exec, or a failure) come on the channel, which reaches EOF when the
+  // command execs (close-on-exec; pid 1 closes its copy).
   bool channel_open = true;
-  while (channel_open && !exit_status) {
-    pollfd fds[2] = {{s.signal_fd, POLLIN, 0}, {s.channel, POLLIN, 0}};
-    const int n = poll(fds, 2, -1);
+  while (channel_open && !out.exit_status) {
+    pollfd fds[3] = {{s.channel, POLLIN, 0}, {s.pidfd, POLLIN, 0}, {s.signal_fd, POLLIN, 0}};
+    // Without a pidfd or a signalfd nothing tells of the child's death but a look now and then.
+    const int timeout = s.pidfd < 0 && s.signal_fd < 0 ? 10 : -1;
+    const int n = poll(fds, 3, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error("monitor", "poll", "", errno, "poll");
     }
-    if (fds[1].revents != 0) {
+    if (fds[0].revents != 0) {
       BOOST_OUTCOME_TRY(msg, channel::receive(s.channel));
       if (!msg) {
         channel_open = false;
@@ -210,8 +236,13 @@ result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& 
           kill(s.child, SIGKILL);
         }
       }
+      continue;  // the records first: an exit seen below must not hide the record before it
     }
-    if (fds[0].revents & POLLIN) exit_status = forward_until_exit(s, 0);
+    if (fds[2].revents & POLLIN) {
+      out.exit_status = forward_until_exit(s, 0);
+    } else if ((fds[1].revents & POLLIN) || n == 0) {
+      out.exit_status = poll_exit(s);
+    }
   }
   // Records sent just before the child exited are still queued.
   while (channel_open) {
@@ -222,17 +253,31 @@ result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& 
     if (msg->kind == channel::Kind::Exec) on_exec(*msg);
     if (msg->kind == channel::Kind::Fail) setup_error = std::move(msg->error);
   }
+  if (!setup_error && !out.exec_started && out.exit_status && s.parent_reaps) {
+    setup_error = sys_error("monitor", "pidfd", "", ECHILD,
+                            "The sandbox ended before its command ran");
+  }
   if (setup_error) {
-    if (!exit_status) (void)forward_until_exit(s, -1);  // reap the failed child
+    if (!out.exit_status && !s.parent_reaps) {
+      int status;
+      while (waitpid(s.wait_for, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
     return std::move(*setup_error);
   }
-  // Phase 2: the command runs. A long-lived jail sheds the setup image (below).
-  if (!exit_status && exec_started && shed.after_ms >= 0) {
+  return out;
+}
+
+int supervise_command(const Spec& spec, const Supervised& s, const SetupOutcome& setup,
+                      const ShedOptions& shed) {
+  std::optional<int> exit_status = setup.exit_status;
+  // A long-lived jail sheds the setup image (slim_monitor.hpp).
+  if (!exit_status && setup.exec_started && shed.after_ms >= 0) {
     exit_status = forward_until_exit(s, shed.after_ms);
     if (!exit_status) shed_setup_image(s, spec.json_status_fd);  // returns only if exec failed
   }
   if (!exit_status) exit_status = forward_until_exit(s, -1);
-  if (exec_started) {
+  if (setup.exec_started) {
     write_exit_code(spec.json_status_fd, *exit_status);
   } else if (spec.json_status_fd >= 0) {
     close(spec.json_status_fd);

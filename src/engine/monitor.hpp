@@ -10,6 +10,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace boxjail {
 
@@ -20,6 +22,11 @@ struct Supervised {
   int signal_fd;   // SIGCHLD and the forwarded signals
   // The child will ask for the maps of its lock user namespace (Plan::lock_userns).
   bool maps_lock_userns = false;
+  // A pidfd of `wait_for`, polled for its exit while the child sets up (-1: none, the kernel has
+  // no pidfds; then SIGCHLD on `signal_fd` or a timed waitpid tells).
+  int pidfd = -1;
+  // --handover: `child` is our parent's child (CLONE_PARENT); we can watch it but not reap it.
+  bool parent_reaps = false;
 };
 
 // bwrap's --info-fd object and the first --json-status-fd line; that line also names the ladder
@@ -29,9 +36,11 @@ struct Supervised {
 struct ChildInfo {
   std::string info;         // for --info-fd
   std::string json_status;  // for --json-status-fd
+  // With `want_namespaces`: every namespace the jail created, the user namespace included.
+  std::vector<std::pair<std::string, unsigned long long>> namespaces;
 };
 ChildInfo describe_child(const Spec& spec, pid_t child, const std::string& rung,
-                         const std::string& ladder_mode);
+                         const std::string& ladder_mode, bool want_namespaces = false);
 result<void> write_child_info(const Spec& spec, const ChildInfo& info);
 
 // After the command has run this long (ms), the monitor re-executes itself as the slim monitor
@@ -40,8 +49,22 @@ struct ShedOptions {
   int after_ms = -1;
 };
 
-// Waits for the sandbox to end. Returns the exit status, or the child's setup Error.
-result<int> supervise(const Spec& spec, const Supervised& s, const ShedOptions& shed);
+// How the setup ended: the command started (its pid, as our pid namespace sees it), or the
+// sandbox ended first without a setup error (killed, say) with `exit_status`.
+struct SetupOutcome {
+  bool exec_started = false;
+  pid_t command = -1;
+  std::optional<int> exit_status;
+};
+
+// Serves the child while it sets up (the lock namespace's maps, --pid-file) until the command
+// runs or the setup fails; the child's setup Error, if any. `signal_fd` may be -1 (library
+// callers): signals are then theirs, not forwarded.
+result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s);
+
+// Waits for the command's sandbox to end, after await_exec. Returns the exit status.
+int supervise_command(const Spec& spec, const Supervised& s, const SetupOutcome& setup,
+                      const ShedOptions& shed);
 
 // Forwards signals to the sandbox and reaps it; the exit status to report, or nullopt when
 // `timeout_ms` (>= 0) passed first.

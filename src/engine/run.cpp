@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // run(): the monitor's side of the flow. Everything the child does is in child.cpp.
+#include <boxjail/jail.hpp>
 #include <boxjail/run.hpp>
 #include <boxjail/validate.hpp>
 
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 
 #include "engine/channel.hpp"
 #include "engine/child.hpp"
@@ -122,9 +124,47 @@ result<void> write_child_maps(const Plan& plan, pid_t pid) {
   return written;
 }
 
-result<int> run_jail(const Spec& spec, const RunOptions& options) {
+// Everything of a started jail the monitor (or a library Jail) still needs.
+struct StartedJail {
+  Supervised supervised{};
+  SetupOutcome setup;
+  UniqueFd channel;
+  UniqueFd pidfd;          // of supervised.wait_for
+  UniqueFd command_pidfd;  // of the command, for Jail::pidfd()
+  std::vector<std::pair<std::string, unsigned long long>> namespaces;
+  bool lock_userns = false;
+};
+
+// Why --handover cannot be had with `spec`, or empty.
+std::string handover_refusal(const Spec& spec, const RunOptions& options) {
+  if (options.setuid_helper) {
+    return "--handover is not available on the setuid rung (the helper is a child of the "
+           "boxjail front end, so the sandbox would become the front end's child, not yours)";
+  }
+  if (spec.json_status_fd >= 0) {
+    return "--handover cannot be combined with --json-status-fd (its last line, the exit code, "
+           "needs a process that outlives the command)";
+  }
+  if (spec.pidns_fd >= 0) {
+    return "--handover cannot be combined with --pidns (joining a pid namespace needs an "
+           "intermediate process that stays as the sandbox's parent)";
+  }
+  if (options.probe) return "--handover cannot be probed";
+  return {};
+}
+
+// The monitor's side up to the command's execve: plan, clone, maps, status fds, the child's
+// requests. `original_mask` is the caller's signal mask (the child restores it before execve);
+// `signal_fd` (or -1) the signalfd of the signals to forward meanwhile.
+result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptions& options,
+                                                const sigset_t& original_mask, int signal_fd) {
   if ((spec.exec_label || spec.file_label) && !selinux_enabled()) {
     return make_error("validate-spec", "labeling not supported on this system");
+  }
+  if (spec.handover) {
+    if (auto why = handover_refusal(spec, options); !why.empty()) {
+      return make_error("validate-spec", why);
+    }
   }
   Caller caller = current_caller();
   caller.via_setuid_helper = options.setuid_helper;
@@ -157,8 +197,6 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
     if (!program) return std::move(program).error();
     policy_seccomp.push_back(std::move(program).value());
   }
-  // A caller that ignores SIGCHLD would make the kernel reap our child behind our back.
-  signal(SIGCHLD, SIG_DFL);
   char flags_hex[32];
   snprintf(flags_hex, sizeof flags_hex, "%#llx", static_cast<unsigned long long>(plan.clone_flags));
   BOXJAIL_LOG(Debug, std::string("plan: clone flags ") + flags_hex + ", uid " +
@@ -167,12 +205,6 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
                          (plan.nested_userns ? ", nested" : "") + ")" +
                          (plan.lock_userns ? ", lock userns" : "") +
                          (plan.needs_pid1 ? ", pid-1 reaper" : ""));
-
-  sigset_t block = forwarded_signals();
-  sigaddset(&block, SIGCHLD);
-  SignalMaskGuard mask(block);
-  UniqueFd signal_fd(signalfd(-1, &block, SFD_CLOEXEC));
-  if (!signal_fd) return fail("monitor", "signalfd", errno, "signalfd");
 
   const pid_t monitor_pid = getpid();
   if (spec.die_with_parent) die_with_parent(parent_at_start());
@@ -187,29 +219,34 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
                 "Joining specified pid namespace failed");
   }
 
+  auto jail = std::make_unique<StartedJail>();
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     return fail("monitor", "socketpair", errno, "Can't create the status channel");
   }
-  UniqueFd mine(sv[0]), theirs(sv[1]);
-  // --pid-file: each record then carries its sender's pid, as our pid namespace sees it.
+  jail->channel.reset(sv[0]);
+  UniqueFd theirs(sv[1]);
+  const int mine = jail->channel.get();
+  // Each record then carries its sender's pid, as our pid namespace sees it: the Exec record
+  // names the command (for --pid-file, the report and Jail::pid()).
   const int passcred = 1;
-  if (spec.pid_file &&
-      setsockopt(mine.get(), SOL_SOCKET, SO_PASSCRED, &passcred, sizeof passcred) != 0) {
+  if (setsockopt(mine, SOL_SOCKET, SO_PASSCRED, &passcred, sizeof passcred) != 0) {
     return fail("monitor", "setsockopt(SO_PASSCRED)", errno, "Can't ask for the sender's pid");
   }
 
   const bool via_intermediate =
       spec.pidns_fd >= 0 && (plan.clone_flags & (CLONE_NEWPID | CLONE_NEWUSER)) != 0;
+  // --handover: the sandbox is born our parent's child, so nothing of ours needs to stay.
+  const std::uint64_t flags = plan.clone_flags | (spec.handover ? CLONE_PARENT : 0);
   auto spawned = spawn_sandbox(
-      plan.clone_flags, via_intermediate, spec.die_with_parent, child_may_share_memory(spec, plan),
-      mine.get(), theirs.get(), [&] {
+      flags, via_intermediate, spec.die_with_parent, child_may_share_memory(spec, plan), mine,
+      theirs.get(), [&] {
         // close(), not reset(): the child may be running in our memory (spawn_sandbox), where
         // resetting would close nothing of ours yet leave our objects pointing at -1.
-        close(mine.get());
-        close(signal_fd.get());
+        close(mine);
+        if (signal_fd >= 0) close(signal_fd);
         ChildArgs child{spec,         plan,
-                        theirs.get(), mask.old(),
+                        theirs.get(), original_mask,
                         monitor_pid,  options.force_path_walk ? Resolver::Walk : Resolver::Auto,
                         &add_seccomp, &policy_seccomp,
                         options.probe};
@@ -226,35 +263,38 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
   }
   const pid_t pid = spawned.value().sandbox_pid;
   const pid_t wait_for = spawned.value().wait_pid;
+  jail->pidfd.reset(spawned.value().pidfd);
   theirs.reset();
   BOXJAIL_LOG(Debug, "clone-namespaces: child " + std::to_string(pid));
-
-  const ChildInfo info = describe_child(spec, pid, options.status_rung, options.status_ladder_mode);
-  if (plan.map_writer == MapWriter::Monitor) {
-    if (auto mapped = write_child_maps(plan, pid); !mapped) {
-      kill(pid, SIGKILL);
-      waitpid(wait_for, nullptr, 0);
-      return mapped.error();
+  // Until the jail is handed back, a failure kills what was started and reaps it (unless our
+  // parent is its parent: then the caller reaps it, and the report names its pid).
+  auto abandon = [&](Error e) -> Error {
+    kill(pid, SIGKILL);
+    if (!spec.handover) {
+      while (waitpid(wait_for, nullptr, 0) < 0 && errno == EINTR) {
+      }
     }
+    return e;
+  };
+
+  const ChildInfo info = describe_child(spec, pid, options.status_rung, options.status_ladder_mode,
+                                        static_cast<bool>(options.on_started));
+  jail->namespaces = info.namespaces;
+  if (plan.map_writer == MapWriter::Monitor) {
+    if (auto mapped = write_child_maps(plan, pid); !mapped) return abandon(mapped.error());
   }
   if (plan.setuid) {
     // The monitor needs no privilege from here on: it only writes the caller's fds, waits,
     // forwards signals and reports. Dropped for good now, while the child is still setting up,
     // and before the first write to a fd the caller chose.
     if (auto dropped = drop_privileges_to(plan.real_uid, plan.real_gid, "monitor"); !dropped) {
-      kill(pid, SIGKILL);
-      waitpid(wait_for, nullptr, 0);
-      return dropped.error();
+      return abandon(dropped.error());
     }
     if (spec.die_with_parent) die_with_parent(parent_at_start());  // cleared with the ids
     for (const auto& line : options.stderr_after_drop) std::fputs(line.c_str(), stderr);
     if (options.stderr_after_drop_written) *options.stderr_after_drop_written = true;
   }
-  if (auto written = write_child_info(spec, info); !written) {
-    kill(pid, SIGKILL);
-    waitpid(wait_for, nullptr, 0);
-    return written.error();
-  }
+  if (auto written = write_child_info(spec, info); !written) return abandon(written.error());
   if (spec.userns_block_fd >= 0) {
     // newuidmap (or the like) writes the maps now; one byte says it is done.
     char b;
@@ -263,21 +303,64 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
     close(spec.userns_block_fd);
   }
   if (spec.userns2_fd >= 0 && setns(spec.userns2_fd, CLONE_NEWUSER) != 0) {
-    kill(pid, SIGKILL);
-    waitpid(wait_for, nullptr, 0);
-    return fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", errno, "Setting userns2 failed");
+    return abandon(
+        fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", errno, "Setting userns2 failed"));
   }
-  if (plan.child_waits) channel::send(mine.get(), channel::Kind::Go);
-  ShedOptions shed;
-  shed.after_ms = plan.setuid || options.probe ? -1 : options.shed_after_ms;
-  auto status = supervise(
-      spec, Supervised{pid, wait_for, mine.get(), signal_fd.get(), plan.lock_userns}, shed);
-  if (!status) {
-    Error e = std::move(status).error();
+  if (plan.child_waits) channel::send(mine, channel::Kind::Go);
+
+  jail->lock_userns = plan.lock_userns;
+  jail->supervised = Supervised{pid,
+                                wait_for,
+                                mine,
+                                signal_fd,
+                                plan.lock_userns,
+                                jail->pidfd.get(),
+                                spec.handover};
+  auto setup = await_exec(spec, jail->supervised);
+  if (!setup) {
+    Error e = std::move(setup).error();
     e.evidence.emplace_back("pid.sandbox", std::to_string(pid));
     return e;
   }
-  return status;
+  jail->setup = setup.value();
+  if (spec.handover && spec.die_with_parent && jail->setup.exec_started &&
+      getppid() != parent_at_start()) {
+    // The child armed its parent-death signal before its Exec record. Our parent, its parent
+    // too, was still alive after that (we saw it as ours): had it died before the arming, both
+    // of us would have been reparented at once, under the same lock. Gone now, it took the
+    // child with it, or the signal is on its way; make sure.
+    return abandon(sys_error("monitor", "getppid", "", ESRCH,
+                             "The caller died while the jail started (--die-with-parent)"));
+  }
+  if (jail->setup.exec_started && jail->setup.command > 0) {
+    jail->command_pidfd.reset(sys::pidfd_open(jail->setup.command));
+  }
+  if (options.on_started && jail->setup.exec_started) {
+    Started started;
+    started.pid = jail->setup.command;
+    started.sandbox_pid = pid;
+    started.namespaces = jail->namespaces;
+    started.handover = spec.handover;
+    options.on_started(started);
+  }
+  return jail;
+}
+
+// The CLI's whole jail: start it, then supervise the command, forwarding the signals.
+result<int> run_jail(const Spec& spec, const RunOptions& options) {
+  // A caller that ignores SIGCHLD would make the kernel reap our child behind our back.
+  signal(SIGCHLD, SIG_DFL);
+  sigset_t block = forwarded_signals();
+  sigaddset(&block, SIGCHLD);
+  SignalMaskGuard mask(block);
+  UniqueFd signal_fd(signalfd(-1, &block, SFD_CLOEXEC));
+  if (!signal_fd) return fail("monitor", "signalfd", errno, "signalfd");
+  BOOST_OUTCOME_TRY(jail, start_jail(spec, options, mask.old(), signal_fd.get()));
+  // Handed over: the sandbox is our parent's child now; nothing of ours stays.
+  if (spec.handover) return 0;
+  ShedOptions shed;
+  shed.after_ms = options.setuid_helper || options.probe ? -1 : options.shed_after_ms;
+  return supervise_command(spec, jail->supervised, jail->setup, shed);
 }
 
 }  // namespace
@@ -289,6 +372,118 @@ result<int> run(const Spec& spec, const RunOptions& options) {
   Error e = std::move(status).error();
   e.evidence.emplace_back("pid.monitor", std::to_string(getpid()));
   return e;
+}
+
+// ---- The library API ----
+
+struct Jail::State {
+  Spec spec;  // the status fds the end still writes to
+  std::unique_ptr<StartedJail> started;
+  bool waited = false;
+  int status = 0;
+};
+
+Jail::Jail(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Jail::Jail(Jail&&) noexcept = default;
+Jail& Jail::operator=(Jail&&) noexcept = default;
+
+Jail::~Jail() {
+  if (!state_ || state_->waited) return;
+  (void)signal(SIGKILL);
+  (void)wait();
+}
+
+pid_t Jail::pid() const { return state_->started->setup.command; }
+pid_t Jail::sandbox_pid() const { return state_->started->supervised.child; }
+int Jail::pidfd() const { return state_->started->command_pidfd.get(); }
+const std::vector<std::pair<std::string, unsigned long long>>& Jail::namespaces() const {
+  return state_->started->namespaces;
+}
+
+result<void> Jail::signal(int sig) {
+  const StartedJail& s = *state_->started;
+  if (state_->waited) return sys_error("signal", "kill", "", ESRCH, "The jail has ended");
+  // Through the pidfd of the process we wait for: the sandbox's first process unless there is a
+  // --pidns intermediate, whose pid the kernel cannot recycle while we have not reaped it.
+  const bool direct = s.supervised.wait_for == s.supervised.child && s.pidfd;
+  const int rc = direct ? sys::pidfd_send_signal(s.pidfd.get(), sig)
+                        : ::kill(s.supervised.child, sig);
+  if (rc != 0) return sys_error("signal", direct ? "pidfd_send_signal" : "kill", "", errno,
+                                "Can't signal the jail");
+  return boost::outcome_v2::success();
+}
+
+result<int> Jail::wait() {
+  if (state_->waited) return state_->status;
+  const StartedJail& s = *state_->started;
+  int status = 0;
+  if (s.setup.exit_status) {
+    status = *s.setup.exit_status;
+  } else {
+    int ws = 0;
+    pid_t got;
+    while ((got = waitpid(s.supervised.wait_for, &ws, 0)) < 0 && errno == EINTR) {
+    }
+    if (got < 0) return sys_error("wait", "waitpid", "", errno, "Can't wait for the jail");
+    status = propagate_status(ws);
+  }
+  state_->waited = true;
+  state_->status = status;
+  if (s.setup.exec_started) {
+    write_exit_code(state_->spec.json_status_fd, status);
+  } else if (state_->spec.json_status_fd >= 0) {
+    close(state_->spec.json_status_fd);
+  }
+  return status;
+}
+
+namespace {
+
+// The number of threads of this process (/proc/self/stat's 20th field), or 0 if unknown.
+long thread_count() {
+  UniqueFd fd(open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  char buf[1024];
+  const ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces and parentheses
+  for (int field = 2; p && field < 20; ++field) p = std::strchr(p + 1, ' ');
+  return p ? std::strtol(p + 1, nullptr, 10) : 0;
+}
+
+}  // namespace
+
+result<Jail> spawn(const Spec& spec, const RunOptions& options) {
+  // The sandbox's first process is cloned from this one without fork()'s care for other
+  // threads: a lock another thread held at the clone (malloc's, say) would stay locked in it.
+  if (const long threads = thread_count(); threads > 1) {
+    return make_error("spawn", "boxjail::spawn needs a single-threaded caller (this process has " +
+                                   std::to_string(threads) +
+                                   " threads): spawn from a process of its own, or run "
+                                   "`boxjail run --spec fd:N --handover`");
+  }
+  if (spec.handover) {
+    return make_error("validate-spec",
+                      "handover is for the boxjail command: a library caller is the sandbox's "
+                      "parent already");
+  }
+  BOOST_OUTCOME_TRY(resolved, resolve_spec(spec, current_caller()));
+  auto state = std::make_unique<Jail::State>();
+  state->spec = resolved;
+  // The signals stay the caller's: blocked only while the child is cloned (it restores the
+  // caller's mask before execve), and no signalfd steals a SIGCHLD meant for another child.
+  sigset_t block = forwarded_signals();
+  sigaddset(&block, SIGCHLD);
+  SignalMaskGuard mask(block);
+  auto started = start_jail(state->spec, options, mask.old(), -1);
+  if (!started) {
+    Error e = std::move(started).error();
+    e.evidence.emplace_back("pid.monitor", std::to_string(getpid()));
+    return e;
+  }
+  state->started = std::move(started).value();
+  return Jail(std::move(state));
 }
 
 }  // namespace boxjail

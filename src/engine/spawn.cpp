@@ -124,12 +124,17 @@ result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool d
                               bool share_memory, int monitor_end, int child_end,
                               const std::function<void()>& child_main) {
   clone_args args{};
-  args.flags = flags;
+  // A pidfd in the same call: the monitor (or a library caller) watches and signals the sandbox
+  // through it, never through a pid that may have been recycled.
+  int pidfd = -1;
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+  // Ignored with CLONE_PARENT: the kernel gives the child our own exit signal (SIGCHLD).
   args.exit_signal = SIGCHLD;
   const char* used = "clone3";
   if (!via_intermediate && share_memory && sys::kHaveClone3Vm) {
     const pid_t pid = clone_sharing_memory(args, child_main);
-    if (pid >= 0) return Spawned{pid, pid};
+    if (pid >= 0) return Spawned{pid, pid, pidfd};
     // ENOSYS (no clone3) and no stack: the fork-like clone below.
     if (pid == -1 && errno != ENOSYS) return clone_failure(errno, used);
   }
@@ -137,8 +142,10 @@ result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool d
     pid_t pid = clone_namespaces(args, &used);
     if (pid < 0) return clone_failure(errno, used);
     if (pid == 0) child_main();
-    return Spawned{pid, pid};
+    return Spawned{pid, pid, pidfd};
   }
+  args.flags &= ~static_cast<std::uint64_t>(CLONE_PIDFD);
+  args.pidfd = 0;
   int on = 1;
   if (setsockopt(monitor_end, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) {
     return clone_failure(errno);
@@ -173,7 +180,8 @@ result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool d
     if (msg && msg.value() && msg.value()->kind == channel::Kind::Fail) return msg.value()->error;
     return pid.error();
   }
-  return Spawned{middle, pid.value()};
+  // The intermediate is our child: its pidfd (kernel 5.3+) cannot name a recycled pid either.
+  return Spawned{middle, pid.value(), sys::pidfd_open(middle)};
 }
 
 }  // namespace boxjail

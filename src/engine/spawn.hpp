@@ -23,11 +23,14 @@ namespace boxjail {
 struct Spawned {
   pid_t wait_pid;     // the process the monitor waits for (the intermediate, or the sandbox)
   pid_t sandbox_pid;  // the sandbox's first process, in the monitor's pid namespace
+  int pidfd = -1;     // of wait_pid, close-on-exec (the caller owns it); -1 where there is none
 };
 //
 // With `share_memory` the child runs in our memory until its execve (sys::clone3_vm, where
 // available) and we sleep until then: the caller must have nothing to do before the child execs,
 // and the child must never stay (a pid-1 reaper) nor change its credentials (see run.cpp).
+//
+// `flags` may carry CLONE_PARENT (--handover; not with `via_intermediate`).
 result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool die_with_parent,
                               bool share_memory, int monitor_end, int child_end,
                               const std::function<void()>& child_main);

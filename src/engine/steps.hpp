@@ -58,6 +58,7 @@ inline constexpr std::string_view kExecLabel = "exec-label";
 inline constexpr std::string_view kChdir = "chdir";
 inline constexpr std::string_view kNewSession = "new-session";
 inline constexpr std::string_view kForkCommand = "fork-command";
+inline constexpr std::string_view kKeepFds = "keep-fds";
 inline constexpr std::string_view kExec = "exec";
 
 // The order, with the reason for each position. Monitor-side steps come first.
@@ -164,6 +165,10 @@ inline constexpr std::array kOrder = {
          "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
          "fd to hold; made non-dumpable first, and it never execs, so the command cannot "
          "ptrace it into making calls for it"},
+    Info{kKeepFds,
+         "--keep-fd: in the command's process, after pid 1 forked off (it keeps its own fds), "
+         "every fd but 0-2, the kept ones and --sync-fd with --as-pid-1 is marked close-on-exec "
+         "(not closed: the error channel must work up to the execve)"},
     Info{kExec, "the command; the error channel is close-on-exec, so its EOF means success"},
 };
 

@@ -121,24 +121,6 @@ std::optional<unsigned> parse_mode(const std::string& text) {
   return static_cast<unsigned>(value);
 }
 
-// libcap's cap_from_name, which bwrap uses, takes "cap_foo" in any case and plain numbers
-// (strtoul base 0). We also take the bare "foo" that libcap-ng's table knows, as boxjail's
-// other front ends do.
-std::optional<unsigned> parse_capability(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  if (std::isdigit(static_cast<unsigned char>(text[0]))) {
-    errno = 0;
-    char* end = nullptr;
-    const unsigned long value = std::strtoul(text.c_str(), &end, 0);
-    if (*end != '\0' || errno == ERANGE || value >= 64) return std::nullopt;
-    return static_cast<unsigned>(value);
-  }
-  std::string name = text;
-  if (name.size() > 4 && strncasecmp(name.c_str(), "cap_", 4) == 0) name.erase(0, 4);
-  const int value = capng_name_to_capability(name.c_str());
-  if (value < 0 || value >= 64) return std::nullopt;
-  return static_cast<unsigned>(value);
-}
 
 // ---- Environment editing -------------------------------------------------------------------
 // bwrap edits its own environment with setenv/unsetenv/clearenv at parse time; we edit a copy
@@ -289,6 +271,16 @@ Status on_report_fd(Parser& p, Operands a) {
 Status on_pid_file(Parser& p, Operands args) {
   if (args[0].empty()) return p.fail("--pid-file needs a path");
   p.spec().pid_file = args[0];
+  return ok();
+}
+
+// --keep-fd: 0-2 are always kept; naming one is a mistake worth saying.
+Status on_keep_fd(Parser& p, Operands a) {
+  const auto fd = parse_nonnegative_int(a[0]);
+  if (!fd || *fd < 3) return p.fail("--keep-fd takes a fd number of 3 or more: " + a[0]);
+  auto& keep = p.spec().keep_fds;
+  if (!keep) keep.emplace();
+  if (std::find(keep->begin(), keep->end(), *fd) == keep->end()) keep->push_back(*fd);
   return ok();
 }
 
@@ -672,6 +664,10 @@ constexpr auto kOptions = std::to_array<Option>({
      "Write a JSON report (rungs tried, failing step, errno, cause, fixes) to FD"},
     {"--pid-file", "PATH", LastWins, on_pid_file,
      "Write the jailed command's pid (as seen from here) to PATH, atomically, when it starts"},
+    {"--keep-fd", "FD", Accumulate, on_keep_fd,
+     "Keep FD open in the command (at its number) and close every other fd but 0-2"},
+    {"--handover", "", Idempotent, set_true<&Spec::handover>,
+     "Exit once the command runs; the sandbox becomes the child of boxjail's parent"},
 });
 
 // The number of operands is the number of words in the metavar, so --help cannot disagree.
@@ -814,6 +810,25 @@ std::vector<std::string> option_names() {
   names.reserve(kOptions.size());
   for (const Option& o : kOptions) names.emplace_back(o.name);
   return names;
+}
+
+// libcap's cap_from_name, which bwrap uses, takes "cap_foo" in any case and plain numbers
+// (strtoul base 0). We also take the bare "foo" that libcap-ng's table knows, as boxjail's
+// other front ends do.
+std::optional<unsigned> parse_capability(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (std::isdigit(static_cast<unsigned char>(text[0]))) {
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long value = std::strtoul(text.c_str(), &end, 0);
+    if (*end != '\0' || errno == ERANGE || value >= 64) return std::nullopt;
+    return static_cast<unsigned>(value);
+  }
+  std::string name = text;
+  if (name.size() > 4 && strncasecmp(name.c_str(), "cap_", 4) == 0) name.erase(0, 4);
+  const int value = capng_name_to_capability(name.c_str());
+  if (value < 0 || value >= 64) return std::nullopt;
+  return static_cast<unsigned>(value);
 }
 
 }  // namespace boxjail

@@ -5,7 +5,13 @@
 // silent truncations that another parser of the same text might read differently.
 #include <boxjail/spec_json.hpp>
 
+#include <boxjail/bwrap_args.hpp>
+
+#include <cap-ng.h>
 #include <nlohmann/json.hpp>
+#include <strings.h>
+
+#include <cctype>
 
 #include <climits>
 #include <cstdint>
@@ -22,9 +28,11 @@ namespace boxjail {
 namespace {
 
 using json = nlohmann::json;
+// Written in a fixed, readable order ("version" and "command" first), not sorted.
+using ojson = nlohmann::ordered_json;
 
 constexpr const char* kStep = "parse-spec";
-constexpr std::uint64_t kVersion = 1;
+constexpr const char* kVersion = kSpecVersion;
 // Deepest nesting the format has: root / "ops" / op / "overlay_sources" / {"hex": ...}. A limit
 // a little above it stops a hostile caller from making the parser build deep garbage first.
 constexpr std::size_t kMaxDepth = 8;
@@ -58,6 +66,7 @@ constexpr Field<bool> kSpecBools[] = {
     {"die_with_parent", &Spec::die_with_parent},
     {"as_pid_1", &Spec::as_pid_1},
     {"level_prefix", &Spec::level_prefix},
+    {"handover", &Spec::handover},
 };
 
 constexpr Field<int> kSpecFds[] = {
@@ -94,30 +103,70 @@ constexpr OpField<std::string> kOpStrings[] = {
     {"overlay_work", &MountOp::overlay_work},
 };
 
-constexpr std::pair<OpKind, const char*> kOpKinds[] = {
-    {OpKind::Bind, "bind"},
-    {OpKind::BindFd, "bind-fd"},
-    {OpKind::RemountRo, "remount-ro"},
-    {OpKind::Proc, "proc"},
-    {OpKind::Dev, "dev"},
-    {OpKind::Tmpfs, "tmpfs"},
-    {OpKind::Mqueue, "mqueue"},
-    {OpKind::Dir, "dir"},
-    {OpKind::File, "file"},
-    {OpKind::BindData, "bind-data"},
-    {OpKind::Symlink, "symlink"},
-    {OpKind::Chmod, "chmod"},
-    {OpKind::Overlay, "overlay"},
-    {OpKind::TmpOverlay, "tmp-overlay"},
-    {OpKind::RoOverlay, "ro-overlay"},
+// Each kind takes only the keys that mean something for it (a "size" on a bind is refused, not
+// ignored: the caller meant something the jail would not do). "dest" is required for every kind.
+enum OpKey : unsigned {
+  kSource = 1U << 0,
+  kFd = 1U << 1,
+  kReadonly = 1U << 2,
+  kDevices = 1U << 3,
+  kAllowMissing = 1U << 4,
+  kPerms = 1U << 5,
+  kSize = 1U << 6,
+  kOverlay = 1U << 7,  // overlay_sources
+  kUpperWork = 1U << 8,
 };
 
-const char* kind_name(OpKind kind) {
-  for (const auto& [k, name] : kOpKinds) {
-    if (k == kind) return name;
+struct KindInfo {
+  OpKind kind;
+  const char* name;
+  unsigned keys;      // allowed besides "kind" and "dest"
+  unsigned required;  // of those, required
+  std::size_t min_overlay_sources = 0;
+};
+
+constexpr KindInfo kOpKinds[] = {
+    {OpKind::Bind, "bind", kSource | kReadonly | kDevices | kAllowMissing, kSource},
+    {OpKind::BindFd, "bind-fd", kFd | kReadonly, kFd},
+    {OpKind::RemountRo, "remount-ro", 0, 0},
+    {OpKind::Proc, "proc", 0, 0},
+    {OpKind::Dev, "dev", 0, 0},
+    {OpKind::Tmpfs, "tmpfs", kPerms | kSize, 0},
+    {OpKind::Mqueue, "mqueue", 0, 0},
+    {OpKind::Dir, "dir", kPerms, 0},
+    {OpKind::File, "file", kFd | kPerms, kFd},
+    {OpKind::BindData, "bind-data", kFd | kReadonly | kPerms, kFd},
+    {OpKind::Symlink, "symlink", kSource, kSource},
+    {OpKind::Chmod, "chmod", kPerms, kPerms},
+    {OpKind::Overlay, "overlay", kOverlay | kUpperWork, kOverlay | kUpperWork, 1},
+    {OpKind::TmpOverlay, "tmp-overlay", kOverlay, kOverlay, 1},
+    {OpKind::RoOverlay, "ro-overlay", kOverlay, kOverlay, 2},
+};
+
+constexpr std::pair<unsigned, const char*> kOpKeyNames[] = {
+    {kSource, "source"},
+    {kFd, "fd"},
+    {kReadonly, "readonly"},
+    {kDevices, "devices"},
+    {kAllowMissing, "allow_missing"},
+    {kPerms, "perms"},
+    {kSize, "size"},
+    {kOverlay, "overlay_sources"},
+    {kUpperWork, "overlay_upper"},
+    {kUpperWork, "overlay_work"},
+};
+
+const KindInfo& kind_info(OpKind kind) {
+  for (const auto& k : kOpKinds) {
+    if (k.kind == kind) return k;
   }
-  return "bind";  // unreachable: kOpKinds lists every OpKind
+  return kOpKinds[0];  // unreachable: kOpKinds lists every OpKind
 }
+
+// The largest --size bwrap takes (its MAX_TMPFS_BYTES).
+constexpr std::uint64_t kMaxTmpfsBytes = SIZE_MAX >> 1;
+
+const char* kind_name(OpKind kind) { return kind_info(kind).name; }
 
 // ---- Writer ----
 
@@ -158,7 +207,7 @@ bool valid_utf8(std::string_view s) {
 // Linux paths, arguments and environment strings are bytes, not text. JSON strings must be
 // UTF-8, so a string that is not is written as {"hex": "<lower-case hex bytes>"}: lossless,
 // and never a replacement character that would name a different file.
-json string_to_json(const std::string& s) {
+ojson string_to_json(const std::string& s) {
   if (valid_utf8(s)) return s;
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;
@@ -167,25 +216,49 @@ json string_to_json(const std::string& s) {
     hex += kDigits[c >> 4];
     hex += kDigits[c & 0xf];
   }
-  return json::object({{"hex", std::move(hex)}});
+  return ojson::object({{"hex", std::move(hex)}});
 }
 
-json strings_to_json(const std::vector<std::string>& v) {
-  json a = json::array();
+ojson strings_to_json(const std::vector<std::string>& v) {
+  ojson a = ojson::array();
   for (const auto& s : v) a.push_back(string_to_json(s));
   return a;
 }
 
-json op_to_json(const MountOp& op) {
-  json j = json::object();
+// Only the keys of the op's kind, and of those only what differs from the default: what
+// `spec --from-args` prints is read by people migrating a runtime.
+ojson op_to_json(const MountOp& op) {
+  const unsigned keys = kind_info(op.kind).keys;
+  ojson j = ojson::object();
   j["kind"] = kind_name(op.kind);
-  for (const auto& f : kOpStrings) j[f.name] = string_to_json(op.*f.member);
-  j["fd"] = op.fd;
-  for (const auto& f : kOpBools) j[f.name] = op.*f.member;
-  if (op.perms) j["perms"] = *op.perms;
-  if (op.size) j["size"] = *op.size;
-  j["overlay_sources"] = strings_to_json(op.overlay_sources);
+  if (keys & kSource) j["source"] = string_to_json(op.source);
+  j["dest"] = string_to_json(op.dest);
+  if (keys & kFd) j["fd"] = op.fd;
+  if ((keys & kReadonly) && op.readonly) j["readonly"] = true;
+  if ((keys & kDevices) && op.devices) j["devices"] = true;
+  if ((keys & kAllowMissing) && op.allow_missing) j["allow_missing"] = true;
+  if ((keys & kPerms) && op.perms) j["perms"] = *op.perms;
+  if ((keys & kSize) && op.size) j["size"] = *op.size;
+  if (keys & kOverlay) j["overlay_sources"] = strings_to_json(op.overlay_sources);
+  if (keys & kUpperWork) {
+    j["overlay_upper"] = string_to_json(op.overlay_upper);
+    j["overlay_work"] = string_to_json(op.overlay_work);
+  }
   return j;
+}
+
+// Capabilities by name, as --cap-add takes them; every bit is ["ALL"].
+ojson caps_to_json(std::uint64_t mask) {
+  if (mask == ~std::uint64_t{0}) return ojson::array({"ALL"});
+  ojson a = ojson::array();
+  for (unsigned bit = 0; bit < 64; ++bit) {
+    if (!(mask & (std::uint64_t{1} << bit))) continue;
+    const char* name = capng_capability_to_name(static_cast<unsigned>(bit));
+    std::string text = name ? std::string("CAP_") + name : std::to_string(bit);
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    a.push_back(text);
+  }
+  return a;
 }
 
 // ---- Reader ----
@@ -297,6 +370,7 @@ class DuplicateKeyGuard {
 class Reader {
  public:
   std::optional<Error> error;
+  const std::vector<std::string>* inherited_env = nullptr;
 
   bool fail(const std::string& pointer, const std::string& problem) {
     if (!error) error = spec_error(pointer, problem);
@@ -304,14 +378,14 @@ class Reader {
   }
 
   bool check_keys(const json& obj, const std::string& pointer,
-                  const std::vector<std::string>& accepted) {
+                  const std::vector<std::string>& accepted, const std::string& where = "") {
     for (const auto& [key, value] : obj.items()) {
       bool known = false;
       for (const auto& a : accepted) known = known || a == key;
       if (!known) {
         std::string list;
         for (const auto& a : accepted) list += (list.empty() ? "" : ", ") + a;
-        return fail(pointer, "unknown key " + quote(key) + " (accepted: " + list + ")");
+        return fail(pointer, "unknown key " + quote(key) + where + " (accepted: " + list + ")");
       }
     }
     return true;
@@ -398,27 +472,29 @@ class Reader {
 
   bool op(const json& j, const std::string& pointer, MountOp* out) {
     if (!object(j, pointer)) return false;
-    std::vector<std::string> keys = {"kind", "fd", "perms", "size", "overlay_sources"};
-    for (const auto& f : kOpBools) keys.push_back(f.name);
-    for (const auto& f : kOpStrings) keys.push_back(f.name);
-    if (!check_keys(j, pointer, keys)) return false;
-
     const std::string kp = child(pointer, "kind");
     if (!j.contains("kind")) return fail(kp, "missing");
     if (!j["kind"].is_string()) return fail(kp, "must be a string");
     const auto& kind = j["kind"].get_ref<const std::string&>();
-    bool found = false;
-    for (const auto& [k, name] : kOpKinds) {
-      if (kind == name) {
-        out->kind = k;
-        found = true;
-      }
+    const KindInfo* info = nullptr;
+    for (const auto& k : kOpKinds) {
+      if (kind == k.name) info = &k;
     }
-    if (!found) {
+    if (!info) {
       std::string list;
-      for (const auto& [k, name] : kOpKinds) list += (list.empty() ? "" : ", ") + std::string(name);
+      for (const auto& k : kOpKinds) list += (list.empty() ? "" : ", ") + std::string(k.name);
       return fail(kp, "unknown op kind " + quote(kind) + " (accepted: " + list + ")");
     }
+    out->kind = info->kind;
+    std::vector<std::string> keys = {"kind", "dest"};
+    for (const auto& [bit, name] : kOpKeyNames) {
+      if (info->keys & bit) keys.push_back(name);
+    }
+    if (!check_keys(j, pointer, keys, " for kind " + quote(kind))) return false;
+    for (const auto& [bit, name] : kOpKeyNames) {
+      if ((info->required & bit) && !j.contains(name)) return fail(child(pointer, name), "missing");
+    }
+    if (!j.contains("dest")) return fail(child(pointer, "dest"), "missing");
     for (const auto& f : kOpStrings) {
       if (j.contains(f.name) && !string(j[f.name], child(pointer, f.name), &(out->*f.member))) {
         return false;
@@ -429,7 +505,7 @@ class Reader {
         return false;
       }
     }
-    if (j.contains("fd") && !fd(j["fd"], child(pointer, "fd"), -1, &out->fd)) return false;
+    if (j.contains("fd") && !fd(j["fd"], child(pointer, "fd"), 0, &out->fd)) return false;
     if (j.contains("perms")) {
       std::uint64_t v = 0;
       if (!integer(j["perms"], child(pointer, "perms"), 0, 07777, &v, nullptr)) return false;
@@ -437,19 +513,57 @@ class Reader {
     }
     if (j.contains("size")) {
       std::uint64_t v = 0;
-      if (!integer(j["size"], child(pointer, "size"), 0, UINT64_MAX, &v, nullptr)) return false;
+      if (!integer(j["size"], child(pointer, "size"), 1, kMaxTmpfsBytes, &v, nullptr)) {
+        return false;
+      }
       out->size = v;
     }
-    if (j.contains("overlay_sources") &&
-        !strings(j["overlay_sources"], child(pointer, "overlay_sources"), &out->overlay_sources)) {
-      return false;
+    if (j.contains("overlay_sources")) {
+      const std::string sp = child(pointer, "overlay_sources");
+      if (!strings(j["overlay_sources"], sp, &out->overlay_sources)) return false;
+      if (out->overlay_sources.size() < info->min_overlay_sources) {
+        return fail(sp, "needs at least " + std::to_string(info->min_overlay_sources) +
+                            " layer" + (info->min_overlay_sources > 1 ? "s" : ""));
+      }
+    }
+    return true;
+  }
+
+  bool caps(const json& j, const std::string& pointer, CapRequest* out) {
+    if (!j.is_array()) return fail(pointer, "must be an array of capability names");
+    out->specified = true;
+    out->mask = 0;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      const std::string p = child(pointer, i);
+      if (!j[i].is_string()) return fail(p, "must be a capability name");
+      const auto& name = j[i].get_ref<const std::string&>();
+      if (strcasecmp(name.c_str(), "ALL") == 0) {
+        if (j.size() != 1) return fail(p, "\"ALL\" must be the only entry");
+        out->mask = ~std::uint64_t{0};
+        return true;
+      }
+      const auto cap = parse_capability(name);
+      if (!cap) return fail(p, "unknown capability " + quote(name));
+      out->mask |= std::uint64_t{1} << *cap;
+    }
+    return true;
+  }
+
+  bool fds(const json& j, const std::string& pointer, int min, std::vector<int>* out) {
+    if (!j.is_array()) return fail(pointer, "must be an array of fds");
+    out->clear();
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      int v = -1;
+      if (!fd(j[i], child(pointer, i), min, &v)) return false;
+      out->push_back(v);
     }
     return true;
   }
 
   bool spec(const json& j, Spec* out) {
     if (!object(j, "")) return false;
-    std::vector<std::string> keys = {"version", "uid", "gid", "caps", "add_seccomp_fds", "ops"};
+    std::vector<std::string> keys = {"version", "uid",      "gid", "caps", "add_seccomp_fds",
+                                     "keep_fds", "ops"};
     for (const auto& f : kSpecBools) keys.push_back(f.name);
     for (const auto& f : kSpecFds) keys.push_back(f.name);
     for (const auto& f : kSpecOptStrings) keys.push_back(f.name);
@@ -457,15 +571,20 @@ class Reader {
     if (!check_keys(j, "", keys)) return false;
 
     // The version first: a newer format's fields must not be misread as this one's.
-    if (!j.contains("version")) return fail("/version", "missing (this boxjail reads version 1)");
-    std::uint64_t version = 0;
-    if (!integer(j["version"], "/version", kVersion, kVersion, &version, nullptr)) return false;
+    const std::string expected = std::string("must be \"") + kVersion + "\"";
+    if (!j.contains("version")) return fail("/version", "missing (" + expected + ")");
+    if (!j["version"].is_string() || j["version"].get_ref<const std::string&>() != kVersion) {
+      return fail("/version",
+                  expected + ", not " + j["version"].dump(-1, ' ', true,
+                                                          json::error_handler_t::replace));
+    }
 
     for (const auto& f : kSpecStringLists) {
       if (j.contains(f.name) && !strings(j[f.name], child("", f.name), &(out->*f.member))) {
         return false;
       }
     }
+    if (!j.contains("env") && inherited_env) out->env = *inherited_env;
     if (out->command.empty())
       return fail("/command", j.contains("command") ? "must not be empty" : "missing");
     if (out->command[0].empty()) return fail("/command/0", "must not be empty");
@@ -498,26 +617,14 @@ class Reader {
       if (!integer(j["gid"], "/gid", 0, static_cast<gid_t>(-1) - 1, &v, nullptr)) return false;
       out->gid = static_cast<gid_t>(v);
     }
-    if (j.contains("caps")) {
-      const json& c = j["caps"];
-      if (!object(c, "/caps") || !check_keys(c, "/caps", {"specified", "mask"})) return false;
-      if (c.contains("specified") &&
-          !boolean(c["specified"], "/caps/specified", &out->caps.specified)) {
-        return false;
-      }
-      if (c.contains("mask") &&
-          !integer(c["mask"], "/caps/mask", 0, UINT64_MAX, &out->caps.mask, nullptr)) {
-        return false;
-      }
+    if (j.contains("caps") && !caps(j["caps"], "/caps", &out->caps)) return false;
+    if (j.contains("add_seccomp_fds") &&
+        !fds(j["add_seccomp_fds"], "/add_seccomp_fds", 0, &out->add_seccomp_fds)) {
+      return false;
     }
-    if (j.contains("add_seccomp_fds")) {
-      const json& a = j["add_seccomp_fds"];
-      if (!a.is_array()) return fail("/add_seccomp_fds", "must be an array of fds");
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        int v = -1;
-        if (!fd(a[i], child("/add_seccomp_fds", i), 0, &v)) return false;
-        out->add_seccomp_fds.push_back(v);
-      }
+    if (j.contains("keep_fds")) {
+      out->keep_fds.emplace();
+      if (!fds(j["keep_fds"], "/keep_fds", 3, &*out->keep_fds)) return false;
     }
     if (j.contains("ops")) {
       const json& a = j["ops"];
@@ -541,27 +648,39 @@ class Reader {
 
 }  // namespace
 
-std::string spec_to_json(const Spec& spec) {
-  json j = json::object();
+std::string spec_to_json(const Spec& spec, bool pretty) {
+  ojson j = ojson::object();
   j["version"] = kVersion;
-  for (const auto& f : kSpecStringLists) j[f.name] = strings_to_json(spec.*f.member);
+  // Defaults are left out (a reader fills them in), except "env": an absent one means "inherit"
+  // to `run --spec`, and the jail's environment is exactly this list.
+  for (const auto& f : kSpecStringLists) {
+    const auto& list = spec.*f.member;
+    if (!list.empty() || f.member != &Spec::lock_files) j[f.name] = strings_to_json(list);
+  }
   for (const auto& f : kSpecOptStrings) {
     if (spec.*f.member) j[f.name] = string_to_json(*(spec.*f.member));
   }
-  for (const auto& f : kSpecBools) j[f.name] = spec.*f.member;
-  for (const auto& f : kSpecFds) j[f.name] = spec.*f.member;
+  for (const auto& f : kSpecBools) {
+    if (spec.*f.member) j[f.name] = true;
+  }
+  for (const auto& f : kSpecFds) {
+    if (spec.*f.member >= 0) j[f.name] = spec.*f.member;
+  }
   if (spec.uid) j["uid"] = *spec.uid;
   if (spec.gid) j["gid"] = *spec.gid;
-  j["caps"] = json::object({{"specified", spec.caps.specified}, {"mask", spec.caps.mask}});
-  j["add_seccomp_fds"] = spec.add_seccomp_fds;
-  json ops = json::array();
-  for (const auto& op : spec.ops) ops.push_back(op_to_json(op));
-  j["ops"] = std::move(ops);
+  if (spec.caps.specified) j["caps"] = caps_to_json(spec.caps.mask);
+  if (!spec.add_seccomp_fds.empty()) j["add_seccomp_fds"] = spec.add_seccomp_fds;
+  if (spec.keep_fds) j["keep_fds"] = *spec.keep_fds;
+  if (!spec.ops.empty()) {
+    ojson ops = ojson::array();
+    for (const auto& op : spec.ops) ops.push_back(op_to_json(op));
+    j["ops"] = std::move(ops);
+  }
   // Every string went through string_to_json, so dump cannot meet invalid UTF-8 and throw.
-  return j.dump();
+  return pretty ? j.dump(2) : j.dump();
 }
 
-result<Spec> spec_from_json(std::string_view text) {
+result<Spec> spec_from_json(std::string_view text, const SpecReadOptions& options) {
   json j;
   try {
     j = json::parse(text.begin(), text.end(), DuplicateKeyGuard());
@@ -578,6 +697,7 @@ result<Spec> spec_from_json(std::string_view text) {
     return spec_error(stop.pointer, stop.problem);
   }
   Reader reader;
+  reader.inherited_env = options.inherited_env;
   Spec spec;
   if (!reader.spec(j, &spec)) return std::move(*reader.error);
   return spec;

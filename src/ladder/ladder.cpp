@@ -124,6 +124,9 @@ result<int> run_rung(Rung rung, const Spec& spec, const LadderOptions& options) 
     run_options.status_rung = std::string(to_string(rung));
     run_options.status_ladder_mode = std::string(to_string(options.mode));
   }
+  if (options.on_started) {
+    run_options.on_started = [&](const Started& s) { options.on_started(rung, s); };
+  }
   return run(resolved, run_options);
 }
 
@@ -131,6 +134,7 @@ LadderResult run_ladder(const Spec& spec, const LadderOptions& options) {
   LadderResult out;
   const auto rungs = rungs_for(options.mode, current_caller().is_root());
   for (std::size_t i = 0; i < rungs.size(); ++i) {
+    if (options.on_attempt) options.on_attempt(rungs[i]);
     auto r = run_rung(rungs[i], spec, options);
     if (r) {
       out.status = r.value();
@@ -145,6 +149,7 @@ LadderResult run_ladder(const Spec& spec, const LadderOptions& options) {
     if (!last && is_denial(e) && !climb) {
       e.evidence.emplace_back("ladder.no_retry", why_not);
     }
+    if (options.on_failure) options.on_failure(e);
     out.failures.push_back(std::move(e));
     if (!climb) break;
   }

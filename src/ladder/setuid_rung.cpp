@@ -89,6 +89,11 @@ result<int> run_setuid_rung(const Spec& spec, const LadderOptions& options) {
     argv.push_back(mode.c_str());
   }
   if (options.probe) argv.push_back("--probe");
+  const std::string report_fd_text = std::to_string(options.report_fd);
+  if (options.report_fd >= 0) {
+    argv.push_back("--report-fd");
+    argv.push_back(report_fd_text.c_str());
+  }
   argv.push_back(nullptr);
 
   const pid_t pid = fork();
@@ -97,6 +102,8 @@ result<int> run_setuid_rung(const Spec& spec, const LadderOptions& options) {
     // The two fds the helper is told about survive the exec; everything of ours is close-on-exec.
     fcntl(error_write.get(), F_SETFD, 0);
     fcntl(spec_fd.get(), F_SETFD, 0);
+    // The helper writes the "started" line to the report itself, once it holds no privilege.
+    if (options.report_fd >= 0) fcntl(options.report_fd, F_SETFD, 0);
     sigprocmask(SIG_SETMASK, &old, nullptr);
     execve(helper.c_str(), const_cast<char* const*>(argv.data()), environ);
     const Error e = helper_error("execve", helper, errno, "Can't execute setuid helper " + helper);

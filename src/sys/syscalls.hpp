@@ -26,6 +26,8 @@ inline pid_t clone3(clone_args& args) {
 // answers clone3 with ENOSYS (container runtimes do, since they cannot inspect its flags).
 // x86_64 argument order: flags, stack, parent_tid, child_tid, tls.
 inline pid_t clone_legacy(std::uint64_t flags) {
+  // No CLONE_PIDFD here: clone(2) would want a pointer for it (and kernels this old lack it).
+  flags &= ~static_cast<std::uint64_t>(CLONE_PIDFD);
   return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
 }
 
@@ -66,6 +68,10 @@ inline int fsmount(int fsfd, unsigned flags, unsigned attr_flags) {
 
 inline int mount_setattr(int dirfd, const char* path, unsigned flags, mount_attr& attr) {
   return static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr)));
+}
+
+inline int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }
 
 inline int pidfd_send_signal(int pidfd, int sig) {
