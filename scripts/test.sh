@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds boxjail (release, -Werror), runs every test with ctest, then
-# the VM stage: Debian's own kernels under qemu with real AppArmor policy (tests/vm/README.md).
+# Installs the dependencies, builds boxjail (release, -Werror), runs every test with ctest,
+# builds and runs the library examples against an installed copy (scripts/check-examples.sh),
+# then the VM stage: Debian's own kernels under qemu with real AppArmor policy (tests/vm/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake --preset release -DBOXJAIL_BUILD_TESTS=ON >/dev/null
 cmake --build --preset release
 ctest --preset release -j2
+# The library as installed: the examples built against a fresh prefix (docs/examples).
+bash scripts/check-examples.sh build/release
 bash tests/vm/run-stage.sh --build build/release

@@ -517,6 +517,43 @@ INSTANTIATE_TEST_SUITE_P(Differential, DifferentialProbe,
                          ::testing::Combine(::testing::ValuesIn(cases()), ::testing::Bool()),
                          case_name);
 
+// The same cases through the JSON spec: `spec --from-args` of the options, then `run --spec` of
+// what it printed, must behave exactly as the options given directly (same status, stdout and
+// stderr), as root and as uid 65534. Both runs are boxjail's, so these need no bwrap.
+class DifferentialSpec : public ::testing::TestWithParam<std::tuple<Case, bool>> {};
+
+TEST_P(DifferentialSpec, SameAsTheOptions) {
+  const auto& [c, nobody] = GetParam();
+  if ((c.who == Who::Root && nobody) || (c.who == Who::Nobody && !nobody)) {
+    GTEST_SKIP() << "case is for " << (nobody ? "root" : "uid 65534") << " only";
+  }
+  std::vector<std::string> args = c.args;
+  if (c.command.empty()) {
+    args.insert(args.end(), {"sh", "-c", probe(c.script)});
+  } else {
+    args.insert(args.end(), c.command.begin(), c.command.end());
+  }
+  RunOpts o = opts_for(nobody);
+  o.fd_data = c.fd_data;
+  o.cwd = c.cwd;
+  // The spec is made by the caller who runs it (root's --cap-add starts from root's set), and
+  // --args data is read while it is made.
+  const RunResult made = boxjail::test::run(cat({"spec", "--from-args", "--"}, args), o);
+  ASSERT_EQ(made.status, 0) << made.err;
+  const RunResult direct = boxjail::test::run(args, o);
+  RunOpts via = o;
+  via.fd_data.emplace_back(9, made.out);
+  const RunResult from_spec = boxjail::test::run({"run", "--spec", "fd:9"}, via);
+  EXPECT_EQ(from_spec.status, direct.status) << from_spec.err << "\n" << made.out;
+  EXPECT_EQ(from_spec.out, direct.out);
+  EXPECT_EQ(from_spec.err, direct.err);
+  EXPECT_EQ(direct.status, c.status) << direct.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Differential, DifferentialSpec,
+                         ::testing::Combine(::testing::ValuesIn(cases()), ::testing::Bool()),
+                         case_name);
+
 // ---- Cases that need something prepared by the test -------------------------------------------
 
 class Differential : public ::testing::TestWithParam<bool> {

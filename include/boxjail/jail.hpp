@@ -19,10 +19,12 @@ class Jail {
   Jail& operator=(Jail&&) noexcept;
   Jail(const Jail&) = delete;
   Jail& operator=(const Jail&) = delete;
-  // A jail not waited for is killed (SIGKILL) and reaped: nothing outlives its handle.
+  // A jail not waited for is killed (SIGKILL) and reaped: nothing outlives its handle. A
+  // moved-from Jail may only be destroyed or assigned to.
   ~Jail();
 
-  // The jailed command, as the caller's pid namespace sees it (not pid 1 of a new pid namespace).
+  // The jailed command, as the caller's pid namespace sees it (not pid 1 of a new pid namespace);
+  // -1 when the sandbox ended before its command ran (wait() then gives its status).
   pid_t pid() const;
   // The sandbox's first process: the caller's child (pid 1 in a new pid namespace, which passes
   // signals on to the command and exits with its status).
@@ -36,7 +38,7 @@ class Jail {
   // Sends `sig` to the sandbox's first process (through its pidfd: never to a recycled pid).
   result<void> signal(int sig);
   // Waits for the sandbox to end; its exit status as bwrap reports it (the code, or 128+signal).
-  // Writes bwrap's last --json-status-fd line. Once only.
+  // Writes bwrap's last --json-status-fd line. Later calls return the same status.
   result<int> wait();
 
   struct State;
@@ -52,7 +54,9 @@ class Jail {
 // returns once the command runs (its execve is under way), or the failed step's Error. The spec
 // is resolved here as the CLI resolves it. The calling process must be single-threaded (the
 // sandbox's first process is cloned from it and runs setup code that allocates) and must not
-// ignore SIGCHLD. The signal mask and dispositions are left as they were.
+// ignore SIGCHLD; it is refused in a setuid or setgid program. The signal mask and dispositions
+// are left as they were. The operator's config (its default seccomp policy) is the boxjail
+// command's: a library caller names its policy in the Spec.
 result<Jail> spawn(const Spec& spec, const RunOptions& options = {});
 
 }  // namespace boxjail

@@ -264,7 +264,9 @@ static int checked_main(int argc, char** argv) {
   }
   if (json_output) {
     std::fprintf(stderr, "%s\n",
-                 boxjail::cli::ladder_report_json(outcome, cfg, diagnosed, &facts).dump().c_str());
+                 boxjail::cli::ladder_report_json(outcome, cfg, diagnosed, &facts)
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                     .c_str());
   } else {
     for (const auto& f : diagnosed) {
       std::fputs(boxjail::cli::failure_text(prog, f, spec.level_prefix).c_str(), stderr);

@@ -82,6 +82,11 @@ result<Invocation> parse_run_args(const std::vector<std::string>& args, const Pa
       inv.action = Action::Help;
       return inv;
     }
+    const bool known = a == "--spec" || a == "--report-fd" || a == "--config" || a == "--log-level";
+    if (!known) {
+      return usage_error("Unknown option " + a + " (the jail's options go in the spec)\n" +
+                         kRunUsage);
+    }
     if (!has_value) return usage_error(a + " takes an argument\n" + kRunUsage);
     const std::string& v = args[++i];
     if (a == "--spec") {
@@ -94,11 +99,8 @@ result<Invocation> parse_run_args(const std::vector<std::string>& args, const Pa
       inv.report_fd = *fd;
     } else if (a == "--config") {
       inv.config_path = v;
-    } else if (a == "--log-level") {
-      inv.log_level = v;
     } else {
-      return usage_error("Unknown option " + a + " (the jail's options go in the spec)\n" +
-                         kRunUsage);
+      inv.log_level = v;
     }
   }
   if (!have_source) return usage_error(std::string("--spec is required\n") + kRunUsage);

@@ -64,7 +64,11 @@ nlohmann::json error_json(const Error& e) {
   return j;
 }
 
-std::string error_to_json(const Error& e) { return error_json(e).dump(); }
+// An Error's path, message or evidence may hold bytes that are not UTF-8 (paths are bytes): they
+// are replaced (U+FFFD) rather than thrown over.
+std::string error_to_json(const Error& e) {
+  return error_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 // Encoding: fields separated by NUL, numbers as decimal text, evidence as alternating key/value.
 // The child writes it in one SOCK_SEQPACKET message; the monitor never trusts a length it did not

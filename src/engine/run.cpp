@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -101,8 +102,11 @@ bool child_may_share_memory(const Spec& spec, const Plan& plan) {
          // and the setuid rung never shares root's memory with a child that drops to the caller.
          !plan.setuid && !plan.nested_userns && spec.userns2_fd < 0 && !plan.lock_userns &&
          // --disable-userns and --assert-userns-disabled try unshare(CLONE_NEWUSER), which
-         // changes the credentials whenever it succeeds.
-         !spec.disable_userns && !spec.assert_userns_disabled;
+         // changes the credentials whenever it succeeds; so does a handed-over child that
+         // makes its user namespace itself (spawn.cpp), which the kernel refuses to a process
+         // that shares its memory.
+         !spec.disable_userns && !spec.assert_userns_disabled &&
+         !(spec.handover && (plan.clone_flags & CLONE_NEWUSER));
 }
 
 // The setuid helper's user namespace: made by root in the child, so only a writer privileged in
@@ -136,7 +140,7 @@ struct StartedJail {
 };
 
 // Why --handover cannot be had with `spec`, or empty.
-std::string handover_refusal(const Spec& spec, const RunOptions& options) {
+std::string handover_refusal(const Spec& spec, const Plan& plan, const RunOptions& options) {
   if (options.setuid_helper) {
     return "--handover is not available on the setuid rung (the helper is a child of the "
            "boxjail front end, so the sandbox would become the front end's child, not yours)";
@@ -149,6 +153,11 @@ std::string handover_refusal(const Spec& spec, const RunOptions& options) {
     return "--handover cannot be combined with --pidns (joining a pid namespace needs an "
            "intermediate process that stays as the sandbox's parent)";
   }
+  if (plan.clone_flags & CLONE_NEWPID) {
+    return "--handover cannot be combined with a new pid namespace (--unshare-pid): the kernel "
+           "refuses CLONE_PARENT with CLONE_NEWPID, and the namespace's first process would have "
+           "to be the child of a boxjail process that stays";
+  }
   if (options.probe) return "--handover cannot be probed";
   return {};
 }
@@ -157,18 +166,19 @@ std::string handover_refusal(const Spec& spec, const RunOptions& options) {
 // requests. `original_mask` is the caller's signal mask (the child restores it before execve);
 // `signal_fd` (or -1) the signalfd of the signals to forward meanwhile.
 result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptions& options,
-                                                const sigset_t& original_mask, int signal_fd) {
+                                                const sigset_t& original_mask, int signal_fd,
+                                                bool want_namespaces) {
   if ((spec.exec_label || spec.file_label) && !selinux_enabled()) {
     return make_error("validate-spec", "labeling not supported on this system");
-  }
-  if (spec.handover) {
-    if (auto why = handover_refusal(spec, options); !why.empty()) {
-      return make_error("validate-spec", why);
-    }
   }
   Caller caller = current_caller();
   caller.via_setuid_helper = options.setuid_helper;
   const Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
+  if (spec.handover) {
+    if (auto why = handover_refusal(spec, plan, options); !why.empty()) {
+      return make_error("validate-spec", why);
+    }
+  }
   // The setuid helper reads what the caller supplies (fds, files) in a process with the
   // caller's ids and no capability (run_as_caller); everyone else reads it here.
   auto as_caller = [&](const char* step, const std::function<result<std::string>()>& work) {
@@ -278,7 +288,7 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   };
 
   const ChildInfo info = describe_child(spec, pid, options.status_rung, options.status_ladder_mode,
-                                        static_cast<bool>(options.on_started));
+                                        want_namespaces || options.on_started);
   jail->namespaces = info.namespaces;
   if (plan.map_writer == MapWriter::Monitor) {
     if (auto mapped = write_child_maps(plan, pid); !mapped) return abandon(mapped.error());
@@ -355,7 +365,7 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
   SignalMaskGuard mask(block);
   UniqueFd signal_fd(signalfd(-1, &block, SFD_CLOEXEC));
   if (!signal_fd) return fail("monitor", "signalfd", errno, "signalfd");
-  BOOST_OUTCOME_TRY(jail, start_jail(spec, options, mask.old(), signal_fd.get()));
+  BOOST_OUTCOME_TRY(jail, start_jail(spec, options, mask.old(), signal_fd.get(), false));
   // Handed over: the sandbox is our parent's child now; nothing of ours stays.
   if (spec.handover) return 0;
   ShedOptions shed;
@@ -387,10 +397,21 @@ Jail::Jail(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Jail::Jail(Jail&&) noexcept = default;
 Jail& Jail::operator=(Jail&&) noexcept = default;
 
+// Raw calls only: a destructor must not throw, and the error paths of signal() and wait()
+// allocate.
 Jail::~Jail() {
   if (!state_ || state_->waited) return;
-  (void)signal(SIGKILL);
-  (void)wait();
+  const StartedJail& s = *state_->started;
+  if (s.supervised.wait_for == s.supervised.child && s.pidfd) {
+    sys::pidfd_send_signal(s.pidfd.get(), SIGKILL);
+  } else {
+    ::kill(s.supervised.child, SIGKILL);
+  }
+  if (!s.setup.exit_status) {
+    while (waitpid(s.supervised.wait_for, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (state_->spec.json_status_fd >= 0) close(state_->spec.json_status_fd);
 }
 
 pid_t Jail::pid() const { return state_->started->setup.command; }
@@ -455,6 +476,21 @@ long thread_count() {
 }  // namespace
 
 result<Jail> spawn(const Spec& spec, const RunOptions& options) {
+  // A setuid or setgid program (AT_SECURE) acts for a caller it does not trust: the library
+  // applies none of the setuid helper's checks (check_setuid_spec, the privilege split).
+  if (getauxval(AT_SECURE) != 0) {
+    return make_error("spawn",
+                      "boxjail::spawn refuses to run in a setuid or setgid program (AT_SECURE): it "
+                      "applies none of the setuid helper's checks; use the boxjail command");
+  }
+  // The kernel would reap the sandbox's first process behind our back.
+  struct sigaction chld {};
+  if (sigaction(SIGCHLD, nullptr, &chld) == 0 &&
+      (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT) != 0)) {
+    return make_error("spawn",
+                      "boxjail::spawn needs SIGCHLD not ignored (SIG_IGN or SA_NOCLDWAIT): the "
+                      "kernel would reap the jail before it could be waited for");
+  }
   // The sandbox's first process is cloned from this one without fork()'s care for other
   // threads: a lock another thread held at the clone (malloc's, say) would stay locked in it.
   if (const long threads = thread_count(); threads > 1) {
@@ -476,7 +512,7 @@ result<Jail> spawn(const Spec& spec, const RunOptions& options) {
   sigset_t block = forwarded_signals();
   sigaddset(&block, SIGCHLD);
   SignalMaskGuard mask(block);
-  auto started = start_jail(state->spec, options, mask.old(), -1);
+  auto started = start_jail(state->spec, options, mask.old(), -1, true);
   if (!started) {
     Error e = std::move(started).error();
     e.evidence.emplace_back("pid.monitor", std::to_string(getpid()));
