@@ -243,6 +243,40 @@ TEST_P(RunSpec, KeepFds) {
       << bad.err;
 }
 
+// The process handles through a spec: --pid-file's pid is the command's, --info-fd and
+// --json-status-fd carry bwrap's objects (the first --json-status-fd line and the exit code).
+TEST_P(RunSpec, PidFileAndStatusFds) {
+  bt::TempDir dir;
+  ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
+  const std::string pid_file = dir.path() + "/jail.pid";
+  const std::string info_path = dir.path() + "/info";
+  const std::string status_path = dir.path() + "/status";
+  const int info = open(info_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+  const int status = open(status_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+  ASSERT_GE(info, 0);
+  ASSERT_GE(status, 0);
+  bt::RunOpts o;
+  o.keep_fds = {info, status};
+  const json fields = {{"command", {"sh", "-c", "echo $$; cat " + pid_file}},
+                       {"env", {"PATH=/usr/bin:/bin"}},
+                       {"ops", {ro_root()}},
+                       {"pid_file", pid_file},
+                       {"info_fd", info},
+                       {"json_status_fd", status}};
+  const auto r = run_spec(spec_text(fields), nobody(), o);
+  close(info);
+  close(status);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string pid = r.out.substr(0, r.out.find('\n'));
+  EXPECT_EQ(r.out, pid + "\n" + pid + "\n") << "the pid file names the command";
+  const json info_json = json::parse(bt::read_file(info_path), nullptr, false);
+  EXPECT_EQ(std::to_string(info_json.value("child-pid", 0)), pid) << bt::read_file(info_path);
+  const auto lines = bt::report_events(bt::read_file(status_path));
+  ASSERT_EQ(lines.size(), 2u) << bt::read_file(status_path);
+  EXPECT_EQ(std::to_string(lines[0].value("child-pid", 0)), pid);
+  EXPECT_EQ(lines[1], json({{"exit-code", 0}}));
+}
+
 // The report: one JSON object per line, in the order things happened; "started" names the
 // command's pid (as the host sees it) and its namespaces.
 TEST_P(RunSpec, ReportEvents) {
