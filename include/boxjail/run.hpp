@@ -18,7 +18,8 @@ namespace boxjail {
 struct Started {
   pid_t pid = -1;          // the command, as the caller's pid namespace sees it
   pid_t sandbox_pid = -1;  // the sandbox's first process (pid 1 when there is a reaper)
-  // The namespaces the jail created ("mnt" always), by name, with their inode numbers.
+  // The namespaces the jail created ("mnt" always; "user": the first user namespace, not a
+  // nested or lock one entered later), by name, with their inode numbers.
   std::vector<std::pair<std::string, unsigned long long>> namespaces;
   bool handover = false;  // the sandbox is the caller's child; boxjail exits now
 };

@@ -102,11 +102,8 @@ bool child_may_share_memory(const Spec& spec, const Plan& plan) {
          // and the setuid rung never shares root's memory with a child that drops to the caller.
          !plan.setuid && !plan.nested_userns && spec.userns2_fd < 0 && !plan.lock_userns &&
          // --disable-userns and --assert-userns-disabled try unshare(CLONE_NEWUSER), which
-         // changes the credentials whenever it succeeds; so does a handed-over child that
-         // makes its user namespace itself (spawn.cpp), which the kernel refuses to a process
-         // that shares its memory.
-         !spec.disable_userns && !spec.assert_userns_disabled &&
-         !(spec.handover && (plan.clone_flags & CLONE_NEWUSER));
+         // changes the credentials whenever it succeeds.
+         !spec.disable_userns && !spec.assert_userns_disabled;
 }
 
 // The setuid helper's user namespace: made by root in the child, so only a writer privileged in
@@ -140,7 +137,7 @@ struct StartedJail {
 };
 
 // Why --handover cannot be had with `spec`, or empty.
-std::string handover_refusal(const Spec& spec, const Plan& plan, const RunOptions& options) {
+std::string handover_refusal(const Spec& spec, const RunOptions& options) {
   if (options.setuid_helper) {
     return "--handover is not available on the setuid rung (the helper is a child of the "
            "boxjail front end, so the sandbox would become the front end's child, not yours)";
@@ -152,11 +149,6 @@ std::string handover_refusal(const Spec& spec, const Plan& plan, const RunOption
   if (spec.pidns_fd >= 0) {
     return "--handover cannot be combined with --pidns (joining a pid namespace needs an "
            "intermediate process that stays as the sandbox's parent)";
-  }
-  if (plan.clone_flags & CLONE_NEWPID) {
-    return "--handover cannot be combined with a new pid namespace (--unshare-pid): the kernel "
-           "refuses CLONE_PARENT with CLONE_NEWPID, and the namespace's first process would have "
-           "to be the child of a boxjail process that stays";
   }
   if (options.probe) return "--handover cannot be probed";
   return {};
@@ -173,9 +165,13 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   }
   Caller caller = current_caller();
   caller.via_setuid_helper = options.setuid_helper;
-  const Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
+  Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);
+  // The namespaces a report or a Jail names are read from /proc/PID/ns: the child waits until
+  // they are, or a command that ends at once would take them with it.
+  want_namespaces = want_namespaces || static_cast<bool>(options.on_started);
+  if (want_namespaces) plan.child_waits = true;
   if (spec.handover) {
-    if (auto why = handover_refusal(spec, plan, options); !why.empty()) {
+    if (auto why = handover_refusal(spec, options); !why.empty()) {
       return make_error("validate-spec", why);
     }
   }
@@ -287,8 +283,8 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
     return e;
   };
 
-  const ChildInfo info = describe_child(spec, pid, options.status_rung, options.status_ladder_mode,
-                                        want_namespaces || options.on_started);
+  const ChildInfo info =
+      describe_child(spec, pid, options.status_rung, options.status_ladder_mode, want_namespaces);
   jail->namespaces = info.namespaces;
   if (plan.map_writer == MapWriter::Monitor) {
     if (auto mapped = write_child_maps(plan, pid); !mapped) return abandon(mapped.error());

@@ -144,49 +144,10 @@ result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool d
   int pidfd = -1;
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-  // With CLONE_PARENT clone3 wants none: the child gets our own exit signal (SIGCHLD), the one
-  // our parent expects from its children.
+  // With CLONE_PARENT clone3 wants none (EINVAL otherwise): the child gets our own exit signal
+  // (SIGCHLD), the one our parent expects from its children.
   args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
   const char* used = "clone3";
-  constexpr std::uint64_t kNewUserOrPid = CLONE_NEWUSER | CLONE_NEWPID;
-  if ((flags & CLONE_PARENT) && (flags & kNewUserOrPid)) {
-    // The kernel refuses CLONE_PARENT together with a new user or pid namespace (a process may
-    // not make a sibling in a namespace it does not live in). For a user namespace the child is
-    // born plain, our parent's child, and makes its namespaces itself with unshare(2), which
-    // creates the user namespace first and the others owned by it, as clone3 would. Then it
-    // says hello: the monitor reads its /proc/PID/ns only after that. (A new pid namespace
-    // cannot be had so: its first process would be a child of this one, which would have to
-    // stay; run.cpp refuses --handover there.)
-    const std::uint64_t namespaces = flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC |
-                                              CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP);
-    args.flags &= ~namespaces;
-    pid_t pid = clone_namespaces(args, &used);
-    if (pid < 0) return clone_failure(errno, used);
-    if (pid == 0) {
-      if (unshare(static_cast<int>(namespaces)) != 0) {
-        channel::send_error(child_end, clone_failure(errno, "unshare"));
-        _exit(1);
-      }
-      // No SCM_CREDENTIALS: our uid is unmapped in the new namespace until the maps are
-      // written, and the kernel refuses to send it; the monitor knows our pid anyway.
-      const char ready = 'H';
-      (void)send(child_end, &ready, 1, MSG_NOSIGNAL);
-      child_main();
-    }
-    char ready = 0;
-    const bool hello = next_is_hello(monitor_end);
-    if (hello) (void)recv(monitor_end, &ready, 1, 0);
-    if (!hello) {
-      // Our parent reaps the child; its error record follows the missing hello.
-      auto msg = channel::receive(monitor_end);
-      if (msg && msg.value() && msg.value()->kind == channel::Kind::Fail) {
-        return msg.value()->error;
-      }
-      return sys_error(std::string(step::kCloneNamespaces), "recv", "", EPROTO,
-                       "The sandbox's first process did not report its namespaces");
-    }
-    return Spawned{pid, pid, pidfd};
-  }
   if (!via_intermediate && share_memory && sys::kHaveClone3Vm) {
     const pid_t pid = clone_sharing_memory(args, child_main);
     if (pid >= 0) return Spawned{pid, pid, pidfd};
