@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds boxjail (release, -Werror), runs every test with ctest,
 # builds and runs the library examples against an installed copy (scripts/check-examples.sh),
+# checks docs/spec.md and real reports against the JSON Schemas (scripts/check-spec-docs.py),
 # then the VM stage: Debian's own kernels under qemu with real AppArmor policy (tests/vm/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,6 @@ cmake --build --preset release
 ctest --preset release -j2
 # The library as installed: the examples built against a fresh prefix (docs/examples).
 bash scripts/check-examples.sh build/release
+# docs/spec.md's examples against the JSON Schemas, and real report streams against them.
+/usr/bin/python3 scripts/check-spec-docs.py --boxjail build/release/boxjail
 bash tests/vm/run-stage.sh --build build/release
