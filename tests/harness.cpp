@@ -137,7 +137,8 @@ std::vector<nlohmann::json> report_events(const std::string& text) {
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
-    if (end > pos) out.push_back(nlohmann::json::parse(text.substr(pos, end - pos), nullptr, false));
+    if (end > pos)
+      out.push_back(nlohmann::json::parse(text.substr(pos, end - pos), nullptr, false));
     pos = end + 1;
   }
   return out;
@@ -147,7 +148,8 @@ nlohmann::json report_summary(const std::string& text) {
   auto events = report_events(text);
   if (events.empty()) return nlohmann::json::value_t::discarded;
   nlohmann::json last = events.back();
-  if (!last.is_object() || last.value("event", "") != "end") return nlohmann::json::value_t::discarded;
+  if (!last.is_object() || last.value("event", "") != "end")
+    return nlohmann::json::value_t::discarded;
   return last;
 }
 

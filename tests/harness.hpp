@@ -3,8 +3,8 @@
 // under a seccomp filter that denies one step's syscall, and collects what it printed.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <sys/types.h>
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <optional>

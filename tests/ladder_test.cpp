@@ -77,9 +77,7 @@ void expect_unprivileged_command(const std::string& out) {
 
 using bt::ReportFile;
 
-nlohmann::json json_of(const ReportFile& report) {
-  return report.summary();
-}
+nlohmann::json json_of(const ReportFile& report) { return report.summary(); }
 
 class Ladder : public ::testing::Test {
  protected:

@@ -1157,9 +1157,8 @@ const std::set<std::string>& BwrapOptions() {
 // bwrap's options and boxjail's own, listed after bwrap's.
 std::set<std::string> AllOptions() {
   std::set<std::string> all = BwrapOptions();
-  for (const char* own :
-       {"--log-level", "--seccomp-policy", "--config", "--report-fd", "--pid-file",
-        "--keep-fd", "--handover"}) {
+  for (const char* own : {"--log-level", "--seccomp-policy", "--config", "--report-fd",
+                          "--pid-file", "--keep-fd", "--handover"}) {
     all.insert(own);
   }
   return all;

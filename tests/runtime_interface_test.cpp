@@ -93,8 +93,8 @@ TEST_P(RunSpec, EnvAbsentIsInherited) {
 // bwrap lacks), each shown to take effect.
 struct FieldCase {
   const char* name;
-  json fields;            // merged into {command: [sh -c script], env, ops: [ro root]}
-  std::string script;     // its stdout is compared with `expect_out`
+  json fields;         // merged into {command: [sh -c script], env, ops: [ro root]}
+  std::string script;  // its stdout is compared with `expect_out`
   std::string expect_out;
   int expect_status = 0;
   std::string expect_err_prefix = "";
@@ -151,21 +151,22 @@ TEST_P(SpecFields, TakeEffect) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    RuntimeInterface, SpecFields, ::testing::Combine(::testing::ValuesIn(field_cases()), ::testing::Bool()),
-    [](const ::testing::TestParamInfo<std::tuple<FieldCase, bool>>& info) {
-      return std::string(std::get<0>(info.param).name) +
-             (std::get<1>(info.param) ? "_Nobody" : "_Root");
-    });
+INSTANTIATE_TEST_SUITE_P(RuntimeInterface, SpecFields,
+                         ::testing::Combine(::testing::ValuesIn(field_cases()), ::testing::Bool()),
+                         [](const ::testing::TestParamInfo<std::tuple<FieldCase, bool>>& info) {
+                           return std::string(std::get<0>(info.param).name) +
+                                  (std::get<1>(info.param) ? "_Nobody" : "_Root");
+                         });
 
 // Each kind of bad spec: its documented error (the JSON pointer), exit 1, the command never runs.
 TEST_P(RunSpec, BadSpecsStartNothing) {
   bt::TempDir dir;
   ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
   const std::string marker = dir.path() + "/ran";
-  const json good = {{"version", boxjail::kSpecVersion},
-                     {"command", {"/bin/sh", "-c", "touch " + marker}},
-                     {"ops", {ro_root(), {{"kind", "bind"}, {"source", dir.path()}, {"dest", dir.path()}}}}};
+  const json good = {
+      {"version", boxjail::kSpecVersion},
+      {"command", {"/bin/sh", "-c", "touch " + marker}},
+      {"ops", {ro_root(), {{"kind", "bind"}, {"source", dir.path()}, {"dest", dir.path()}}}}};
   auto with = [&](const json& patch) {
     json j = good;
     j.merge_patch(patch);
@@ -178,7 +179,8 @@ TEST_P(RunSpec, BadSpecsStartNothing) {
   const std::vector<Bad> cases = {
       {"{", "boxjail: parse-spec: spec: invalid JSON: "},
       {with({{"bogus", 1}}), "boxjail: parse-spec: spec: unknown key \"bogus\" (accepted: "},
-      {with({{"unshare_net", "yes"}}), "boxjail: parse-spec: spec: /unshare_net: must be true or false"},
+      {with({{"unshare_net", "yes"}}),
+       "boxjail: parse-spec: spec: /unshare_net: must be true or false"},
       {with({{"version", 1}}),
        "boxjail: parse-spec: spec: /version: must be \"boxjail.spec/v1\", not 1"},
       {with({{"command", nullptr}}), "boxjail: parse-spec: spec: /command: missing"},
@@ -441,8 +443,8 @@ TEST_P(Handover, DiesWithTheCaller) {
   if (caller == 0) {
     close(ready[0]);
     // This process plays the runtime: it starts the jail, then dies without waiting for it.
-    const HandedOver h = start_handed_over(
-        {"--die-with-parent", "--ro-bind", "/", "/", "sleep", "100"}, nobody());
+    const HandedOver h =
+        start_handed_over({"--die-with-parent", "--ro-bind", "/", "/", "sleep", "100"}, nobody());
     std::string pid = h.events.size() > 1 ? std::to_string(h.events[1].value("pid", 0)) : "0";
     (void)!write(ready[1], pid.data(), pid.size());
     _exit(0);
@@ -487,7 +489,10 @@ TEST(LibraryApi, SpawnPidNamespacesWait) {
   ASSERT_TRUE(jail) << jail.error().message;
   boxjail::Jail& j = jail.value();
   const std::string cmdline = bt::read_file("/proc/" + std::to_string(j.pid()) + "/cmdline");
-  EXPECT_EQ(cmdline, std::string("sleep\0" "100\0", 10)) << cmdline;
+  EXPECT_EQ(cmdline, std::string("sleep\0"
+                                 "100\0",
+                                 10))
+      << cmdline;
   struct stat ns;
   ASSERT_EQ(stat(("/proc/" + std::to_string(j.pid()) + "/ns/mnt").c_str(), &ns), 0);
   ASSERT_FALSE(j.namespaces().empty());

@@ -267,10 +267,9 @@ TEST(SpecJsonTest, OptionalFieldsAbsentWhenUnset) {
   s.command = {"true"};
   const json j = json::parse(boxjail::spec_to_json(s));
   // Defaults are left out, "env" excepted: absent, `run --spec` would inherit its own.
-  for (const char* key :
-       {"argv0", "uid", "gid", "hostname", "chdir", "exec_label", "file_label", "seccomp_policy",
-        "pid_file", "unshare_user", "sync_fd", "info_fd", "caps", "keep_fds", "lock_files",
-        "add_seccomp_fds", "ops", "handover"}) {
+  for (const char* key : {"argv0", "uid", "gid", "hostname", "chdir", "exec_label", "file_label",
+                          "seccomp_policy", "pid_file", "unshare_user", "sync_fd", "info_fd",
+                          "caps", "keep_fds", "lock_files", "add_seccomp_fds", "ops", "handover"}) {
     EXPECT_FALSE(j.contains(key)) << key;
   }
   EXPECT_EQ(j.size(), 3u) << j.dump();  // version, command, env
@@ -291,7 +290,8 @@ TEST(SpecJsonTest, OptionalFieldsAbsentWhenUnset) {
 }
 
 TEST(SpecJsonTest, MinimalInputTakesDefaults) {
-  const Spec s = MustRead(R"({"version": "boxjail.spec/v1", "command": ["true"], "ops": [{"kind": "proc",
+  const Spec s =
+      MustRead(R"({"version": "boxjail.spec/v1", "command": ["true"], "ops": [{"kind": "proc",
                               "dest": "/proc"}]})");
   Spec expected;
   expected.command = {"true"};
@@ -450,14 +450,17 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
        "/ops/0/overlay_sources/1: must be a string"},
       {"op NUL dest", WithOp({{"kind", "dir"}, {"dest", std::string("/a\0b", 4)}}),
        "/ops/0/dest: contains a NUL byte"},
-      {"duplicate top key", R"({"version":"boxjail.spec/v1","command":["true"],"command":["false"]})",
+      {"duplicate top key",
+       R"({"version":"boxjail.spec/v1","command":["true"],"command":["false"]})",
        "duplicate key \"command\""},
       {"duplicate op key",
        R"({"version":"boxjail.spec/v1","command":["true"],"ops":[{"kind":"proc"},{"kind":"dir","dest":"/a","dest":"/b"}]})",
        "/ops/1: duplicate key \"dest\""},
-      {"duplicate key under a hostile key", R"({"version":"boxjail.spec/v1","\u001b[2J":{"a":1,"a":2}})",
+      {"duplicate key under a hostile key",
+       R"({"version":"boxjail.spec/v1","\u001b[2J":{"a":1,"a":2}})",
        "/\\u001b[2J: duplicate key \"a\""},
-      {"too deep", R"({"version":"boxjail.spec/v1","command":["true"],"ops":[{"overlay_sources":[[[[[[]]]]]]}]})",
+      {"too deep",
+       R"({"version":"boxjail.spec/v1","command":["true"],"ops":[{"overlay_sources":[[[[[[]]]]]]}]})",
        "/ops/0/overlay_sources/0/0/0/0/0: nested deeper than the spec format allows"},
   };
   for (const auto& c : cases) {

@@ -82,7 +82,8 @@ int fail(const char* step, int err, const char* message, char** error_json) noex
     e.message = message;
     return fail(e, error_json);
   } catch (const std::bad_alloc&) {
-    if (error_json) *error_json = fixed_error(step, ENOMEM, "out of memory: Cannot allocate memory");
+    if (error_json)
+      *error_json = fixed_error(step, ENOMEM, "out of memory: Cannot allocate memory");
     errno = ENOMEM;
     return -1;
   }

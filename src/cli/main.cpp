@@ -11,10 +11,10 @@
 #include "cli/spec_cmd.hpp"
 
 #include "engine/identity.hpp"
-#include "frontend/report_events.hpp"
 #include "engine/log.hpp"
 #include "engine/seccomp_policy.hpp"
 #include "engine/slim_monitor.hpp"
+#include "frontend/report_events.hpp"
 #include "sys/read_all.hpp"
 
 #include <fcntl.h>
@@ -167,8 +167,8 @@ static int checked_main(int argc, char** argv) {
 
   // The same Invocation from bwrap's options or from `run --spec`: one path from here on.
   const bool from_spec = subcommands && args[0] == "run";
-  auto parsed = from_spec ? boxjail::cli::parse_run_args(args, ctx)
-                          : boxjail::parse_bwrap_args(args, ctx);
+  auto parsed =
+      from_spec ? boxjail::cli::parse_run_args(args, ctx) : boxjail::parse_bwrap_args(args, ctx);
   if (!parsed) {
     const auto& e = parsed.error();
     if (e.usage && e.message.empty()) {
@@ -241,7 +241,8 @@ static int checked_main(int argc, char** argv) {
   const boxjail::LadderResult outcome = boxjail::run_ladder(spec, options);
   if (report_fd >= 0) {
     namespace report = boxjail::report;
-    if (outcome.status && !spec.handover) report::write_line(report_fd, report::exit(*outcome.status));
+    if (outcome.status && !spec.handover)
+      report::write_line(report_fd, report::exit(*outcome.status));
     auto end = report::event("end");
     end.update(nlohmann::ordered_json(boxjail::cli::ladder_report_json(
         outcome, cfg, diagnosed, outcome.status ? nullptr : &facts)));

@@ -254,8 +254,8 @@ result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s) {
     if (msg->kind == channel::Kind::Fail) setup_error = std::move(msg->error);
   }
   if (!setup_error && !out.exec_started && out.exit_status && s.parent_reaps) {
-    setup_error = sys_error("monitor", "pidfd", "", ECHILD,
-                            "The sandbox ended before its command ran");
+    setup_error =
+        sys_error("monitor", "pidfd", "", ECHILD, "The sandbox ended before its command ran");
   }
   if (setup_error) {
     if (!out.exit_status && !s.parent_reaps) {

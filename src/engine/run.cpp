@@ -133,7 +133,6 @@ struct StartedJail {
   UniqueFd pidfd;          // of supervised.wait_for
   UniqueFd command_pidfd;  // of the command, for Jail::pidfd()
   std::vector<std::pair<std::string, unsigned long long>> namespaces;
-  bool lock_userns = false;
 };
 
 // Why --handover cannot be had with `spec`, or empty.
@@ -314,14 +313,8 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   }
   if (plan.child_waits) channel::send(mine, channel::Kind::Go);
 
-  jail->lock_userns = plan.lock_userns;
-  jail->supervised = Supervised{pid,
-                                wait_for,
-                                mine,
-                                signal_fd,
-                                plan.lock_userns,
-                                jail->pidfd.get(),
-                                spec.handover};
+  jail->supervised = Supervised{
+      pid, wait_for, mine, signal_fd, plan.lock_userns, jail->pidfd.get(), spec.handover};
   auto setup = await_exec(spec, jail->supervised);
   if (!setup) {
     Error e = std::move(setup).error();
@@ -398,12 +391,13 @@ Jail& Jail::operator=(Jail&&) noexcept = default;
 Jail::~Jail() {
   if (!state_ || state_->waited) return;
   const StartedJail& s = *state_->started;
-  if (s.supervised.wait_for == s.supervised.child && s.pidfd) {
-    sys::pidfd_send_signal(s.pidfd.get(), SIGKILL);
-  } else {
-    ::kill(s.supervised.child, SIGKILL);
-  }
+  // Reaped already when it ended during setup: its pid may name another process by now.
   if (!s.setup.exit_status) {
+    if (s.supervised.wait_for == s.supervised.child && s.pidfd) {
+      sys::pidfd_send_signal(s.pidfd.get(), SIGKILL);
+    } else {
+      ::kill(s.supervised.child, SIGKILL);
+    }
     while (waitpid(s.supervised.wait_for, nullptr, 0) < 0 && errno == EINTR) {
     }
   }
@@ -419,14 +413,17 @@ const std::vector<std::pair<std::string, unsigned long long>>& Jail::namespaces(
 
 result<void> Jail::signal(int sig) {
   const StartedJail& s = *state_->started;
-  if (state_->waited) return sys_error("signal", "kill", "", ESRCH, "The jail has ended");
+  if (state_->waited || s.setup.exit_status) {
+    return sys_error("signal", "kill", "", ESRCH, "The jail has ended");
+  }
   // Through the pidfd of the process we wait for: the sandbox's first process unless there is a
   // --pidns intermediate, whose pid the kernel cannot recycle while we have not reaped it.
   const bool direct = s.supervised.wait_for == s.supervised.child && s.pidfd;
-  const int rc = direct ? sys::pidfd_send_signal(s.pidfd.get(), sig)
-                        : ::kill(s.supervised.child, sig);
-  if (rc != 0) return sys_error("signal", direct ? "pidfd_send_signal" : "kill", "", errno,
-                                "Can't signal the jail");
+  const int rc =
+      direct ? sys::pidfd_send_signal(s.pidfd.get(), sig) : ::kill(s.supervised.child, sig);
+  if (rc != 0)
+    return sys_error("signal", direct ? "pidfd_send_signal" : "kill", "", errno,
+                     "Can't signal the jail");
   return boost::outcome_v2::success();
 }
 

@@ -121,7 +121,6 @@ std::optional<unsigned> parse_mode(const std::string& text) {
   return static_cast<unsigned>(value);
 }
 
-
 // ---- Environment editing -------------------------------------------------------------------
 // bwrap edits its own environment with setenv/unsetenv/clearenv at parse time; we edit a copy
 // with glibc's semantics so the final list is what the command would have inherited.

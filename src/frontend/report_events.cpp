@@ -44,7 +44,8 @@ void write_line(int fd, const nlohmann::ordered_json& line) {
   if (fd < 0) return;
   // Strings in these lines come from the kernel or from an Error whose text may hold bytes that
   // are not UTF-8 (a path): replaced, never a throw that would lose the report.
-  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string text =
+      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::size_t off = 0;
   while (off < text.size()) {
     const ssize_t n = write(fd, text.data() + off, text.size() - off);

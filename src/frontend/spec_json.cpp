@@ -8,8 +8,8 @@
 #include <boxjail/bwrap_args.hpp>
 
 #include <cap-ng.h>
-#include <nlohmann/json.hpp>
 #include <strings.h>
+#include <nlohmann/json.hpp>
 
 #include <cctype>
 
@@ -522,8 +522,8 @@ class Reader {
       const std::string sp = child(pointer, "overlay_sources");
       if (!strings(j["overlay_sources"], sp, &out->overlay_sources)) return false;
       if (out->overlay_sources.size() < info->min_overlay_sources) {
-        return fail(sp, "needs at least " + std::to_string(info->min_overlay_sources) +
-                            " layer" + (info->min_overlay_sources > 1 ? "s" : ""));
+        return fail(sp, "needs at least " + std::to_string(info->min_overlay_sources) + " layer" +
+                            (info->min_overlay_sources > 1 ? "s" : ""));
       }
     }
     return true;
@@ -562,8 +562,8 @@ class Reader {
 
   bool spec(const json& j, Spec* out) {
     if (!object(j, "")) return false;
-    std::vector<std::string> keys = {"version", "uid",      "gid", "caps", "add_seccomp_fds",
-                                     "keep_fds", "ops"};
+    std::vector<std::string> keys = {"version",         "uid",      "gid", "caps",
+                                     "add_seccomp_fds", "keep_fds", "ops"};
     for (const auto& f : kSpecBools) keys.push_back(f.name);
     for (const auto& f : kSpecFds) keys.push_back(f.name);
     for (const auto& f : kSpecOptStrings) keys.push_back(f.name);
@@ -574,9 +574,8 @@ class Reader {
     const std::string expected = std::string("must be \"") + kVersion + "\"";
     if (!j.contains("version")) return fail("/version", "missing (" + expected + ")");
     if (!j["version"].is_string() || j["version"].get_ref<const std::string&>() != kVersion) {
-      return fail("/version",
-                  expected + ", not " + j["version"].dump(-1, ' ', true,
-                                                          json::error_handler_t::replace));
+      return fail("/version", expected + ", not " +
+                                  j["version"].dump(-1, ' ', true, json::error_handler_t::replace));
     }
 
     for (const auto& f : kSpecStringLists) {
