@@ -488,25 +488,37 @@ std::vector<Case> cases() {
   };
 }
 
-class DifferentialProbe : public ::testing::TestWithParam<std::tuple<Case, bool>> {};
+bool for_user(const Case& c, bool nobody) {
+  return !((c.who == Who::Root && nobody) || (c.who == Who::Nobody && !nobody));
+}
 
-TEST_P(DifferentialProbe, SameObservations) {
-  if (!bwrap_available()) GTEST_SKIP() << "no /usr/bin/bwrap";
-  const auto& [c, nobody] = GetParam();
-  if ((c.who == Who::Root && nobody) || (c.who == Who::Nobody && !nobody)) {
-    GTEST_SKIP() << "case is for " << (nobody ? "root" : "uid 65534") << " only";
-  }
+// The options and the command (the probe script unless the case names one).
+std::vector<std::string> case_args(const Case& c) {
   std::vector<std::string> args = c.args;
   if (c.command.empty()) {
     args.insert(args.end(), {"sh", "-c", probe(c.script)});
   } else {
     args.insert(args.end(), c.command.begin(), c.command.end());
   }
+  return args;
+}
+
+RunOpts case_opts(const Case& c, bool nobody) {
   RunOpts o = opts_for(nobody);
   o.fd_data = c.fd_data;
   o.cwd = c.cwd;
+  return o;
+}
+
+class DifferentialProbe : public ::testing::TestWithParam<std::tuple<Case, bool>> {};
+
+TEST_P(DifferentialProbe, SameObservations) {
+  if (!bwrap_available()) GTEST_SKIP() << "no /usr/bin/bwrap";
+  const auto& [c, nobody] = GetParam();
+  if (!for_user(c, nobody)) GTEST_SKIP() << "case is for the other user only";
+  RunOpts o = case_opts(c, nobody);
   o.argv0 = c.argv0;
-  expect_same(args, o, c.status);
+  expect_same(case_args(c), o, c.status);
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::tuple<Case, bool>>& info) {
@@ -524,18 +536,9 @@ class DifferentialSpec : public ::testing::TestWithParam<std::tuple<Case, bool>>
 
 TEST_P(DifferentialSpec, SameAsTheOptions) {
   const auto& [c, nobody] = GetParam();
-  if ((c.who == Who::Root && nobody) || (c.who == Who::Nobody && !nobody)) {
-    GTEST_SKIP() << "case is for " << (nobody ? "root" : "uid 65534") << " only";
-  }
-  std::vector<std::string> args = c.args;
-  if (c.command.empty()) {
-    args.insert(args.end(), {"sh", "-c", probe(c.script)});
-  } else {
-    args.insert(args.end(), c.command.begin(), c.command.end());
-  }
-  RunOpts o = opts_for(nobody);
-  o.fd_data = c.fd_data;
-  o.cwd = c.cwd;
+  if (!for_user(c, nobody)) GTEST_SKIP() << "case is for the other user only";
+  const std::vector<std::string> args = case_args(c);
+  const RunOpts o = case_opts(c, nobody);
   // The spec is made by the caller who runs it (root's --cap-add starts from root's set), and
   // --args data is read while it is made.
   const RunResult made = boxjail::test::run(cat({"spec", "--from-args", "--"}, args), o);
