@@ -52,7 +52,13 @@ TEST_P(PidFile, HoldsTheCommandsPid) {
   ASSERT_FALSE(text.empty()) << "no pid file";
   ASSERT_EQ(text.back(), '\n');
   const std::string pid = text.substr(0, text.size() - 1);
-  const std::string cmdline = bt::read_file("/proc/" + pid + "/cmdline");
+  // The file is written when the command's process sends its last record, right before its
+  // execve: the new image may take a moment to show in /proc.
+  std::string cmdline;
+  for (int i = 0; i < 200 && cmdline.find(marker) == std::string::npos; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    cmdline = bt::read_file("/proc/" + pid + "/cmdline");
+  }
   EXPECT_NE(cmdline.find("read x; echo " + marker), std::string::npos)
       << "pid " << pid << " runs " << cmdline;
   const std::string status = bt::read_file("/proc/" + pid + "/status");
