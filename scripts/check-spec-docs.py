@@ -58,6 +58,10 @@ V = "boxjail.spec/v1"
 
 # Specs the schema must refuse: (what, spec). boxjail's parser must refuse them too (--boxjail).
 NEGATIVE = [
+    ("unknown rlimit", {"version": V, "command": ["true"], "rlimits": {"FILES": {"soft": 1, "hard": 1}}}),
+    ("rlimit without hard", {"version": V, "command": ["true"], "rlimits": {"NOFILE": {"soft": 1}}}),
+    ("rlimit as a word", {"version": V, "command": ["true"],
+                          "rlimits": {"NOFILE": {"soft": "lots", "hard": 1}}}),
     ("unknown top-level key", {"version": V, "command": ["true"], "unshare_everything": True}),
     ("unknown op key", {"version": V, "command": ["true"],
                         "ops": [{"kind": "tmpfs", "dest": "/tmp", "mode": 493}]}),

@@ -1158,7 +1158,7 @@ const std::set<std::string>& BwrapOptions() {
 std::set<std::string> AllOptions() {
   std::set<std::string> all = BwrapOptions();
   for (const char* own : {"--log-level", "--seccomp-policy", "--config", "--report-fd",
-                          "--pid-file", "--keep-fd", "--handover"}) {
+                          "--pid-file", "--keep-fd", "--handover", "--rlimit"}) {
     all.insert(own);
   }
   return all;

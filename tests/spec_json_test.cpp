@@ -5,6 +5,7 @@
 #include <boxjail/spec_json.hpp>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -78,6 +79,12 @@ void ExpectSpecEq(const Spec& a, const Spec& b) {
   EXPECT_EQ(a.pid_file, b.pid_file);
   EXPECT_EQ(a.keep_fds, b.keep_fds);
   EXPECT_EQ(a.handover, b.handover);
+  ASSERT_EQ(a.rlimits.size(), b.rlimits.size());
+  for (size_t i = 0; i < a.rlimits.size(); ++i) {
+    EXPECT_EQ(a.rlimits[i].resource, b.rlimits[i].resource);
+    EXPECT_EQ(a.rlimits[i].soft, b.rlimits[i].soft);
+    EXPECT_EQ(a.rlimits[i].hard, b.rlimits[i].hard);
+  }
 }
 
 MountOp Op(OpKind kind, std::string source, std::string dest) {
@@ -131,6 +138,7 @@ Spec FullSpec() {
   s.pid_file = "/run/box.pid";
   s.keep_fds = std::vector<int>{3, 2147483647};
   s.handover = true;
+  s.rlimits = {{RLIMIT_CPU, 0, RLIM_INFINITY}, {RLIMIT_NOFILE, 1024, 4096}};
 
   MountOp bind = Op(OpKind::Bind, "/usr", "/usr");
   bind.readonly = true;
@@ -237,10 +245,13 @@ TEST(SpecJsonTest, WritesEveryKeyAndTheVersion) {
                           "level_prefix",
                           "pid_file",
                           "keep_fds",
-                          "handover"}) {
+                          "handover",
+                          "rlimits"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 41u);
+  EXPECT_EQ(j.size(), 42u);
+  EXPECT_EQ(j["rlimits"], json::parse(R"({"CPU": {"soft": 0, "hard": "unlimited"},
+                                          "NOFILE": {"soft": 1024, "hard": 4096}})"));
   const std::vector<std::string> kinds = {
       "bind", "bind-fd",   "remount-ro", "proc",  "dev",     "tmpfs",       "mqueue",    "dir",
       "file", "bind-data", "symlink",    "chmod", "overlay", "tmp-overlay", "ro-overlay"};
@@ -409,6 +420,17 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
       {"keep fd 2", With({{"keep_fds", {3, 2}}}), "/keep_fds/1: 2 is out of range (3..2147483647)"},
       {"keep fds not array", With({{"keep_fds", 3}}), "/keep_fds: must be an array of fds"},
       {"handover string", With({{"handover", "yes"}}), "/handover: must be true or false"},
+      {"rlimits array", With({{"rlimits", {1}}}), "/rlimits: must be an object of limits by name"},
+      {"rlimit unknown", With({{"rlimits", {{"FILES", {{"soft", 1}, {"hard", 1}}}}}}),
+       "/rlimits/FILES: unknown limit \"FILES\""},
+      {"rlimit no hard", With({{"rlimits", {{"NOFILE", {{"soft", 1}}}}}}),
+       "/rlimits/NOFILE/hard: missing"},
+      {"rlimit negative", With({{"rlimits", {{"NOFILE", {{"soft", -1}, {"hard", 1}}}}}}),
+       "/rlimits/NOFILE/soft: -1 is out of range"},
+      {"rlimit word", With({{"rlimits", {{"NOFILE", {{"soft", "lots"}, {"hard", 1}}}}}}),
+       "/rlimits/NOFILE/soft: must be an integer"},
+      {"rlimit extra key", With({{"rlimits", {{"CORE", {{"soft", 0}, {"hard", 0}, {"max", 0}}}}}}),
+       "/rlimits/CORE: unknown key \"max\" (accepted: soft, hard)"},
       {"seccomp fd -1", With({{"add_seccomp_fds", {3, -1}}}),
        "/add_seccomp_fds/1: -1 is out of range (0..2147483647)"},
       {"seccomp fds not array", With({{"add_seccomp_fds", 3}}),

@@ -25,6 +25,8 @@
 //   * block-fd: a read() (too broad to deny), and bwrap ignores its errors; so does boxjail.
 //   * keep-fds: fcntl/close_range, too broad to deny; its own failure (a --keep-fd that is not
 //     open) is tested in runtime_interface_test.cpp, where the kernel gives it.
+//   * rlimits: the kernel's own EPERM (a raise above the caller's hard limit) is tested in
+//     rlimits_test.cpp on the userns and setuid rungs.
 //   * exec-label: needs SELinux; without it the spec is refused before any step runs.
 //   * chdir: chdir() is also what the pivot steps call first, and its path argument cannot be
 //     matched.
@@ -382,7 +384,8 @@ TEST(StepErrorsCoverage, EveryStepIsTestedOrExplained) {
                                                    step::kLimitCapabilities,
                                                    step::kUnprivilegedSetup,
                                                    step::kDropPrivileges,
-                                                   step::kKeepFds};
+                                                   step::kKeepFds,
+                                                   step::kRlimits};
   for (const auto& info : step::kOrder) {
     const bool is_covered = std::find(covered.begin(), covered.end(), info.name) != covered.end();
     const bool is_explained =

@@ -53,6 +53,13 @@ struct CapRequest {
   std::uint64_t mask = 0;  // bit n = capability n
 };
 
+// --rlimit NAME=SOFT[:HARD]: one resource limit of the command (setrlimit's RLIMIT_NAME).
+struct RlimitRequest {
+  int resource = 0;          // RLIMIT_NOFILE...
+  std::uint64_t soft = 0;    // RLIM_INFINITY for "unlimited"
+  std::uint64_t hard = 0;
+};
+
 struct Spec {
   // What to run.
   std::vector<std::string> command;  // command[0] is looked up in the sandbox's PATH
@@ -102,6 +109,10 @@ struct Spec {
   // --keep-fd FD (boxjail's own): when set (even empty), every fd of the command but 0-2 and
   // these is closed before execve; unset, fds not marked close-on-exec are inherited (bwrap).
   std::optional<std::vector<int>> keep_fds;
+  // --rlimit (boxjail's own): set in the command's process right before execve, after every
+  // privilege is gone, so that the kernel checks a raise against the caller's own hard limit.
+  // At most one per resource, in resource order.
+  std::vector<RlimitRequest> rlimits;
   // --handover (boxjail's own): the sandbox's first process is made the child of boxjail's own
   // parent (CLONE_PARENT) and boxjail exits once the command runs: nothing of it stays resident.
   bool handover = false;

@@ -3,6 +3,8 @@
 // the reason for its place is in steps.hpp.
 #include "engine/child.hpp"
 
+#include <boxjail/rlimits.hpp>
+
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
@@ -361,6 +363,16 @@ result<void> setup_and_exec(const ChildArgs& a) {
   if (spec.argv0) argv[0] = const_cast<char*>(spec.argv0->c_str());
   argv.push_back(nullptr);
   environ = envp.data();  // execvp searches this PATH, as bwrap's does after --setenv PATH
+  for (const auto& r : spec.rlimits) {
+    const rlimit lim{r.soft, r.hard};
+    if (setrlimit(static_cast<__rlimit_resource>(r.resource), &lim) != 0) {
+      const std::string name(rlimit_name(r.resource));
+      return fail(step::kRlimits, "setrlimit", name, errno,
+                  errno == EPERM
+                      ? "Can't raise the hard limit of " + name + " above the caller's own"
+                      : "Can't set the limit " + name);
+    }
+  }
   if (spec.keep_fds) {
     std::vector<int> keep = *spec.keep_fds;
     if (spec.sync_fd > 2 && spec.as_pid_1) keep.push_back(spec.sync_fd);

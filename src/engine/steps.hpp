@@ -58,6 +58,7 @@ inline constexpr std::string_view kExecLabel = "exec-label";
 inline constexpr std::string_view kChdir = "chdir";
 inline constexpr std::string_view kNewSession = "new-session";
 inline constexpr std::string_view kForkCommand = "fork-command";
+inline constexpr std::string_view kRlimits = "rlimits";
 inline constexpr std::string_view kKeepFds = "keep-fds";
 inline constexpr std::string_view kExec = "exec";
 
@@ -165,6 +166,10 @@ inline constexpr std::array kOrder = {
          "a pid-1 reaper stays behind when there is a pid namespace or a lock/sync "
          "fd to hold; made non-dumpable first, and it never execs, so the command cannot "
          "ptrace it into making calls for it"},
+    Info{kRlimits,
+         "--rlimit: in the command's process (pid 1 is not limited, so NPROC=1 still lets it "
+         "fork the command), after every privilege is gone, so a raise is checked against the "
+         "caller's own hard limit (CAP_SYS_RESOURCE counts only in the host's user namespace)"},
     Info{kKeepFds,
          "--keep-fd: in the command's process, after pid 1 forked off (it keeps its own fds), "
          "every fd but 0-2, the kept ones and --sync-fd with --as-pid-1 is marked close-on-exec "

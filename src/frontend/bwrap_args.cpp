@@ -4,6 +4,7 @@
 // 0.11.1's parse_args_recurse(); comments mark the quirks kept on purpose, because callers
 // written against bwrap observe them.
 #include <boxjail/bwrap_args.hpp>
+#include <boxjail/rlimits.hpp>
 
 #include "engine/log.hpp"
 
@@ -270,6 +271,15 @@ Status on_report_fd(Parser& p, Operands a) {
 Status on_pid_file(Parser& p, Operands args) {
   if (args[0].empty()) return p.fail("--pid-file needs a path");
   p.spec().pid_file = args[0];
+  return ok();
+}
+
+// --rlimit NAME=SOFT[:HARD]: the last one of a resource wins, as with setrlimit called in order.
+Status on_rlimit(Parser& p, Operands a) {
+  std::string why;
+  const auto r = parse_rlimit(a[0], &why);
+  if (!r) return p.fail(why);
+  set_rlimit(p.spec().rlimits, *r);
   return ok();
 }
 
@@ -665,6 +675,8 @@ constexpr auto kOptions = std::to_array<Option>({
      "Write the jailed command's pid (as seen from here) to PATH, atomically, when it starts"},
     {"--keep-fd", "FD", Accumulate, on_keep_fd,
      "Keep FD open in the command (at its number) and close every other fd but 0-2"},
+    {"--rlimit", "NAME=SOFT[:HARD]", Accumulate, on_rlimit,
+     "Set the command's resource limit (NOFILE, NPROC, AS, CPU, FSIZE, CORE...)"},
     {"--handover", "", Idempotent, set_true<&Spec::handover>,
      "Exit once the command runs; the sandbox becomes the child of boxjail's parent"},
 });

@@ -6,9 +6,11 @@
 #include <boxjail/spec_json.hpp>
 
 #include <boxjail/bwrap_args.hpp>
+#include <boxjail/rlimits.hpp>
 
 #include <cap-ng.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -549,6 +551,32 @@ class Reader {
     return true;
   }
 
+  // {"NOFILE": {"soft": 1024, "hard": 4096}, "CORE": {"soft": 0, "hard": "unlimited"}}
+  bool rlimits(const json& j, const std::string& pointer, std::vector<RlimitRequest>* out) {
+    if (!j.is_object()) return fail(pointer, "must be an object of limits by name");
+    for (const auto& [name, limit] : j.items()) {
+      const std::string p = child(pointer, name);
+      const auto resource = rlimit_resource(name);
+      if (!resource) return fail(p, "unknown limit " + quote(name));
+      if (!object(limit, p) || !check_keys(limit, p, {"soft", "hard"})) return false;
+      RlimitRequest r{*resource, 0, 0};
+      for (const auto& [key, member] :
+           {std::pair{"soft", &RlimitRequest::soft}, std::pair{"hard", &RlimitRequest::hard}}) {
+        const std::string kp = child(p, key);
+        if (!limit.contains(key)) return fail(kp, "missing");
+        const json& v = limit[key];
+        if (v.is_string() && v.get_ref<const std::string&>() == "unlimited") {
+          r.*member = RLIM_INFINITY;
+        } else if (!integer(v, kp, 0, RLIM_INFINITY - 1, &(r.*member), nullptr)) {
+          return false;
+        }
+      }
+      if (r.soft > r.hard) return fail(p, "the soft limit is above the hard one");
+      set_rlimit(*out, r);
+    }
+    return true;
+  }
+
   bool fds(const json& j, const std::string& pointer, int min, std::vector<int>* out) {
     if (!j.is_array()) return fail(pointer, "must be an array of fds");
     out->clear();
@@ -563,7 +591,7 @@ class Reader {
   bool spec(const json& j, Spec* out) {
     if (!object(j, "")) return false;
     std::vector<std::string> keys = {"version",         "uid",      "gid", "caps",
-                                     "add_seccomp_fds", "keep_fds", "ops"};
+                                     "add_seccomp_fds", "keep_fds", "ops", "rlimits"};
     for (const auto& f : kSpecBools) keys.push_back(f.name);
     for (const auto& f : kSpecFds) keys.push_back(f.name);
     for (const auto& f : kSpecOptStrings) keys.push_back(f.name);
@@ -621,6 +649,7 @@ class Reader {
         !fds(j["add_seccomp_fds"], "/add_seccomp_fds", 0, &out->add_seccomp_fds)) {
       return false;
     }
+    if (j.contains("rlimits") && !rlimits(j["rlimits"], "/rlimits", &out->rlimits)) return false;
     if (j.contains("keep_fds")) {
       out->keep_fds.emplace();
       if (!fds(j["keep_fds"], "/keep_fds", 3, &*out->keep_fds)) return false;
@@ -670,6 +699,15 @@ std::string spec_to_json(const Spec& spec, bool pretty) {
   if (spec.caps.specified) j["caps"] = caps_to_json(spec.caps.mask);
   if (!spec.add_seccomp_fds.empty()) j["add_seccomp_fds"] = spec.add_seccomp_fds;
   if (spec.keep_fds) j["keep_fds"] = *spec.keep_fds;
+  if (!spec.rlimits.empty()) {
+    ojson limits = ojson::object();
+    auto value = [](std::uint64_t v) { return v == RLIM_INFINITY ? ojson("unlimited") : ojson(v); };
+    for (const auto& r : spec.rlimits) {
+      limits[std::string(rlimit_name(r.resource))] = {{"soft", value(r.soft)},
+                                                      {"hard", value(r.hard)}};
+    }
+    j["rlimits"] = std::move(limits);
+  }
   if (!spec.ops.empty()) {
     ojson ops = ojson::array();
     for (const auto& op : spec.ops) ops.push_back(op_to_json(op));
