@@ -184,7 +184,11 @@ static int checked_main(int argc, char** argv) {
     std::fprintf(stderr, "%s%s: %s\n", w.level_prefix ? "<4>" : "", prog.c_str(), w.text.c_str());
   }
   if (inv.action == boxjail::Action::Help) {
-    std::fputs(boxjail::usage_text(invoked_as).c_str(), stdout);
+    if (from_spec) {
+      std::printf("%s\n", boxjail::cli::run_usage());
+    } else {
+      std::fputs(boxjail::usage_text(invoked_as).c_str(), stdout);
+    }
     return 0;
   }
   if (inv.action == boxjail::Action::Version) {

@@ -71,6 +71,8 @@ result<std::string> read_spec_text(const std::string& source) {
 
 }  // namespace
 
+const char* run_usage() { return kRunUsage; }
+
 result<Invocation> parse_run_args(const std::vector<std::string>& args, const ParseContext& ctx) {
   Invocation inv;
   std::string source;

@@ -15,6 +15,9 @@ namespace boxjail::cli {
 // without "env" gets `ctx.environ`.
 result<Invocation> parse_run_args(const std::vector<std::string>& args, const ParseContext& ctx);
 
+// `run`'s usage lines (for `run --help` and its errors).
+const char* run_usage();
+
 // `spec --from-args -- OPTIONS... COMMAND...` and `spec --check FILE|-|fd:N`; args[0] is "spec".
 int spec_main(const std::vector<std::string>& args, const ParseContext& ctx);
 
