@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -533,6 +534,45 @@ TEST(LibraryApi, SetupFailureIsTheStepsError) {
   EXPECT_EQ(jail.error().err, ENOENT);
   EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1) << "a child was left to reap";
   EXPECT_EQ(errno, ECHILD);
+}
+
+// --die-with-parent in the library: the sandbox dies with the process that spawned it, and that
+// process gets no parent-death signal of its own (spawned from a forked child here, whose parent
+// is not the one the test program started with).
+TEST(LibraryApi, DieWithParentIsTheSandboxs) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t caller = fork();
+  if (caller == 0) {
+    close(pipe_fds[0]);
+    auto spec = library_spec({"sleep", "100"});
+    spec.die_with_parent = true;
+    auto jail = boxjail::spawn(spec);
+    int deathsig = -1;
+    prctl(PR_GET_PDEATHSIG, &deathsig);
+    const std::string msg =
+        jail ? std::to_string(jail.value().pid()) + " " + std::to_string(deathsig)
+             : "error " + jail.error().message;
+    (void)!write(pipe_fds[1], msg.data(), msg.size());
+    // Gone without waiting: the Jail's destructor does not run (_exit), the kernel's signal must.
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  char buf[256] = {};
+  ASSERT_GT(read(pipe_fds[0], buf, sizeof buf - 1), 0);
+  close(pipe_fds[0]);
+  waitpid(caller, nullptr, 0);
+  const std::string msg = buf;
+  ASSERT_EQ(msg.find("error"), std::string::npos) << msg;
+  const pid_t command = std::atoi(msg.c_str());
+  EXPECT_EQ(msg.substr(msg.find(' ') + 1), "0") << "the caller got a parent-death signal";
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    const std::string status = bt::read_file("/proc/" + std::to_string(command) + "/status");
+    gone = status.empty() || status.find("State:\tZ") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "the sandbox outlived the process that spawned it";
 }
 
 // The caller's signal mask and SIGCHLD disposition are as they were.

@@ -156,9 +156,11 @@ std::string handover_refusal(const Spec& spec, const RunOptions& options) {
 // The monitor's side up to the command's execve: plan, clone, maps, status fds, the child's
 // requests. `original_mask` is the caller's signal mask (the child restores it before execve);
 // `signal_fd` (or -1) the signalfd of the signals to forward meanwhile.
+// `library`: the monitor is a library caller's own process, which must not be changed beyond the
+// jail (no parent-death signal of its own: --die-with-parent is the sandbox's, relative to it).
 result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptions& options,
                                                 const sigset_t& original_mask, int signal_fd,
-                                                bool want_namespaces) {
+                                                bool want_namespaces, bool library) {
   if ((spec.exec_label || spec.file_label) && !selinux_enabled()) {
     return make_error("validate-spec", "labeling not supported on this system");
   }
@@ -212,7 +214,9 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
                          (plan.needs_pid1 ? ", pid-1 reaper" : ""));
 
   const pid_t monitor_pid = getpid();
-  if (spec.die_with_parent) die_with_parent(parent_at_start());
+  // The boxjail command dies with its parent, and the sandbox with it (the channel's EOF, then its
+  // own parent-death signal). A library caller is the sandbox's parent itself.
+  if (spec.die_with_parent && !library) die_with_parent(parent_at_start());
   if (spec.userns_fd >= 0 && setns(spec.userns_fd, CLONE_NEWUSER) != 0) {
     return fail(step::kJoinUserns, "setns(CLONE_NEWUSER)", errno,
                 errno == EINVAL ? "Joining the specified user namespace failed, it might not be a "
@@ -354,7 +358,7 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
   SignalMaskGuard mask(block);
   UniqueFd signal_fd(signalfd(-1, &block, SFD_CLOEXEC));
   if (!signal_fd) return fail("monitor", "signalfd", errno, "signalfd");
-  BOOST_OUTCOME_TRY(jail, start_jail(spec, options, mask.old(), signal_fd.get(), false));
+  BOOST_OUTCOME_TRY(jail, start_jail(spec, options, mask.old(), signal_fd.get(), false, false));
   // Handed over: the sandbox is our parent's child now; nothing of ours stays.
   if (spec.handover) return 0;
   ShedOptions shed;
@@ -505,7 +509,7 @@ result<Jail> spawn(const Spec& spec, const RunOptions& options) {
   sigset_t block = forwarded_signals();
   sigaddset(&block, SIGCHLD);
   SignalMaskGuard mask(block);
-  auto started = start_jail(state->spec, options, mask.old(), -1, true);
+  auto started = start_jail(state->spec, options, mask.old(), -1, true, true);
   if (!started) {
     Error e = std::move(started).error();
     e.evidence.emplace_back("pid.monitor", std::to_string(getpid()));
