@@ -5,9 +5,16 @@
 // runs; and 64 jails launched at once. Writes JSON, Markdown and a gnuplot data file.
 // docs/performance.md explains every figure; bench/run.sh is the one command that runs it.
 //
+// --runtime-interface (issue 14) instead: the same jails given as options, as a spec (`boxjail
+// run --spec`) and through the library (spawn_bench, a separate program, so that this one stays
+// libc-only), interleaved with bwrap and the kernel floors; then the memory of many long-lived
+// jails as monitor, slim monitor and handed over. See "Runtime interface" in
+// docs/performance.md.
+//
 // Deliberately a plain program: no dependency but libc and libstdc++, so that what it measures is
 // the tools and not the harness.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -23,6 +30,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +48,9 @@
 
 #ifndef BOXJAIL_BENCH_DEFAULT_BINARY
 #define BOXJAIL_BENCH_DEFAULT_BINARY "build/release/boxjail"
+#endif
+#ifndef BOXJAIL_BENCH_DEFAULT_SPAWN_BENCH
+#define BOXJAIL_BENCH_DEFAULT_SPAWN_BENCH "build/release/bench/spawn_bench"
 #endif
 
 namespace fs = std::filesystem;
@@ -215,6 +226,16 @@ struct Options {
   std::string plot_data = "bench/results/latency.dat";
   int timeout_s = 30;
   std::string source;  // how the boxjail binary was built (e.g. the git revision), for the record
+  // --runtime-interface (issue 14): options vs `run --spec` vs the library, against the floors;
+  // memory of many long-lived jails. Only this part runs when it is given.
+  bool runtime_interface = false;
+  bool runs_given = false;  // --runtime-interface defaults to 40 runs
+  std::string spawn_bench = BOXJAIL_BENCH_DEFAULT_SPAWN_BENCH;
+  std::set<std::string> rt_parts = {"startup", "memory"};
+  int jails = 200;
+  int settle_ms = 1000;
+  std::string rt_json = "bench/results/runtime.json";
+  std::string rt_markdown = "bench/results/runtime.md";
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -669,7 +690,7 @@ Machine describe_machine(const Paths& P) {
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
   m.date = buf;
   m.boxjail_version = first_line(capture("'" + P.boxjail + "' --version 2>&1"));
-  m.bwrap_version = first_line(capture("'" + P.bwrap + "' --version 2>&1"));
+  if (!P.bwrap.empty()) m.bwrap_version = first_line(capture("'" + P.bwrap + "' --version 2>&1"));
   m.load_start = first_line(read_file("/proc/loadavg"));
   return m;
 }
@@ -1005,6 +1026,764 @@ void copy_exec(const std::string& from, const fs::path& to) {
   if (chmod(to.c_str(), 0755) != 0) die_errno("chmod " + to.string());
 }
 
+// ---------------------------------------------------------------------------------------------
+// --runtime-interface (issue 14): the jail given as options, as a spec (`boxjail run --spec`)
+// and through the library (spawn_bench), against the kernel floors and bwrap, interleaved; then
+// the resident memory of many long-lived jails in each mode (monitor, slim monitor, handed over).
+
+namespace rt {
+
+enum class Kind { Options, Spec, LibInproc, LibFork, Bwrap, Floor };
+
+struct Variant {
+  std::string key;    // "options", "spec", "lib-inproc", "lib-fork", "bwrap", "floor:..."
+  std::string label;  // for the tables
+  Kind kind;
+  std::unique_ptr<Argv> argv;  // exec'd variants
+  size_t server = 0;           // library variants: index into the servers
+};
+
+// A spawn_bench server: runs as the user, holds one spec, answers one request at a time.
+struct Server {
+  FILE* req = nullptr;
+  FILE* ans = nullptr;
+  std::string err_path;
+};
+
+struct Series {
+  std::vector<double> wall, tree;
+  int failures = 0;
+  std::string first_error;
+};
+
+using SKey = std::tuple<std::string, std::string, std::string>;  // user, config, variant key
+
+std::vector<std::string> env_strings() {
+  return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"};
+}
+
+// Started through a double fork with the subreaper flag off for the moment, so that the server is
+// not our child and run_once()'s reaping never waits for it.
+Server start_server(const std::string& binary, const std::string& spec, const User& u,
+                    const std::string& err_path) {
+  int req[2], ans[2];
+  if (pipe2(req, O_CLOEXEC) != 0 || pipe2(ans, O_CLOEXEC) != 0) die_errno("pipe2");
+  if (prctl(PR_SET_CHILD_SUBREAPER, 0) != 0) die_errno("PR_SET_CHILD_SUBREAPER");
+  const pid_t mid = fork();
+  if (mid < 0) die_errno("fork");
+  if (mid == 0) {
+    if (fork() != 0) _exit(0);
+    const int null = open("/dev/null", O_RDWR);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (null < 0 || err < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(err, 2) < 0 ||
+        dup2(req[0], 3) != 3 || dup2(ans[1], 4) != 4) {
+      _exit(124);
+    }
+    if (chdir("/") != 0) _exit(126);
+    if (u.uid != 0 && (setgroups(0, nullptr) != 0 || setresgid(u.gid, u.gid, u.gid) != 0 ||
+                       setresuid(u.uid, u.uid, u.uid) != 0)) {
+      _exit(125);
+    }
+    std::vector<std::string> env_s = env_strings();
+    std::vector<char*> env;
+    for (auto& e : env_s) env.push_back(e.data());
+    env.push_back(nullptr);
+    std::string a0 = binary, a1 = "--serve", a2 = spec;
+    char* argv[] = {a0.data(), a1.data(), a2.data(), nullptr};
+    execve(argv[0], argv, env.data());
+    _exit(127);
+  }
+  int st;
+  while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) die_errno("PR_SET_CHILD_SUBREAPER");
+  close(req[0]);
+  close(ans[1]);
+  Server s;
+  s.req = fdopen(req[1], "w");
+  s.ans = fdopen(ans[0], "r");
+  s.err_path = err_path;
+  if (!s.req || !s.ans) die_errno("fdopen");
+  return s;
+}
+
+struct LibSample {
+  bool ok = false;
+  double wall_ms = 0, tree_ms = 0;
+  std::string error;
+};
+
+LibSample ask(Server& s, const char* request, int timeout_s) {
+  LibSample r;
+  std::fprintf(s.req, "%s\n", request);
+  std::fflush(s.req);
+  pollfd p{fileno(s.ans), POLLIN, 0};
+  int n;
+  while ((n = poll(&p, 1, timeout_s * 1000)) < 0 && errno == EINTR) {
+  }
+  if (n <= 0) die(std::string("spawn_bench did not answer a request ") + request);
+  char line[1024];
+  if (!std::fgets(line, sizeof line, s.ans)) {
+    die("spawn_bench exited: " + first_line(read_file(s.err_path)));
+  }
+  std::string a = trim(line);
+  if (a.rfind("ok ", 0) == 0) {
+    std::istringstream in(a.substr(3));
+    in >> r.wall_ms >> r.tree_ms;
+    r.ok = bool(in);
+    if (!r.ok) r.error = "bad answer: " + a;
+  } else {
+    r.error = a.rfind("err ", 0) == 0 ? a.substr(4) : "bad answer: " + a;
+    const std::string err = first_line(read_file(s.err_path));
+    if (!err.empty()) r.error += ": " + err;
+  }
+  return r;
+}
+
+std::string floor_title(const std::vector<std::string>& argv) {
+  std::string t;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    t += (i ? " " : "") + (i == 0 ? fs::path(argv[i]).filename().string() : argv[i]);
+  }
+  return t + " true";
+}
+
+// The floors each configuration is compared with: what the kernel makes any jailer pay for the
+// same namespaces (fork, exec, the namespaces, the command's exec, exit and teardown).
+std::vector<std::vector<std::string>> floors_for(const std::string& config) {
+  const std::string u = "/usr/bin/unshare";
+  if (config == "1") return {{u, "-Urm"}};
+  // As issue 14 writes it; -c is --map-current-user (it overrides -r) and no cgroup namespace is
+  // made. -C makes the cgroup namespace that --unshare-all's --unshare-cgroup-try makes here.
+  if (config == "2") {
+    return {{u, "-Urmpiunc", "--fork", "--mount-proc"}, {u, "-UrmpiunC", "--fork", "--mount-proc"}};
+  }
+  if (config == "4") return {{u, "-Urmpiu", "--fork", "--mount-proc"}};
+  return {};
+}
+
+// Runs `boxjail spec --from-args -- ARGS... COMMAND` as the user, with the harness's environment,
+// into `out` (mode 0644).
+void make_spec(Launcher& L, const std::string& boxjail, const Config& c, const User& u,
+               const std::vector<std::string>& command, const std::string& out) {
+  std::vector<std::string> v = {boxjail, "spec", "--from-args", "--"};
+  v.insert(v.end(), c.args.begin(), c.args.end());
+  v.insert(v.end(), command.begin(), command.end());
+  Argv argv(v);
+  const int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) die_errno("open " + out);
+  L.clear_stderr();
+  const pid_t pid = L.spawn(argv, u, -1, fd);
+  close(fd);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+    die("boxjail spec --from-args failed (" + describe_status(st) +
+        "): " + first_line(L.stderr_text()));
+  }
+  chmod(out.c_str(), 0644);
+}
+
+double ratio(double a, double b) { return b > 0 ? a / b : NAN; }
+
+// ---- memory ----------------------------------------------------------------------------------
+
+struct ProcMem {
+  long rss = 0, anon = 0, file = 0, pss = 0, pss_anon = 0, pss_file = 0;  // KiB
+  bool ok = false;
+};
+
+long field_kb(const std::string& text, const char* field) {
+  const std::string key = std::string("\n") + field + ":";
+  size_t at = ("\n" + text).find(key);
+  if (at == std::string::npos) return -1;
+  return std::atol(text.c_str() + at + key.size() - 1);
+}
+
+ProcMem proc_mem(pid_t pid) {
+  ProcMem m;
+  const std::string base = "/proc/" + std::to_string(pid);
+  const std::string status = read_file(base + "/status");
+  const std::string rollup = read_file(base + "/smaps_rollup");
+  m.rss = field_kb(status, "VmRSS");
+  m.anon = field_kb(status, "RssAnon");
+  m.file = field_kb(status, "RssFile");
+  m.pss = field_kb(rollup, "Pss");
+  m.pss_anon = field_kb(rollup, "Pss_Anon");
+  m.pss_file = field_kb(rollup, "Pss_File");
+  m.ok = m.rss >= 0 && m.pss >= 0;
+  return m;
+}
+
+struct MemSum {
+  int n = 0;
+  long rss = 0, anon = 0, file = 0, pss = 0, pss_anon = 0, pss_file = 0;
+  std::vector<double> rss_each;
+  void add(const ProcMem& m) {
+    ++n;
+    rss += m.rss;
+    anon += m.anon;
+    file += m.file;
+    pss += m.pss;
+    pss_anon += m.pss_anon;
+    pss_file += m.pss_file;
+    rss_each.push_back(double(m.rss));
+  }
+};
+
+std::string exe_of(pid_t pid) {
+  char buf[PATH_MAX];
+  const std::string link = "/proc/" + std::to_string(pid) + "/exe";
+  ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n < 0) return "";
+  buf[n] = 0;
+  return buf;
+}
+
+std::string cmdline_of(pid_t pid) {
+  std::string s = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  std::replace(s.begin(), s.end(), '\0', ' ');
+  return s;
+}
+
+char state_of(pid_t pid) {
+  const std::string s = read_file("/proc/" + std::to_string(pid) + "/stat");
+  size_t at = s.rfind(')');
+  return at == std::string::npos || at + 2 >= s.size() ? '?' : s[at + 2];
+}
+
+// Every process on the host running this boxjail binary (our copy: other boxjails on the
+// machine, a test suite's, are not counted).
+std::vector<pid_t> processes_of(const std::string& exe) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  if (!d) die_errno("opendir /proc");
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0) continue;
+    if (exe_of(pid_t(pid)) == exe) out.push_back(pid_t(pid));
+  }
+  closedir(d);
+  return out;
+}
+
+std::vector<pid_t> descendants(pid_t pid) {
+  std::vector<pid_t> out, todo = children_of(pid);
+  while (!todo.empty()) {
+    pid_t p = todo.back();
+    todo.pop_back();
+    out.push_back(p);
+    for (pid_t c : children_of(p)) todo.push_back(c);
+  }
+  return out;
+}
+
+struct MemState {                  // one snapshot of N jails
+  std::string state;               // "monitor", "slim monitor", "handed over"
+  MemSum monitors, helpers, jail;  // boxjail's monitors, boxjail's other processes, the command's
+  int boxjail_host = 0;            // processes running our boxjail binary, found on the host
+  int not_in_state = 0;            // monitors not (yet/any more) in the state measured
+  std::string note;
+};
+
+struct MemRun {
+  std::string user, jail, title;
+  int jails = 0, started = 0, failed = 0;
+  std::string first_error;
+  std::vector<MemState> states;
+  double start_s = 0;  // time to start all the jails
+};
+
+constexpr const char* kSlimFlag = "--internal-slim-monitor";
+
+MemState snapshot(const std::string& state, const std::vector<pid_t>& monitors,
+                  const std::vector<pid_t>& handed, const std::string& exe, bool want_slim) {
+  MemState s;
+  s.state = state;
+  for (pid_t m : monitors) {
+    const bool slim = cmdline_of(m).find(kSlimFlag) != std::string::npos;
+    if (slim != want_slim) ++s.not_in_state;
+    s.monitors.add(proc_mem(m));
+    for (pid_t d : descendants(m)) {
+      if (exe_of(d) == exe) {
+        s.helpers.add(proc_mem(d));
+      } else {
+        s.jail.add(proc_mem(d));
+      }
+    }
+  }
+  // Handed over: the sandbox's first process is our child. With a pid namespace it is boxjail's
+  // pid-1 reaper (boxjail's image, forked, never exec'd), which stays: counted as boxjail's.
+  for (pid_t h : handed) {
+    std::vector<pid_t> all = descendants(h);
+    all.insert(all.begin(), h);
+    for (pid_t p : all) {
+      if (exe_of(p) == exe) {
+        s.helpers.add(proc_mem(p));
+      } else {
+        s.jail.add(proc_mem(p));
+      }
+    }
+  }
+  s.boxjail_host = int(processes_of(exe).size());
+  return s;
+}
+
+void kill_and_reap(const std::vector<pid_t>& pids, int timeout_s) {
+  for (pid_t p : pids) kill(p, SIGCONT);
+  for (pid_t p : pids) kill(p, SIGTERM);
+  arm(timeout_s);
+  for (pid_t p : pids) {
+    int st;
+    while (waitpid(p, &st, 0) < 0) {
+      if (errno != EINTR) break;
+      if (g_alarm) {
+        for (pid_t q : pids) kill(q, SIGKILL);
+        g_alarm = 0;
+      }
+    }
+  }
+  disarm();
+  // Whatever is left (orphans come back to us, the subreaper) is killed and reaped.
+  for (pid_t d : descendants(getpid())) kill(d, SIGKILL);
+  reap_all(nullptr, timeout_s);
+}
+
+// Starts N jails one after the other, each with `sleep 60`, and measures them.
+// handover: boxjail exits once the command runs; the command is our child (CLONE_PARENT).
+// Otherwise each monitor is stopped (SIGSTOP) as soon as its command has exec'd, well within the
+// 20 ms after which it would re-execute itself slim: all N are then measured as full monitors;
+// SIGCONT lets each shed, and after `settle_ms` all N are measured as slim monitors.
+MemRun memory_run(Launcher& L, const Argv& argv, const User& u, const std::string& exe,
+                  const std::string& jail_key, const std::string& title, bool handover, int n,
+                  int settle_ms, int timeout_s) {
+  MemRun r;
+  r.user = u.label();
+  r.jail = jail_key;
+  r.title = title;
+  r.jails = n;
+  std::vector<pid_t> monitors, handed;
+  std::set<pid_t> known;
+  L.clear_stderr();
+  const double t0 = now_ms();
+  for (int i = 0; i < n; ++i) {
+    const pid_t pid = L.spawn(argv, u);
+    if (pid < 0) die_errno("fork");
+    if (handover) {
+      int st = 0;
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        ++r.failed;
+        if (r.first_error.empty()) {
+          r.first_error = describe_status(st) + ": " + first_line(L.stderr_text());
+        }
+        continue;
+      }
+      for (pid_t c : children_of(getpid())) {
+        if (known.insert(c).second) handed.push_back(c);
+      }
+      ++r.started;
+      continue;
+    }
+    // Wait for the command's execve (a descendant named "sleep"), then stop the monitor.
+    bool found = false;
+    const double deadline = now_ms() + timeout_s * 1e3;
+    while (!found && now_ms() < deadline) {
+      for (pid_t d : descendants(pid)) {
+        if (comm_of(d) == "sleep") found = true;
+      }
+      if (!found) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+          ++r.failed;
+          if (r.first_error.empty()) {
+            r.first_error = describe_status(st) + ": " + first_line(L.stderr_text());
+          }
+          break;
+        }
+        usleep(100);
+      }
+    }
+    if (!found) {
+      kill(pid, SIGKILL);
+      continue;
+    }
+    kill(pid, SIGSTOP);
+    monitors.push_back(pid);
+    ++r.started;
+  }
+  r.start_s = (now_ms() - t0) / 1e3;
+  if (handover) {
+    usleep(settle_ms * 1000);
+    MemState s = snapshot("handed over", {}, handed, exe, false);
+    r.states.push_back(s);
+    kill_and_reap(handed, timeout_s);
+    return r;
+  }
+  // Every monitor stopped ('T') before it is read.
+  for (pid_t m : monitors) {
+    for (int i = 0; i < 1000 && state_of(m) != 'T'; ++i) usleep(100);
+  }
+  MemState full = snapshot("monitor (stopped before its re-exec)", monitors, {}, exe, false);
+  r.states.push_back(full);
+  for (pid_t m : monitors) kill(m, SIGCONT);
+  usleep(settle_ms * 1000);
+  MemState slim = snapshot("slim monitor", monitors, {}, exe, true);
+  r.states.push_back(slim);
+  kill_and_reap(monitors, timeout_s);
+  return r;
+}
+
+// ---- the run ---------------------------------------------------------------------------------
+
+struct Result {
+  std::vector<std::string> configs;
+  std::map<std::string, std::vector<std::string>> variant_keys;  // config -> variant keys, in order
+  std::map<std::string, std::string> labels;                     // variant key -> label
+  std::map<SKey, Series> series;
+  std::vector<MemRun> mem;
+  std::vector<std::string> leftovers;  // what was found running after the cleanup
+};
+
+std::string md_cell(const Series* s) {
+  if (!s || s->wall.empty()) return "n/a";
+  return fmt(median_of(s->wall));
+}
+
+}  // namespace rt
+
+int run_runtime_interface(const Options& o, const Paths& P, const std::vector<Config>& all,
+                          const std::vector<User>& users, Machine machine,
+                          const std::string& spawn_bench) {
+  using namespace rt;
+  const bool do_startup = o.rt_parts.count("startup") != 0;
+  const bool do_memory = o.rt_parts.count("memory") != 0;
+  const bool have_bwrap = !P.bwrap.empty();
+  Launcher L(P.dir);
+  Result R;
+  std::vector<const Config*> configs;
+  for (const auto& c : all) {
+    if ((c.key == "1" || c.key == "2" || c.key == "4") &&
+        (o.configs.empty() || o.configs.count(c.key))) {
+      configs.push_back(&c);
+      R.configs.push_back(c.key);
+    }
+  }
+
+  // Everything built before any timing: argvs, the spec files (`boxjail spec --from-args`, as
+  // each user), and one spawn_bench server per (user, configuration) holding that spec.
+  std::vector<Server> servers;
+  std::map<std::pair<std::string, std::string>, std::vector<Variant>> variants;
+  std::map<std::pair<std::string, std::string>, std::string> spec_files;
+  for (const auto& u : users) {
+    for (const Config* c : configs) {
+      const std::string spec = (P.dir / ("spec-" + u.name + "-" + c->key + ".json")).string();
+      make_spec(L, P.boxjail, *c, u, {"true"}, spec);
+      spec_files[{u.name, c->key}] = spec;
+      if (!do_startup) continue;
+      auto& v = variants[{u.name, c->key}];
+      v.push_back({"options", "options", Kind::Options,
+                   std::make_unique<Argv>(argv_for(*c, Tool::Boxjail, P, "true"))});
+      v.push_back(
+          {"spec", "run --spec", Kind::Spec,
+           std::make_unique<Argv>(std::vector<std::string>{P.boxjail, "run", "--spec", spec})});
+      servers.push_back(start_server(
+          spawn_bench, spec, u, (P.dir / ("server-" + u.name + "-" + c->key + ".err")).string()));
+      v.push_back(
+          {"lib-inproc", "library, in-process", Kind::LibInproc, nullptr, servers.size() - 1});
+      v.push_back(
+          {"lib-fork", "library, fork+spawn+wait", Kind::LibFork, nullptr, servers.size() - 1});
+      if (have_bwrap) {
+        v.push_back({"bwrap", "bwrap", Kind::Bwrap,
+                     std::make_unique<Argv>(argv_for(*c, Tool::Bwrap, P, "true"))});
+      }
+      for (const auto& f : floors_for(c->key)) {
+        auto a = f;
+        a.push_back("true");
+        v.push_back(
+            {"floor:" + floor_title(f), floor_title(f), Kind::Floor, std::make_unique<Argv>(a)});
+      }
+      auto& keys = R.variant_keys[c->key];
+      if (keys.empty()) {
+        for (const auto& x : v) {
+          keys.push_back(x.key);
+          R.labels[x.key] = x.label;
+        }
+      }
+    }
+  }
+
+  if (do_startup) {
+    std::fprintf(stderr, "runtime interface, start-up: %d warm-up + %d timed rounds\n", o.warmup,
+                 o.runs);
+    for (int round = 0; round < o.warmup + o.runs; ++round) {
+      const bool timed = round >= o.warmup;
+      for (const auto& u : users) {
+        for (const Config* c : configs) {
+          auto& v = variants[{u.name, c->key}];
+          // Every variant takes every position in turn: the order rotates by one each round.
+          for (size_t i = 0; i < v.size(); ++i) {
+            Variant& x = v[(i + size_t(round)) % v.size()];
+            bool ok;
+            double wall, tree;
+            std::string error;
+            if (x.kind == Kind::LibInproc || x.kind == Kind::LibFork) {
+              LibSample s = ask(servers[x.server], x.kind == Kind::LibInproc ? "inproc" : "fork",
+                                o.timeout_s);
+              ok = s.ok, wall = s.wall_ms, tree = s.tree_ms, error = s.error;
+            } else {
+              Sample s = run_once(L, *x.argv, u, o.timeout_s);
+              ok = s.ok, wall = s.wall_ms, tree = s.tree_ms, error = s.error;
+            }
+            if (!timed) continue;
+            Series& s = R.series[{u.name, c->key, x.key}];
+            if (!ok) {
+              ++s.failures;
+              if (s.first_error.empty()) s.first_error = error;
+              continue;
+            }
+            s.wall.push_back(wall);
+            s.tree.push_back(tree);
+          }
+        }
+      }
+      if (timed && (round - o.warmup + 1) % 10 == 0) {
+        std::fprintf(stderr, "  %d/%d rounds\n", round - o.warmup + 1, o.runs);
+      }
+    }
+    for (auto& s : servers) {  // EOF on its request pipe ends each server
+      std::fclose(s.req);
+      std::fclose(s.ans);
+    }
+  }
+
+  if (do_memory) {
+    const Config* vm = nullptr;
+    for (const auto& c : all) {
+      if (c.key == "4") vm = &c;
+    }
+    Config nopid = *vm;
+    nopid.args.erase(std::find(nopid.args.begin(), nopid.args.end(), "--unshare-pid"));
+    for (const auto& u : users) {
+      std::fprintf(stderr, "runtime interface, memory: %d jails at once, as %s\n", o.jails,
+                   u.label().c_str());
+      auto sleeper = [&](const Config& c, bool handover) {
+        std::vector<std::string> v = argv_for(c, Tool::Boxjail, P, "sleep");
+        v.push_back("60");
+        if (handover) v.insert(v.begin() + 1, "--handover");
+        return std::make_unique<Argv>(v);
+      };
+      auto a = sleeper(*vm, false);
+      R.mem.push_back(memory_run(L, *a, u, P.boxjail, "4", "configuration 4", false, o.jails,
+                                 o.settle_ms, o.timeout_s));
+      auto ah = sleeper(*vm, true);
+      R.mem.push_back(memory_run(L, *ah, u, P.boxjail, "4-handover", "configuration 4, --handover",
+                                 true, o.jails, o.settle_ms, o.timeout_s));
+      auto b = sleeper(nopid, false);
+      R.mem.push_back(memory_run(L, *b, u, P.boxjail, "4-nopid",
+                                 "configuration 4 without --unshare-pid", false, o.jails,
+                                 o.settle_ms, o.timeout_s));
+      auto h = sleeper(nopid, true);
+      R.mem.push_back(memory_run(L, *h, u, P.boxjail, "4-nopid-handover",
+                                 "configuration 4 without --unshare-pid, --handover", true, o.jails,
+                                 o.settle_ms, o.timeout_s));
+    }
+    // Nothing may be left running: no process of our boxjail binary, no child of ours.
+    for (pid_t p : processes_of(P.boxjail)) {
+      R.leftovers.push_back("boxjail pid " + std::to_string(p) + ": " + cmdline_of(p));
+    }
+    for (pid_t p : descendants(getpid())) {
+      R.leftovers.push_back("pid " + std::to_string(p) + ": " + cmdline_of(p));
+    }
+  }
+
+  machine.load_end = first_line(read_file("/proc/loadavg"));
+
+  // ---- report ----
+  std::ostringstream md, j;
+  md << "Measured " << machine.date << " on " << machine.nproc << " x " << machine.cpu << " (nproc "
+     << machine.nproc << "), " << machine.mem_mb << " MB, Linux " << machine.kernel << " ("
+     << machine.arch << "); load average at start `" << machine.load_start << "`, at end `"
+     << machine.load_end << "`.\nboxjail: `" << machine.boxjail_version << "`"
+     << (o.source.empty() ? "" : " (" + o.source + ")") << "; bwrap: `"
+     << (have_bwrap ? machine.bwrap_version : std::string("not installed")) << "`.\n\n";
+  j << "{\n  \"schema\": \"boxjail-runtime-interface-bench/1\",\n";
+  j << "  \"date\": " << json_str(machine.date) << ",\n";
+  j << "  \"machine\": {\"nproc\": " << machine.nproc << ", \"cpu\": " << json_str(machine.cpu)
+    << ", \"kernel\": " << json_str(machine.kernel) << ", \"mem_mb\": " << machine.mem_mb
+    << ", \"loadavg_start\": " << json_str(machine.load_start)
+    << ", \"loadavg_end\": " << json_str(machine.load_end) << "},\n";
+  j << "  \"tools\": {\"boxjail\": " << json_str(machine.boxjail_version)
+    << ", \"boxjail_source\": " << json_str(o.source)
+    << ", \"bwrap\": " << json_str(have_bwrap ? machine.bwrap_version : "") << "},\n";
+  j << "  \"settings\": {\"runs\": " << o.runs << ", \"warmup\": " << o.warmup
+    << ", \"jails\": " << o.jails << ", \"settle_ms\": " << o.settle_ms << "},\n";
+  j << "  \"startup\": [";
+  bool first = true;
+  if (do_startup) {
+    md << "#### Start-up by interface (median ms of " << o.runs
+       << " interleaved runs; every variant takes every position in the round in turn)\n\n"
+       << "| as | configuration | options | `run --spec` | spec / options | spec - options, "
+          "paired | library in-process | library fork+spawn+wait | lib fork / options | lib fork "
+          "- options, paired | bwrap | failures |\n"
+       << "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    for (const auto& u : users) {
+      for (const Config* c : configs) {
+        auto get = [&](const std::string& k) -> const Series* {
+          auto it = R.series.find({u.name, c->key, k});
+          return it == R.series.end() ? nullptr : &it->second;
+        };
+        auto med = [&](const std::string& k) {
+          const Series* s = get(k);
+          return s ? median_of(s->wall) : NAN;
+        };
+        int failures = 0;
+        for (const auto& k : R.variant_keys[c->key]) {
+          if (const Series* s = get(k)) failures += s->failures;
+        }
+        // The median of the per-round differences: both ran in the same round, a few
+        // milliseconds apart, so the machine's drift cancels out.
+        auto paired = [&](const std::string& k) {
+          const Series *a = get(k), *b = get("options");
+          if (!a || !b || a->wall.size() != b->wall.size() || a->failures || b->failures) {
+            return std::string("n/a");
+          }
+          std::vector<double> d;
+          for (size_t i = 0; i < a->wall.size(); ++i) d.push_back(a->wall[i] - b->wall[i]);
+          const double m = median_of(d);
+          return (m >= 0 ? "+" : "") + fmt(m);
+        };
+        md << "| " << u.label() << " | " << c->key << " | " << md_cell(get("options")) << " | "
+           << md_cell(get("spec")) << " | **" << fmt(ratio(med("spec"), med("options"))) << "** | "
+           << paired("spec") << " | " << md_cell(get("lib-inproc")) << " | "
+           << md_cell(get("lib-fork")) << " | **" << fmt(ratio(med("lib-fork"), med("options")))
+           << "** | " << paired("lib-fork") << " | " << (have_bwrap ? md_cell(get("bwrap")) : "n/a")
+           << " | " << failures << " |\n";
+        for (const auto& k : R.variant_keys[c->key]) {
+          const Series* s = get(k);
+          if (!s) continue;
+          j << (first ? "\n" : ",\n") << "    {\"user\": " << json_str(u.label())
+            << ", \"config\": " << json_str(c->key) << ", \"variant\": " << json_str(k)
+            << ", \"wall_ms\": " << json_summary(summarize(s->wall))
+            << ", \"tree_ms\": " << json_summary(summarize(s->tree))
+            << ", \"failures\": " << s->failures
+            << ", \"first_error\": " << json_str(s->first_error) << "}";
+          first = false;
+        }
+      }
+    }
+    md << "\n#### Against the kernel floor (median ms, same interleaved runs; ratio = median / "
+          "floor's median)\n\n"
+       << "| as | configuration | floor | floor's median | options | ratio | `run --spec` | ratio "
+          "| "
+          "library fork+spawn+wait | ratio | library in-process | ratio | bwrap | ratio |\n"
+       << "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+          "---: | ---: |\n";
+    for (const auto& u : users) {
+      for (const Config* c : configs) {
+        auto med = [&](const std::string& k) {
+          auto it = R.series.find({u.name, c->key, k});
+          return it == R.series.end() ? NAN : median_of(it->second.wall);
+        };
+        for (const auto& k : R.variant_keys[c->key]) {
+          if (k.rfind("floor:", 0) != 0) continue;
+          const double f = med(k);
+          md << "| " << u.label() << " | " << c->key << " | `" << R.labels[k] << "` | " << fmt(f);
+          for (const char* v : {"options", "spec", "lib-fork", "lib-inproc", "bwrap"}) {
+            md << " | " << fmt(med(v)) << " | **" << fmt(ratio(med(v), f)) << "**";
+          }
+          md << " |\n";
+        }
+      }
+    }
+    md << "\n";
+    std::set<std::string> errors;
+    for (const auto& [k, s] : R.series) {
+      if (!s.first_error.empty()) {
+        errors.insert(std::get<0>(k) + ", config " + std::get<1>(k) + ", " + std::get<2>(k) + ": " +
+                      s.first_error);
+      }
+    }
+    if (!errors.empty()) {
+      md << "Failures (first message of each):\n\n";
+      for (const auto& e : errors) md << "- " << e << "\n";
+      md << "\n";
+    }
+  }
+  j << "\n  ],\n  \"memory\": [";
+  first = true;
+  if (do_memory) {
+    md << "#### Resident memory of " << o.jails
+       << " long-lived jails at once (`sleep 60`; KiB per jail = sum over the processes / "
+       << o.jails << ")\n\n"
+       << "| as | jail | state | boxjail processes (host) | boxjail RSS / jail | of which anon | "
+          "boxjail PSS / jail | boxjail total RSS MiB | total PSS MiB | monitor RSS (median) | "
+          "the jail's own processes: RSS / jail | PSS / jail | not in the state |\n"
+       << "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+          "---: |\n";
+    for (const auto& r : R.mem) {
+      for (const auto& s : r.states) {
+        const int n = std::max(1, r.started);
+        const long rss = s.monitors.rss + s.helpers.rss, pss = s.monitors.pss + s.helpers.pss;
+        const long anon = s.monitors.anon + s.helpers.anon;
+        md << "| " << r.user << " | " << r.title << " | " << s.state << " | "
+           << s.monitors.n + s.helpers.n << " (" << s.boxjail_host << ") | "
+           << fmt(double(rss) / n, 0) << " | " << fmt(double(anon) / n, 0) << " | "
+           << fmt(double(pss) / n, 0) << " | " << fmt(double(rss) / 1024, 1) << " | "
+           << fmt(double(pss) / 1024, 1) << " | "
+           << (s.monitors.n ? fmt(median_of(s.monitors.rss_each), 0) : std::string("none")) << " | "
+           << fmt(double(s.jail.rss) / n, 0) << " | " << fmt(double(s.jail.pss) / n, 0) << " | "
+           << s.not_in_state << " |\n";
+        auto sum_json = [](const MemSum& m) {
+          return "{\"processes\": " + std::to_string(m.n) +
+                 ", \"rss_kb\": " + std::to_string(m.rss) +
+                 ", \"rss_anon_kb\": " + std::to_string(m.anon) +
+                 ", \"rss_file_kb\": " + std::to_string(m.file) +
+                 ", \"pss_kb\": " + std::to_string(m.pss) +
+                 ", \"pss_anon_kb\": " + std::to_string(m.pss_anon) +
+                 ", \"pss_file_kb\": " + std::to_string(m.pss_file) + "}";
+        };
+        j << (first ? "\n" : ",\n") << "    {\"user\": " << json_str(r.user)
+          << ", \"jail\": " << json_str(r.jail) << ", \"title\": " << json_str(r.title)
+          << ", \"state\": " << json_str(s.state) << ", \"jails\": " << r.jails
+          << ", \"started\": " << r.started << ", \"failed\": " << r.failed
+          << ", \"first_error\": " << json_str(r.first_error)
+          << ", \"start_all_s\": " << json_num(r.start_s)
+          << ",\n     \"monitors\": " << sum_json(s.monitors)
+          << ",\n     \"boxjail_helpers\": " << sum_json(s.helpers)
+          << ",\n     \"jail_processes\": " << sum_json(s.jail)
+          << ",\n     \"boxjail_processes_on_host\": " << s.boxjail_host
+          << ", \"not_in_state\": " << s.not_in_state << "}";
+        first = false;
+      }
+    }
+    md << "\n";
+    for (const auto& r : R.mem) {
+      if (r.failed) {
+        md << "- " << r.user << ", " << r.title << ": " << r.failed
+           << " jails failed to start: " << r.first_error << "\n";
+      }
+    }
+    md << "After the cleanup: "
+       << (R.leftovers.empty() ? std::string("nothing left running.")
+                               : std::to_string(R.leftovers.size()) + " processes left running!")
+       << "\n";
+    for (const auto& l : R.leftovers) md << "- " << l << "\n";
+  }
+  j << "\n  ],\n  \"leftovers\": [";
+  for (size_t i = 0; i < R.leftovers.size(); ++i) {
+    j << (i ? ", " : "") << json_str(R.leftovers[i]);
+  }
+  j << "]\n}\n";
+  write_file(o.rt_json, j.str());
+  write_file(o.rt_markdown, md.str());
+  std::fputs(md.str().c_str(), stdout);
+  return R.leftovers.empty() ? 0 : 1;
+}
+
 void usage() {
   std::printf(
       "usage: startup_bench [options]\n"
@@ -1021,8 +1800,20 @@ void usage() {
       "  --markdown PATH    (bench/results/latest.md)\n"
       "  --plot-data PATH   (bench/results/latency.dat)\n"
       "  --source TEXT      how boxjail was built (e.g. its git revision), recorded as is\n"
+      "Runtime interface (issue 14), instead of the above:\n"
+      "  --runtime-interface  configurations 1, 2, 4 (--configs narrows them) given as options,\n"
+      "                     as a spec (`boxjail run --spec`) and through the library\n"
+      "                     (spawn_bench), interleaved with bwrap and the kernel floors; then\n"
+      "                     the memory of --jails long-lived jails in each mode. --runs\n"
+      "                     defaults to 40 here\n"
+      "  --spawn-bench PATH the library runner (default %s)\n"
+      "  --rt-parts LIST    startup,memory (default both)\n"
+      "  --jails N          jails alive at once in the memory part (200)\n"
+      "  --settle-ms N      wait before reading the slim monitors and handed-over jails (1000)\n"
+      "  --rt-json PATH     (bench/results/runtime.json)\n"
+      "  --rt-markdown PATH (bench/results/runtime.md)\n"
       "Must run as root (it drops to uid 65534 itself).\n",
-      BOXJAIL_BENCH_DEFAULT_BINARY);
+      BOXJAIL_BENCH_DEFAULT_BINARY, BOXJAIL_BENCH_DEFAULT_SPAWN_BENCH);
 }
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -1050,14 +1841,23 @@ Options parse_options(int argc, char** argv) {
       if (*end || n < 0 || n > 100000) die("bad number for " + a + ": " + v);
       return int(n);
     };
-    std::map<std::string, std::string*> strings = {
-        {"--boxjail", &o.boxjail},   {"--bwrap", &o.bwrap},         {"--json", &o.json},
-        {"--markdown", &o.markdown}, {"--plot-data", &o.plot_data}, {"--source", &o.source}};
+    std::map<std::string, std::string*> strings = {{"--boxjail", &o.boxjail},
+                                                   {"--bwrap", &o.bwrap},
+                                                   {"--json", &o.json},
+                                                   {"--markdown", &o.markdown},
+                                                   {"--plot-data", &o.plot_data},
+                                                   {"--source", &o.source},
+                                                   {"--spawn-bench", &o.spawn_bench},
+                                                   {"--rt-json", &o.rt_json},
+                                                   {"--rt-markdown", &o.rt_markdown}};
     std::map<std::string, int*> ints = {{"--runs", &o.runs},
                                         {"--warmup", &o.warmup},
                                         {"--concurrency", &o.concurrency},
                                         {"--batches", &o.batches},
-                                        {"--mem-runs", &o.mem_runs}};
+                                        {"--mem-runs", &o.mem_runs},
+                                        {"--jails", &o.jails},
+                                        {"--settle-ms", &o.settle_ms}};
+    if (a == "--runs") o.runs_given = true;
     if (auto it = strings.find(a); it != strings.end()) {
       *it->second = next();
     } else if (auto it2 = ints.find(a); it2 != ints.end()) {
@@ -1067,6 +1867,14 @@ Options parse_options(int argc, char** argv) {
     } else if (a == "--configs") {
       auto v = split_list(next());
       o.configs = {v.begin(), v.end()};
+    } else if (a == "--runtime-interface") {
+      o.runtime_interface = true;
+    } else if (a == "--rt-parts") {
+      auto v = split_list(next());
+      o.rt_parts = {v.begin(), v.end()};
+      for (const auto& p : o.rt_parts) {
+        if (p != "startup" && p != "memory") die("unknown part " + p + " (startup, memory)");
+      }
     } else if (a == "--help" || a == "-h") {
       usage();
       std::exit(0);
@@ -1075,7 +1883,9 @@ Options parse_options(int argc, char** argv) {
       die("unknown option " + a);
     }
   }
+  if (o.runtime_interface && !o.runs_given) o.runs = 40;
   if (o.runs < 1) die("--runs must be at least 1");
+  if (o.jails < 1) die("--jails must be at least 1");
   return o;
 }
 
@@ -1112,7 +1922,17 @@ int main(int argc, char** argv) {
   P.boxjail = (P.dir / "boxjail").string();
   P.bwrap = (P.dir / "bwrap").string();
   copy_exec(o.boxjail, P.boxjail);
-  copy_exec(o.bwrap, P.bwrap);
+  // --runtime-interface measures bwrap only where it is installed.
+  if (o.runtime_interface && access(o.bwrap.c_str(), X_OK) != 0) {
+    P.bwrap.clear();
+  } else {
+    copy_exec(o.bwrap, P.bwrap);
+  }
+  std::string spawn_bench;
+  if (o.runtime_interface && o.rt_parts.count("startup")) {
+    spawn_bench = (P.dir / "spawn_bench").string();
+    copy_exec(o.spawn_bench, spawn_bench);
+  }
   P.rw = (P.dir / "rw").string();
   P.ro = (P.dir / "ro").string();
   fs::create_directories(P.rw);
@@ -1135,6 +1955,13 @@ int main(int argc, char** argv) {
     }
   }
   Machine machine = describe_machine(P);
+  if (o.runtime_interface) {
+    const std::vector<Config> all = make_configs(P);  // the memory part needs configuration 4
+    const int rc = run_runtime_interface(o, P, all, users, machine, spawn_bench);
+    std::error_code ec;
+    fs::remove_all(P.dir, ec);
+    return rc;
+  }
   Launcher L(P.dir);
   std::map<Key, Cell> cells;
 
