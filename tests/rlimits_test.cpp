@@ -60,14 +60,14 @@ TEST_P(Rlimits, HitForReal) {
                             "--tmpfs", "/tmp", "sh", "-c", "head -c 100 /dev/zero > /tmp/x"},
                            opts());
   EXPECT_EQ(big.status, 128 + SIGXFSZ) << big.err;
-  // NOFILE: no fd at or above the limit.
-  const auto fds =
-      bt::run({"--rlimit", "NOFILE=4", "--ro-bind", "/", "/", "--dev", "/dev", "sh", "-c",
-               "exec 3</dev/null && echo 3-ok; (exec 5</dev/null) 2>/dev/null || "
-               "echo 5-refused"},
-              opts());
+  // NOFILE: no fd at or above the limit (high enough for whatever the caller left open).
+  const auto fds = bt::run({"--rlimit", "NOFILE=64", "--ro-bind", "/", "/", "--dev", "/dev",
+                            "sh", "-c",
+                            "exec 9</dev/null && echo 9-ok; (exec 70</dev/null) 2>/dev/null || "
+                            "echo 70-refused"},
+                           opts());
   EXPECT_EQ(fds.status, 0) << fds.err;
-  EXPECT_EQ(fds.out, "3-ok\n5-refused\n");
+  EXPECT_EQ(fds.out, "9-ok\n70-refused\n");
 }
 
 // Above the caller's own hard limit: the kernel refuses (CAP_SYS_RESOURCE counts only in the
