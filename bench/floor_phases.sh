@@ -28,6 +28,8 @@
 # usage (as root): bash bench/floor_phases.sh [CONFIG=1|2|4] [root|nobody] [RUNS=100] [BOXJAIL]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/perf_fields.sh
+. bench/perf_fields.sh
 config=${1:-1}
 user=${2:-nobody}
 runs=${3:-100}
@@ -102,14 +104,7 @@ for chunk in 1 2 3 4 5; do
 done
 
 phases() {  # perf script text -> one line per run: clone setup before command after total (ms)
-  awk -v bin="$1" '
-    {
-      for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) {
-        t = substr($i, 1, length($i) - 1) * 1000; ev = $(i + 1)
-        pid = ($(i - 1) ~ /^\[[0-9]+\]$/) ? $(i - 2) : $(i - 1)  # skip the [cpu] column
-        break
-      }
-    }
+  awk -v bin="$1" "$PERF_FIELDS_AWK"'
     ev == "sched:sched_process_fork:" {
       c = $0; sub(/.*child_pid=/, "", c); sub(/ .*/, "", c)
       parent[c] = pid
