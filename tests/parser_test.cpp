@@ -1157,8 +1157,9 @@ const std::set<std::string>& BwrapOptions() {
 // bwrap's options and boxjail's own, listed after bwrap's.
 std::set<std::string> AllOptions() {
   std::set<std::string> all = BwrapOptions();
-  for (const char* own : {"--log-level", "--seccomp-policy", "--config", "--report-fd",
-                          "--pid-file", "--keep-fd", "--handover", "--rlimit"}) {
+  for (const char* own :
+       {"--log-level", "--seccomp-policy", "--config", "--report-fd", "--pid-file", "--keep-fd",
+        "--handover", "--rlimit", "--host-user", "--supplementary-group"}) {
     all.insert(own);
   }
   return all;

@@ -79,6 +79,12 @@ void ExpectSpecEq(const Spec& a, const Spec& b) {
   EXPECT_EQ(a.pid_file, b.pid_file);
   EXPECT_EQ(a.keep_fds, b.keep_fds);
   EXPECT_EQ(a.handover, b.handover);
+  ASSERT_EQ(a.host_user.has_value(), b.host_user.has_value());
+  if (a.host_user) {
+    EXPECT_EQ(a.host_user->uid, b.host_user->uid);
+    EXPECT_EQ(a.host_user->gid, b.host_user->gid);
+    EXPECT_EQ(a.host_user->groups, b.host_user->groups);
+  }
   ASSERT_EQ(a.rlimits.size(), b.rlimits.size());
   for (size_t i = 0; i < a.rlimits.size(); ++i) {
     EXPECT_EQ(a.rlimits[i].resource, b.rlimits[i].resource);
@@ -139,6 +145,7 @@ Spec FullSpec() {
   s.keep_fds = std::vector<int>{3, 2147483647};
   s.handover = true;
   s.rlimits = {{RLIMIT_CPU, 0, RLIM_INFINITY}, {RLIMIT_NOFILE, 1024, 4096}};
+  s.host_user = boxjail::HostIdentity{1000, 4294967294u, {994, 4242}};
 
   MountOp bind = Op(OpKind::Bind, "/usr", "/usr");
   bind.readonly = true;
@@ -246,10 +253,11 @@ TEST(SpecJsonTest, WritesEveryKeyAndTheVersion) {
                           "pid_file",
                           "keep_fds",
                           "handover",
-                          "rlimits"}) {
+                          "rlimits",
+                          "host_user"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 42u);
+  EXPECT_EQ(j.size(), 43u);
   EXPECT_EQ(j["rlimits"], json::parse(R"({"CPU": {"soft": 0, "hard": "unlimited"},
                                           "NOFILE": {"soft": 1024, "hard": 4096}})"));
   const std::vector<std::string> kinds = {
@@ -421,6 +429,15 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
       {"keep fds not array", With({{"keep_fds", 3}}), "/keep_fds: must be an array of fds"},
       {"handover string", With({{"handover", "yes"}}), "/handover: must be true or false"},
       {"rlimits array", With({{"rlimits", {1}}}), "/rlimits: must be an object of limits by name"},
+      {"host_user number", With({{"host_user", 1000}}), "/host_user: must be an object"},
+      {"host_user name", With({{"host_user", {{"uid", "kvm"}, {"gid", 1}}}}),
+       "/host_user/uid: must be an integer"},
+      {"host_user uid -1", With({{"host_user", {{"uid", 4294967295ll}, {"gid", 1}}}}),
+       "/host_user/uid: 4294967295 is out of range"},
+      {"host_user group word", With({{"host_user", {{"uid", 1}, {"gid", 1}, {"groups", {"kvm"}}}}}),
+       "/host_user/groups/0: must be an integer"},
+      {"host_user extra", With({{"host_user", {{"uid", 1}, {"gid", 1}, {"name", "x"}}}}),
+       "/host_user: unknown key \"name\" (accepted: uid, gid, groups)"},
       {"rlimit unknown", With({{"rlimits", {{"FILES", {{"soft", 1}, {"hard", 1}}}}}}),
        "/rlimits/FILES: unknown limit \"FILES\""},
       {"rlimit no hard", With({{"rlimits", {{"NOFILE", {{"soft", 1}}}}}}),

@@ -60,6 +60,14 @@ struct RlimitRequest {
   std::uint64_t hard = 0;
 };
 
+// --host-user / --supplementary-group (boxjail's own): the host ids a root-run jail's processes
+// take at the privilege drop, with these supplementary groups and no capability.
+struct HostIdentity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
 struct Spec {
   // What to run.
   std::vector<std::string> command;  // command[0] is looked up in the sandbox's PATH
@@ -113,6 +121,7 @@ struct Spec {
   // privilege is gone, so that the kernel checks a raise against the caller's own hard limit.
   // At most one per resource, in resource order.
   std::vector<RlimitRequest> rlimits;
+  std::optional<HostIdentity> host_user;
   // --handover (boxjail's own): the sandbox's first process is made the child of boxjail's own
   // parent (CLONE_PARENT) and boxjail exits once the command runs: nothing of it stays resident.
   bool handover = false;

@@ -300,6 +300,12 @@ result<void> setup_and_exec(const ChildArgs& a) {
                                    step::kDropPrivileges.data(), true));
     // The kernel cleared the parent-death signal with the credentials.
     if (spec.die_with_parent) die_with_parent_of_channel(a.channel);
+  } else if (spec.host_user) {
+    // Root's jail run as a host user of its choosing (--host-user): everything dropped as in the
+    // setuid rung, with exactly the groups asked for (validated: no user namespace, no --cap-add).
+    BOXJAIL_TRY(drop_privileges_to(spec.host_user->uid, spec.host_user->gid,
+                                   step::kDropPrivileges.data(), false, &spec.host_user->groups));
+    if (spec.die_with_parent) die_with_parent_of_channel(a.channel);  // cleared with the ids
   } else {
     BOXJAIL_TRY(drop_capabilities(plan.keep_caps, spec.caps.specified));
   }

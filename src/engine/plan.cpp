@@ -67,7 +67,12 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
 
   // bwrap: root keeps its effective capabilities unless --cap-add/--cap-drop says otherwise;
   // anyone else starts from none.
-  if (spec.caps.specified) {
+  if (spec.host_user) {
+    // The command runs as its host user with no capability (validated: no --cap-add).
+    p.keep_caps = 0;
+    p.sandbox_uid = p.caller_uid_inside = spec.host_user->uid;
+    p.sandbox_gid = p.caller_gid_inside = spec.host_user->gid;
+  } else if (spec.caps.specified) {
     p.keep_caps = spec.caps.mask;
   } else if (caller.is_root() && !p.setuid) {
     p.keep_caps = caller_effective_caps;

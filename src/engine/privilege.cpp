@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <string>
@@ -91,7 +92,8 @@ result<void> keep_only_setup_capabilities() {
       {CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE});
 }
 
-result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool keep_groups) {
+result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool keep_groups,
+                                const std::vector<gid_t>* groups) {
   // The bounding set first: with it empty, no later execve of a file-capability or setuid
   // program can hand any capability back. Needs CAP_SETPCAP, which we still hold.
   BOXJAIL_TRY(clear_bounding_set(step));
@@ -103,7 +105,11 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool kee
     return failed(step, "prctl(PR_SET_KEEPCAPS)", errno, "Can't clear keep-caps");
   }
   // Groups before gids before uids: each needs the privilege the next one gives up.
-  if (!keep_groups && setgroups(0, nullptr) != 0) {
+  if (groups) {
+    if (setgroups(groups->size(), groups->data()) != 0) {
+      return failed(step, "setgroups", errno, "Can't set the supplementary groups");
+    }
+  } else if (!keep_groups && setgroups(0, nullptr) != 0) {
     return failed(step, "setgroups", errno, "Can't drop supplementary groups");
   }
   if (setresgid(gid, gid, gid) != 0) return failed(step, "setresgid", errno, "Can't set gids");
@@ -133,7 +139,20 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool kee
   if (uid != 0 && setgroups(0, nullptr) == 0) {
     return failed(step, "setgroups", EPERM, "privilege drop not verified: setgroups succeeded");
   }
-  if (!keep_groups && getgroups(0, nullptr) != 0) {
+  // Exactly the groups asked for: none, the caller's own (not checked), or `groups`.
+  if (groups) {
+    std::vector<gid_t> now(groups->size() + 1);
+    const int n = getgroups(static_cast<int>(now.size()), now.data());
+    now.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+    std::vector<gid_t> asked = *groups;
+    std::sort(asked.begin(), asked.end());
+    asked.erase(std::unique(asked.begin(), asked.end()), asked.end());
+    std::sort(now.begin(), now.end());
+    if (n < 0 || now != asked) {
+      return failed(step, "getgroups", EPERM,
+                    "privilege drop not verified: the groups are not the ones asked for");
+    }
+  } else if (!keep_groups && getgroups(0, nullptr) != 0) {
     return failed(step, "getgroups", EPERM, "privilege drop not verified: groups remain");
   }
   if (!capabilities_empty()) {

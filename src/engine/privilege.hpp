@@ -5,6 +5,8 @@
 // capability at each step is in docs/design.md ("The setuid rung's privilege split").
 #pragma once
 
+#include <vector>
+
 #include <boxjail/error.hpp>
 
 #include <sys/types.h>
@@ -35,8 +37,10 @@ result<void> keep_only_capabilities(std::initializer_list<int> caps);
 // all three gids and uids to the caller's, after which the kernel clears permitted and effective
 // capabilities. Then checks that root cannot be regained (setresuid(0), setgroups, capabilities
 // all fail or read empty); a failed check is an error, never a warning. `step` names the step
-// for the Error ("drop-privileges" in the child, "monitor" in the monitor).
-result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool keep_groups = false);
+// for the Error ("drop-privileges" in the child, "monitor" in the monitor). With `groups`, the
+// supplementary groups become exactly these (--host-user's), whatever `keep_groups` says.
+result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool keep_groups = false,
+                                const std::vector<gid_t>* groups = nullptr);
 
 // Runs `work` in a child process that has dropped every privilege to the caller's ids (keeping
 // the caller's groups) and returns what it returned: how the setuid helper reads and compiles a

@@ -142,9 +142,10 @@ inline constexpr std::array kOrder = {
          "so the kernel refuses it any change to them, and locks the copies it makes of them"},
     Info{kAssertUsernsDisabled, "checked after the limit and the nesting are in place"},
     Info{kDropPrivileges,
-         "setuid rung only: bounding and ambient sets cleared, then all ids set to the caller's "
-         "(its own supplementary groups kept, as bwrap), then every capability set cleared "
-         "explicitly, then verified: regaining root must fail"},
+         "setuid rung (and --host-user): bounding and ambient sets cleared, then all ids set to "
+         "the caller's (its own supplementary groups kept, as bwrap; --host-user's ids with "
+         "exactly its groups), then every capability set cleared explicitly, then verified: "
+         "regaining root must fail"},
     Info{kDropCapabilities,
          "after the last privileged step; bounding set first, then capset, "
          "then ambient"},

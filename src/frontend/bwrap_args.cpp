@@ -7,6 +7,7 @@
 #include <boxjail/rlimits.hpp>
 
 #include "engine/log.hpp"
+#include "frontend/host_ids.hpp"
 
 #include <cap-ng.h>
 #include <strings.h>
@@ -71,7 +72,8 @@ struct Parser {
   std::optional<unsigned> next_perms;
   std::optional<std::uint64_t> next_size;
   std::vector<std::string> next_overlay_srcs;
-  std::vector<bool> seen;  // per kOptions entry: given before (for W and E rules)
+  std::vector<gid_t> supplementary_groups;  // --supplementary-group, for --host-user
+  std::vector<bool> seen;                   // per kOptions entry: given before (for W and E rules)
   std::size_t total_args = 0;
   bool in_file = false;  // parsing the contents of an --args file
 
@@ -280,6 +282,24 @@ Status on_rlimit(Parser& p, Operands a) {
   const auto r = parse_rlimit(a[0], &why);
   if (!r) return p.fail(why);
   set_rlimit(p.spec().rlimits, *r);
+  return ok();
+}
+
+// --host-user USER|UID[:GID] and --supplementary-group GROUP|GID: resolved here, from the host's
+// files, so that a spec carries numbers only.
+Status on_host_user(Parser& p, Operands a) {
+  std::string why;
+  const auto ids = resolve_host_user(a[0], &why);
+  if (!ids) return p.fail(why);
+  p.spec().host_user = HostIdentity{ids->first, ids->second, {}};
+  return ok();
+}
+
+Status on_supplementary_group(Parser& p, Operands a) {
+  std::string why;
+  const auto gid = resolve_host_group(a[0], &why);
+  if (!gid) return p.fail(why);
+  p.supplementary_groups.push_back(*gid);
   return ok();
 }
 
@@ -677,6 +697,10 @@ constexpr auto kOptions = std::to_array<Option>({
      "Keep FD open in the command (at its number) and close every other fd but 0-2"},
     {"--rlimit", "NAME=SOFT[:HARD]", Accumulate, on_rlimit,
      "Set the command's resource limit (NOFILE, NPROC, AS, CPU, FSIZE, CORE...)"},
+    {"--host-user", "USER", LastWins, on_host_user,
+     "As root: run the command as this host user (name, UID or UID:GID), no capability"},
+    {"--supplementary-group", "GROUP", Accumulate, on_supplementary_group,
+     "With --host-user: a supplementary group of the command (name or GID)"},
     {"--handover", "", Idempotent, set_true<&Spec::handover>,
      "Exit once the command runs; the sandbox becomes the child of boxjail's parent"},
 });
@@ -777,6 +801,10 @@ result<Invocation> parse_bwrap_args(const std::vector<std::string>& args, const 
   if (!parsed) return parsed.error();
   if (p.inv.action != Action::Run) return std::move(p.inv);
   if (!p.next_overlay_srcs.empty()) return p.fail(std::string(kOverlaySrcDangling));
+  if (!p.supplementary_groups.empty()) {
+    if (!p.spec().host_user) return p.fail("--supplementary-group needs --host-user");
+    p.spec().host_user->groups = std::move(p.supplementary_groups);
+  }
   p.spec().command.assign(args.begin() + static_cast<std::ptrdiff_t>(parsed.value()), args.end());
   if (p.spec().command.empty()) {
     Error e = p.fail("");

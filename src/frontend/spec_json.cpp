@@ -551,6 +551,31 @@ class Reader {
     return true;
   }
 
+  // {"uid": 1000, "gid": 1000, "groups": [994]}: numbers only (names are the front end's).
+  bool host_user(const json& j, const std::string& pointer, std::optional<HostIdentity>* out) {
+    if (!object(j, pointer) || !check_keys(j, pointer, {"uid", "gid", "groups"})) return false;
+    constexpr std::uint64_t kMaxId = static_cast<uid_t>(-1) - 1;
+    HostIdentity h;
+    std::uint64_t uid = 0, gid = 0;
+    if (!j.contains("uid")) return fail(child(pointer, "uid"), "missing");
+    if (!integer(j["uid"], child(pointer, "uid"), 0, kMaxId, &uid, nullptr)) return false;
+    if (!j.contains("gid")) return fail(child(pointer, "gid"), "missing");
+    if (!integer(j["gid"], child(pointer, "gid"), 0, kMaxId, &gid, nullptr)) return false;
+    h.uid = static_cast<uid_t>(uid);
+    h.gid = static_cast<gid_t>(gid);
+    if (j.contains("groups")) {
+      const std::string gp = child(pointer, "groups");
+      if (!j["groups"].is_array()) return fail(gp, "must be an array of gids");
+      for (std::size_t i = 0; i < j["groups"].size(); ++i) {
+        std::uint64_t v = 0;
+        if (!integer(j["groups"][i], child(gp, i), 0, kMaxId, &v, nullptr)) return false;
+        h.groups.push_back(static_cast<gid_t>(v));
+      }
+    }
+    *out = std::move(h);
+    return true;
+  }
+
   // {"NOFILE": {"soft": 1024, "hard": 4096}, "CORE": {"soft": 0, "hard": "unlimited"}}
   bool rlimits(const json& j, const std::string& pointer, std::vector<RlimitRequest>* out) {
     if (!j.is_object()) return fail(pointer, "must be an object of limits by name");
@@ -590,8 +615,8 @@ class Reader {
 
   bool spec(const json& j, Spec* out) {
     if (!object(j, "")) return false;
-    std::vector<std::string> keys = {"version",         "uid",      "gid", "caps",
-                                     "add_seccomp_fds", "keep_fds", "ops", "rlimits"};
+    std::vector<std::string> keys = {"version",  "uid", "gid",     "caps",     "add_seccomp_fds",
+                                     "keep_fds", "ops", "rlimits", "host_user"};
     for (const auto& f : kSpecBools) keys.push_back(f.name);
     for (const auto& f : kSpecFds) keys.push_back(f.name);
     for (const auto& f : kSpecOptStrings) keys.push_back(f.name);
@@ -650,6 +675,9 @@ class Reader {
       return false;
     }
     if (j.contains("rlimits") && !rlimits(j["rlimits"], "/rlimits", &out->rlimits)) return false;
+    if (j.contains("host_user") && !host_user(j["host_user"], "/host_user", &out->host_user)) {
+      return false;
+    }
     if (j.contains("keep_fds")) {
       out->keep_fds.emplace();
       if (!fds(j["keep_fds"], "/keep_fds", 3, &*out->keep_fds)) return false;
@@ -699,6 +727,11 @@ std::string spec_to_json(const Spec& spec, bool pretty) {
   if (spec.caps.specified) j["caps"] = caps_to_json(spec.caps.mask);
   if (!spec.add_seccomp_fds.empty()) j["add_seccomp_fds"] = spec.add_seccomp_fds;
   if (spec.keep_fds) j["keep_fds"] = *spec.keep_fds;
+  if (spec.host_user) {
+    j["host_user"] = {{"uid", spec.host_user->uid},
+                      {"gid", spec.host_user->gid},
+                      {"groups", spec.host_user->groups}};
+  }
   if (!spec.rlimits.empty()) {
     ojson limits = ojson::object();
     auto value = [](std::uint64_t v) { return v == RLIM_INFINITY ? ojson("unlimited") : ojson(v); };

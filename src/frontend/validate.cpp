@@ -122,7 +122,37 @@ Caller current_caller() {
   return c;
 }
 
+// --host-user: root chooses the host ids of its jail. Checked before the implications: for anyone
+// else the jail would be a user namespace of the caller's own ids, never another host user.
+result<void> check_host_user(const Spec& spec, const Caller& caller) {
+  if (!spec.host_user) return boost::outcome_v2::success();
+  const HostIdentity& h = *spec.host_user;
+  if (!caller.is_root() || caller.via_setuid_helper) {
+    return make_error("validate-spec",
+                      "--host-user needs root: it chooses the host ids the command runs as");
+  }
+  if (h.uid == 0 || h.gid == 0) {
+    return make_error("validate-spec", "--host-user takes a user other than root");
+  }
+  if (spec.unshare_user || spec.userns_fd >= 0) {
+    return make_error("validate-spec",
+                      "--host-user cannot be combined with a user namespace yet (--unshare-user, "
+                      "--userns)");
+  }
+  if (spec.caps.specified && spec.caps.mask != 0) {
+    return make_error("validate-spec",
+                      "--host-user runs the command with no capability: drop --cap-add");
+  }
+  if ((spec.uid && *spec.uid != h.uid) || (spec.gid && *spec.gid != h.gid)) {
+    return make_error("validate-spec",
+                      "--uid/--gid other than --host-user's: without a user namespace the "
+                      "command's ids are the host's");
+  }
+  return boost::outcome_v2::success();
+}
+
 result<Spec> resolve_spec(Spec spec, const Caller& caller) {
+  BOOST_OUTCOME_TRY(check_host_user(spec, caller));
   BOOST_OUTCOME_TRY(check_user_namespace_requests(spec));
   apply_implications(spec, caller);
   BOOST_OUTCOME_TRY(check_identity(spec, caller));
