@@ -2,7 +2,8 @@
 # Installs the dependencies, builds boxjail (release, -Werror), runs every test with ctest,
 # builds and runs the library examples against an installed copy (scripts/check-examples.sh),
 # checks docs/spec.md and real reports against the JSON Schemas (scripts/check-spec-docs.py),
-# then the VM stage: Debian's own kernels under qemu with real AppArmor policy (tests/vm/README.md).
+# then the VM stage: Debian's own kernels under qemu with real AppArmor policy (tests/vm/README.md),
+# then every test again in the ASan+UBSan build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -14,3 +15,7 @@ bash scripts/check-examples.sh build/release
 # docs/spec.md's examples against the JSON Schemas, and real report streams against them.
 /usr/bin/python3 scripts/check-spec-docs.py --boxjail build/release/boxjail
 bash tests/vm/run-stage.sh --build build/release
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (the dev preset).
+cmake --preset dev >/dev/null
+cmake --build --preset dev
+ctest --preset dev -j2
