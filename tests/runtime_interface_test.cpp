@@ -260,7 +260,14 @@ TEST_P(RunSpec, PidFileAndStatusFds) {
   ASSERT_GE(status, 0);
   bt::RunOpts o;
   o.keep_fds = {info, status};
-  const json fields = {{"command", {"sh", "-c", "echo $$; cat " + pid_file}},
+  // The monitor writes the pid file when the command's last record reaches it, around the
+  // command's execve: the command waits for it to appear.
+  const json fields = {{"command",
+                        {"sh", "-c",
+                         "echo $$; i=0; while [ ! -s " + pid_file +
+                             " ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done; "
+                             "cat " +
+                             pid_file}},
                        {"env", {"PATH=/usr/bin:/bin"}},
                        {"ops", {ro_root()}},
                        {"pid_file", pid_file},
