@@ -45,6 +45,9 @@ std::string usage_text(const std::string& prog);
 // What --version prints, for boxjail and for the setuid helper alike.
 std::string version_text();
 
+// An fd, uid or gid as bwrap's options take it: decimal, not negative, within an int.
+std::optional<int> parse_nonnegative_int(const std::string& text);
+
 // A capability as --cap-add takes it: "CAP_NET_RAW" or "net_raw" in any case, or its number.
 std::optional<unsigned> parse_capability(const std::string& text);
 

@@ -7,9 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "sys/fd.hpp"
@@ -33,15 +31,6 @@ Error usage_error(const std::string& message) {
   return e;
 }
 
-std::optional<int> parse_fd(const std::string& text) {
-  if (text.empty() || text.size() > 10) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(text.c_str(), &end, 10);
-  if (*end != '\0' || errno != 0 || v < 0 || v > INT_MAX) return std::nullopt;
-  return static_cast<int>(v);
-}
-
 // FILE, "-" (stdin) or "fd:N" (an inherited fd, read to EOF and closed: a runtime hands the
 // spec over a pipe or a sealed memfd and nothing of it reaches the command).
 result<std::string> read_spec_text(const std::string& source) {
@@ -50,7 +39,7 @@ result<std::string> read_spec_text(const std::string& source) {
   if (source == "-") {
     fd = STDIN_FILENO;
   } else if (source.starts_with("fd:")) {
-    const auto n = parse_fd(source.substr(3));
+    const auto n = parse_nonnegative_int(source.substr(3));
     if (!n) return make_error(kStep, "Invalid fd: " + source.substr(3));
     fd = *n;
   } else {
@@ -96,7 +85,7 @@ result<Invocation> parse_run_args(const std::vector<std::string>& args, const Pa
       source = v;
       have_source = true;
     } else if (a == "--report-fd") {
-      const auto fd = parse_fd(v);
+      const auto fd = parse_nonnegative_int(v);
       if (!fd) return usage_error("Invalid fd: " + v);
       inv.report_fd = *fd;
     } else if (a == "--config") {

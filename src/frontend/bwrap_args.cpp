@@ -102,19 +102,6 @@ struct Option {
 
 // ---- Value parsers -------------------------------------------------------------------------
 
-// fds, uids and gids: bwrap uses strtol(s, &end, 10) into an int and accepts the text if it is
-// non-empty, fully consumed and not negative; strtol's leniency (leading blanks, '+') is kept.
-// Values that do not fit an int are refused, where bwrap would let them wrap ("4294967299"
-// became fd 3).
-std::optional<int> parse_nonnegative_int(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  const long value = std::strtol(text.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE || value < 0 || value > INT_MAX) return std::nullopt;
-  return static_cast<int>(value);
-}
-
 // --perms and --chmod: strtoul base 8, whole string, at most 07777.
 std::optional<unsigned> parse_mode(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -868,6 +855,19 @@ std::optional<unsigned> parse_capability(const std::string& text) {
   const int value = capng_name_to_capability(name.c_str());
   if (value < 0 || value >= 64) return std::nullopt;
   return static_cast<unsigned>(value);
+}
+
+// fds, uids and gids: bwrap uses strtol(s, &end, 10) into an int and accepts the text if it is
+// non-empty, fully consumed and not negative; strtol's leniency (leading blanks, '+') is kept.
+// Values that do not fit an int are refused, where bwrap would let them wrap ("4294967299"
+// became fd 3).
+std::optional<int> parse_nonnegative_int(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  const long value = std::strtol(text.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE || value < 0 || value > INT_MAX) return std::nullopt;
+  return static_cast<int>(value);
 }
 
 }  // namespace boxjail
