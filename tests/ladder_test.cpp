@@ -134,6 +134,25 @@ TEST_P(LadderDenied, AutoRunsTheJailOnTheSetuidRung) {
   EXPECT_EQ(j["attempts"][0]["errno"], err);
 }
 
+// The report stream of a climb: the userns attempt and its failure, then the setuid attempt and
+// its "started" line, which the helper writes itself (after its monitor dropped every privilege)
+// to the caller's --report-fd, then the exit and the summary.
+TEST_P(LadderDenied, ReportStreamOfAClimbToTheSetuidRung) {
+  ReportFile report;
+  RunOpts o{.as_nobody = true, .deny = bt::deny_user_namespaces(GetParam())};
+  RunResult r = jail(config("auto"), o, &report);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto events = report.events();
+  std::vector<std::string> names;
+  for (const auto& e : events) names.push_back(e.value("event", "?") + "/" + e.value("rung", ""));
+  EXPECT_EQ(names, (std::vector<std::string>{"attempt/userns", "failed/userns", "attempt/setuid",
+                                             "started/setuid", "exit/", "end/setuid"}))
+      << report.text();
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_GT(events[3].value("pid", 0), 0);
+  EXPECT_TRUE(events[3]["namespaces"].contains("mnt")) << events[3];
+}
+
 TEST_P(LadderDenied, UsernsModeRefusesWithTheReport) {
   const int err = GetParam();
   ReportFile report;
