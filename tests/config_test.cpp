@@ -147,10 +147,10 @@ TEST(ConfigTest, WrongType) {
             "name or a path), got a table");
   EXPECT_EQ(MessageOf("\nladder = \"auto\"\n"),
             "/etc/boxjail/config.toml:2: ladder: expected a table, got a string (accepted "
-            "tables: [ladder], [log], [seccomp])");
+            "tables: [ladder], [log], [seccomp], [cgroup])");
   EXPECT_EQ(MessageOf("[[log]]\nlevel = \"info\"\n"),
             "/etc/boxjail/config.toml:1: log: expected a table, got an array (accepted tables: "
-            "[ladder], [log], [seccomp])");
+            "[ladder], [log], [seccomp], [cgroup])");
 }
 
 TEST(ConfigTest, UnknownKey) {
@@ -160,6 +160,12 @@ TEST(ConfigTest, UnknownKey) {
   EXPECT_EQ(MessageOf("[log]\n\n\nlevl = \"info\"\n"),
             "/etc/boxjail/config.toml:4: unknown key \"log.levl\" (accepted keys in [log]: "
             "level, format)");
+  EXPECT_EQ(MessageOf("[cgroup]\nparents = \"/x\"\n"),
+            "/etc/boxjail/config.toml:2: unknown key \"cgroup.parents\" (accepted keys in "
+            "[cgroup]: parent)");
+  EXPECT_EQ(MessageOf("[cgroup]\nparent = \"/a/../b\"\n"),
+            "/etc/boxjail/config.toml:2: cgroup.parent: the cgroup parent \"/a/../b\" may not "
+            "have empty, \".\" or \"..\" components");
   EXPECT_EQ(MessageOf("[seccomp]\npolicy = \"x\"\n"),
             "/etc/boxjail/config.toml:2: unknown key \"seccomp.policy\" (accepted keys in "
             "[seccomp]: default_policy)");
@@ -169,13 +175,13 @@ TEST(ConfigTest, UnknownKey) {
             "mode, setuid_helper)");
   EXPECT_EQ(MessageOf("mode = \"auto\"\n"),
             "/etc/boxjail/config.toml:1: unknown key \"mode\" (keys belong in the tables "
-            "[ladder], [log], [seccomp])");
+            "[ladder], [log], [seccomp], [cgroup])");
 }
 
 TEST(ConfigTest, UnknownTable) {
   EXPECT_EQ(MessageOf("[ladder]\nmode = \"auto\"\n[network]\nx = 1\n"),
             "/etc/boxjail/config.toml:3: unknown table \"[network]\" (accepted tables: [ladder], "
-            "[log], [seccomp])");
+            "[log], [seccomp], [cgroup])");
 }
 
 TEST(ConfigTest, RelativeHelper) {

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -352,6 +353,27 @@ namespace {
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die_in_child("mount");
     if (mount("/dev/null", "/proc/uptime", nullptr, MS_BIND, nullptr) != 0) {
       die_in_child("mount /proc/uptime");
+    }
+  }
+  if (!opts.cgroup.empty()) {
+    const std::string procs = opts.cgroup + "/cgroup.procs";
+    const std::string pid = std::to_string(getpid());
+    const int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, pid.data(), pid.size()) < 0) die_in_child("cgroup.procs");
+    close(fd);
+  }
+  if (opts.hide_cgroup2) {
+    if (unshare(CLONE_NEWNS) != 0) die_in_child("unshare(CLONE_NEWNS)");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die_in_child("mount");
+    std::istringstream lines(read_file("/proc/self/mountinfo"));
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+      const auto dash = std::find(w.begin(), w.end(), "-");
+      if (dash != w.end() && dash + 1 != w.end() && dash[1] == "cgroup2" &&
+          umount2(w[4].c_str(), MNT_DETACH) != 0) {
+        die_in_child("umount2 cgroup2");
+      }
     }
   }
   for (const auto& [name, value] : opts.env) setenv(name.c_str(), value.c_str(), 1);

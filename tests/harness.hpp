@@ -42,6 +42,12 @@ struct RunOpts {
   // user namespace (EPERM), but not to root in the initial one.
   bool mask_proc = false;
   bool no_new_privs = false;  // set PR_SET_NO_NEW_PRIVS before exec (after the drop)
+  // A cgroup directory (a path under the cgroup v2 mount) the program is moved into, as root,
+  // before the drop: how a delegated user's session sits below the cgroup it owns.
+  std::string cgroup;
+  // Run in a private mount namespace without the cgroup v2 mount(s), as on a host with cgroup v1
+  // only.
+  bool hide_cgroup2 = false;
   std::string program;        // run this binary instead of boxjail (e.g. the setuid helper)
   std::vector<std::pair<std::string, std::string>> env;  // set in the program's environment
 };

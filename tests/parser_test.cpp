@@ -1159,7 +1159,9 @@ std::set<std::string> AllOptions() {
   std::set<std::string> all = BwrapOptions();
   for (const char* own :
        {"--log-level", "--seccomp-policy", "--config", "--report-fd", "--pid-file", "--keep-fd",
-        "--handover", "--rlimit", "--host-user", "--supplementary-group"}) {
+        "--handover", "--rlimit", "--host-user", "--supplementary-group", "--cgroup-parent",
+        "--memory-max", "--memory-swap-max", "--pids-max", "--cpu-max", "--cpu-weight",
+        "--io-max"}) {
     all.insert(own);
   }
   return all;

@@ -332,6 +332,23 @@ TEST_P(RunSpec, ReportEvents) {
   EXPECT_EQ(fe[2]["attempts"][0]["step"], "chdir");
 }
 
+// A jail that runs longer than the monitor waits before shedding its setup image (20 ms): the
+// monitor that writes the report's last lines must still be the one that ends.
+TEST_P(RunSpec, ReportOfALongerJailHasItsEnd) {
+  bt::ReportFile report;
+  bt::RunOpts o;
+  o.as_nobody = nobody();
+  o.keep_fds = {report.fd};
+  const auto r = bt::run({"--report-fd", std::to_string(report.fd), "--ro-bind", "/", "/", "sh",
+                          "-c", "sleep 0.2; exit 4"},
+                         o);
+  EXPECT_EQ(r.status, 4) << r.err;
+  std::vector<std::string> names;
+  for (const auto& e : report.events()) names.push_back(e.value("event", "?"));
+  EXPECT_EQ(names, (std::vector<std::string>{"attempt", "started", "exit", "end"}))
+      << report.text();
+}
+
 INSTANTIATE_TEST_SUITE_P(RuntimeInterface, RunSpec, ::testing::Bool(), who);
 
 // ---- --handover ---------------------------------------------------------------------------------

@@ -27,6 +27,8 @@
 //     open) is tested in runtime_interface_test.cpp, where the kernel gives it.
 //   * rlimits: the kernel's own EPERM (a raise above the caller's hard limit) is tested in
 //     rlimits_test.cpp on the userns and setuid rungs.
+//   * cgroup: its errors are the kernel's own answers on cgroupfs (a parent not delegated, a
+//     controller not offered, no cgroup v2), each tested in cgroup_test.cpp on every rung.
 //   * exec-label: needs SELinux; without it the spec is refused before any step runs.
 //   * chdir: chdir() is also what the pivot steps call first, and its path argument cannot be
 //     matched.
@@ -385,7 +387,8 @@ TEST(StepErrorsCoverage, EveryStepIsTestedOrExplained) {
                                                    step::kUnprivilegedSetup,
                                                    step::kDropPrivileges,
                                                    step::kKeepFds,
-                                                   step::kRlimits};
+                                                   step::kRlimits,
+                                                   step::kCgroup};
   for (const auto& info : step::kOrder) {
     const bool is_covered = std::find(covered.begin(), covered.end(), info.name) != covered.end();
     const bool is_explained =

@@ -23,7 +23,10 @@ struct Config {
   std::string log_level;                      // "" = off (default), else a log::parse_level name
   std::string log_format = "text";            // "text" | "json"
   std::optional<std::string> default_policy;  // seccomp.default_policy: a name or a path
-  std::string path;                           // the file it came from, "" for built-in defaults
+  // cgroup.parent: where a jail that asks for cgroup limits without --cgroup-parent gets its
+  // cgroup (a cgroup v2 path, as --cgroup-parent takes it).
+  std::optional<std::string> cgroup_parent;
+  std::string path;  // the file it came from, "" for built-in defaults
 };
 
 // Where `cmake --install` puts the helper (libexec/boxjail/boxjail-suid under the prefix).

@@ -38,8 +38,14 @@ class Jail {
   // Sends `sig` to the sandbox's first process (through its pidfd: never to a recycled pid).
   result<void> signal(int sig);
   // Waits for the sandbox to end; its exit status as bwrap reports it (the code, or 128+signal).
-  // Writes bwrap's last --json-status-fd line. Later calls return the same status.
+  // Writes bwrap's last --json-status-fd line. Later calls return the same status. With a
+  // cgroup, every process left in it is killed and the cgroup removed before it returns.
   result<int> wait();
+  // After wait(), for a jail with a cgroup: what the cgroup saw (peak memory, CPU time, OOM
+  // kills, forks refused at pids.max); nullopt before or without one.
+  std::optional<CgroupUsage> cgroup_usage() const;
+  // The jail's cgroup (its path in the v2 hierarchy), "" without one.
+  std::string cgroup() const;
 
   struct State;
 

@@ -33,6 +33,8 @@ struct LadderOptions {
   std::function<void(Rung)> on_attempt;
   std::function<void(Rung, const Started&)> on_started;
   std::function<void(const Error&)> on_failure;
+  // The jail's cgroup, once emptied (the setuid helper writes its own, like "started").
+  std::function<void(const CgroupUsage&)> on_cgroup_end;
   int report_fd = -1;
 };
 

@@ -7,7 +7,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +24,18 @@ struct Started {
   // nested or lock one entered later), by name, with their inode numbers.
   std::vector<std::pair<std::string, unsigned long long>> namespaces;
   bool handover = false;  // the sandbox is the caller's child; boxjail exits now
+  std::string cgroup;     // the jail's own cgroup (path in the v2 hierarchy), "" for none
+};
+
+// What the jail's cgroup saw, read once every process in it is gone and before it is removed.
+// A value the kernel does not offer (no controller, an older kernel) is left empty.
+struct CgroupUsage {
+  std::string path;                             // in the cgroup v2 hierarchy
+  std::optional<std::uint64_t> memory_peak;     // memory.peak, bytes (5.19+)
+  std::optional<std::uint64_t> cpu_usage_usec;  // cpu.stat usage_usec
+  std::optional<std::uint64_t> oom_kills;       // memory.events oom_kill
+  std::optional<std::uint64_t> pids_max_hits;   // pids.events max: forks refused at pids.max
+  bool removed = false;                         // the cgroup is gone (else: why on stderr)
 };
 
 struct RunOptions {
@@ -47,6 +61,9 @@ struct RunOptions {
   // Called once the command runs (the report's "started" event). In the setuid helper it runs
   // after the monitor dropped its privileges: it may write to a fd the caller chose.
   std::function<void(const Started&)> on_started;
+  // Called once the jail has ended and its cgroup was emptied (the report's "cgroup" event);
+  // in the setuid helper, too, only ever without privilege.
+  std::function<void(const CgroupUsage&)> on_cgroup_end;
 };
 
 // Runs the jail. On success returns the exit status to report (the command's status, or

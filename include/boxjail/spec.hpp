@@ -55,8 +55,8 @@ struct CapRequest {
 
 // --rlimit NAME=SOFT[:HARD]: one resource limit of the command (setrlimit's RLIMIT_NAME).
 struct RlimitRequest {
-  int resource = 0;          // RLIMIT_NOFILE...
-  std::uint64_t soft = 0;    // RLIM_INFINITY for "unlimited"
+  int resource = 0;        // RLIMIT_NOFILE...
+  std::uint64_t soft = 0;  // RLIM_INFINITY for "unlimited"
   std::uint64_t hard = 0;
 };
 
@@ -66,6 +66,27 @@ struct HostIdentity {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
+};
+
+// The per-jail cgroup (boxjail's own --cgroup-parent, --memory-max...): created under `parent`
+// in the cgroup v2 hierarchy before the clone, the sandbox born in it (CLONE_INTO_CGROUP), every
+// process in it killed and the cgroup removed when the jail ends. Values are those the kernel's
+// files take; kCgroupMax stands for "max".
+inline constexpr std::uint64_t kCgroupMax = UINT64_MAX;
+struct CpuMax {
+  std::uint64_t quota = kCgroupMax;  // microseconds per period, or kCgroupMax
+  std::uint64_t period = 100000;     // microseconds
+};
+struct CgroupRequest {
+  // Absolute: from the root of the cgroup v2 hierarchy (as /proc/self/cgroup writes paths);
+  // relative: from the caller's own cgroup. Empty until the config's [cgroup] parent fills it.
+  std::string parent;
+  std::optional<std::uint64_t> memory_max;       // bytes
+  std::optional<std::uint64_t> memory_swap_max;  // bytes
+  std::optional<std::uint64_t> pids_max;
+  std::optional<CpuMax> cpu_max;
+  std::optional<std::uint64_t> cpu_weight;  // 1..10000
+  std::vector<std::string> io_max;          // "MAJ:MIN KEY=VALUE...", one line per device
 };
 
 struct Spec {
@@ -122,6 +143,7 @@ struct Spec {
   // At most one per resource, in resource order.
   std::vector<RlimitRequest> rlimits;
   std::optional<HostIdentity> host_user;
+  std::optional<CgroupRequest> cgroup;
   // --handover (boxjail's own): the sandbox's first process is made the child of boxjail's own
   // parent (CLONE_PARENT) and boxjail exits once the command runs: nothing of it stays resident.
   bool handover = false;

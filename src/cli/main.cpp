@@ -211,18 +211,30 @@ static int checked_main(int argc, char** argv) {
       spec.add_seccomp_fds.empty()) {
     spec.seccomp_policy = cfg.default_policy;
   }
+  if (spec.cgroup && spec.cgroup->parent.empty() && cfg.cgroup_parent) {
+    spec.cgroup->parent = *cfg.cgroup_parent;
+  }
 
   boxjail::LadderOptions options;
   options.mode = cfg.mode;
   options.setuid_helper = cfg.setuid_helper;
   options.report_status = prog != "bwrap";
-  options.shed_after_ms = kShedAfterMs;
+  // The slim monitor would not write the report's last lines: a reported jail keeps its image.
+  options.shed_after_ms = inv.report_fd >= 0 ? -1 : kShedAfterMs;
   // --report-fd: "boxjail.report/v1" lines as things happen (docs/spec.md). A failure is
   // diagnosed when it happens, once: its line now, and the summary at the end reuses it.
   const int report_fd = inv.report_fd;
   std::vector<boxjail::cli::DiagnosedFailure> diagnosed;
   boxjail::HostFacts facts;
   const std::string mode(boxjail::to_string(cfg.mode));
+  options.on_cgroup_end = [&](const boxjail::CgroupUsage& usage) {
+    if (prog != "bwrap") {
+      for (const auto& note : boxjail::report::cgroup_notes(usage)) {
+        std::fprintf(stderr, "%s: %s\n", prog.c_str(), note.c_str());
+      }
+    }
+    boxjail::report::write_line(report_fd, boxjail::report::cgroup_end(usage));
+  };
   if (report_fd >= 0) {
     namespace report = boxjail::report;
     options.report_fd = report_fd;

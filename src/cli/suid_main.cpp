@@ -276,6 +276,15 @@ static int checked_main(int argc, char** argv) {
       boxjail::report::write_line(report_fd, boxjail::report::started("setuid", s));
     };
   }
+  // The jail ended: the monitor, long without privilege, says what its cgroup saw.
+  options.on_cgroup_end = [report_fd, &voice](const boxjail::CgroupUsage& usage) {
+    if (voice.prog != "bwrap") {
+      for (const auto& note : boxjail::report::cgroup_notes(usage)) {
+        std::fprintf(stderr, "boxjail: %s\n", note.c_str());
+      }
+    }
+    boxjail::report::write_line(report_fd, boxjail::report::cgroup_end(usage));
+  };
   auto status = boxjail::run(resolved.value(), options);
   if (!status) {
     if (warned) voice.warnings.clear();

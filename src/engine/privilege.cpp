@@ -6,6 +6,7 @@
 #include <linux/capability.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "engine/steps.hpp"
@@ -165,23 +167,47 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool kee
   return boost::outcome_v2::success();
 }
 
-result<std::string> run_as_caller(uid_t uid, gid_t gid, const char* step,
-                                  const std::function<result<std::string>()>& work,
-                                  std::size_t limit) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) return failed(step, "pipe2", errno, "pipe2");
-  UniqueFd from_child(p[0]), to_parent(p[1]);
+result<CallerAnswer> run_as_caller_with_fds(uid_t uid, gid_t gid, const char* step,
+                                            const std::function<result<CallerAnswer>()>& work,
+                                            std::size_t limit) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return failed(step, "socketpair", errno, "socketpair");
+  }
+  UniqueFd from_child(sv[0]), to_parent(sv[1]);
   const pid_t pid = fork();
   if (pid < 0) return failed(step, "fork", errno, "Can't fork");
   if (pid == 0) {
     from_child.reset();
-    auto r = [&]() -> result<std::string> {
+    auto r = [&]() -> result<CallerAnswer> {
       BOXJAIL_TRY(drop_privileges_to(uid, gid, step, true));
       return work();
     }();
-    // One tag byte: 'O' and the result, or 'E' and the Error record.
-    const std::string out = r ? "O" + r.value() : "E" + serialize(r.error());
-    for (size_t off = 0; off < out.size();) {
+    // One tag byte, carrying the fds: 'O' and the result, or 'E' and the Error record.
+    const std::string out = r ? "O" + r.value().text : "E" + serialize(r.error());
+    std::vector<int> fds;
+    if (r) {
+      for (const auto& fd : r.value().fds) fds.push_back(fd.get());
+    }
+    std::vector<char> control(CMSG_SPACE(sizeof(int) * std::max<std::size_t>(fds.size(), 1)));
+    iovec iov{const_cast<char*>(out.data()), 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (!fds.empty()) {
+      msg.msg_control = control.data();
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+      cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+      cm->cmsg_level = SOL_SOCKET;
+      cm->cmsg_type = SCM_RIGHTS;
+      cm->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+      std::memcpy(CMSG_DATA(cm), fds.data(), sizeof(int) * fds.size());
+    }
+    ssize_t sent;
+    while ((sent = sendmsg(to_parent.get(), &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    if (sent != 1) _exit(1);
+    for (size_t off = 1; off < out.size();) {
       const ssize_t n = write(to_parent.get(), out.data() + off, out.size() - off);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) _exit(1);
@@ -190,19 +216,53 @@ result<std::string> run_as_caller(uid_t uid, gid_t gid, const char* step,
     _exit(0);
   }
   to_parent.reset();
-  std::string out;
-  const int err = sys::read_all(from_child.get(), out, limit + 1);
+  CallerAnswer answer;
+  char tag = 0;
+  iovec iov{&tag, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxCallerFds)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t got;
+  while ((got = recvmsg(from_child.get(), &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  for (cmsghdr* cm = got == 1 ? CMSG_FIRSTHDR(&msg) : nullptr; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < n; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+      answer.fds.emplace_back(fd);
+    }
+  }
+  const int err = got == 1 ? sys::read_all(from_child.get(), answer.text, limit + 1) : EPIPE;
   from_child.reset();  // a child still writing past the limit gets EPIPE, not a wait forever
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (err != 0 || out.empty() || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (err != 0 || (msg.msg_flags & MSG_CTRUNC) != 0 || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
     return failed(step, "fork", err != 0 ? err : EPIPE,
                   "The unprivileged process ended without an answer");
   }
-  if (out[0] == 'O') return out.substr(1);
-  BOOST_OUTCOME_TRY(record, deserialize(out.substr(1)));
+  if (tag == 'O') return answer;
+  BOOST_OUTCOME_TRY(record, deserialize(answer.text));
   return std::move(record.error);
+}
+
+result<std::string> run_as_caller(uid_t uid, gid_t gid, const char* step,
+                                  const std::function<result<std::string>()>& work,
+                                  std::size_t limit) {
+  BOOST_OUTCOME_TRY(answer, run_as_caller_with_fds(
+                                uid, gid, step,
+                                [&]() -> result<CallerAnswer> {
+                                  BOOST_OUTCOME_TRY(text, work());
+                                  return CallerAnswer{std::move(text), {}};
+                                },
+                                limit));
+  return std::move(answer.text);
 }
 
 }  // namespace boxjail

@@ -15,6 +15,8 @@
 #include <initializer_list>
 #include <string>
 
+#include "sys/fd.hpp"
+
 namespace boxjail {
 
 // Host files are touched with the caller's fs ids from now on (the kernel also clears the
@@ -49,5 +51,16 @@ result<void> drop_privileges_to(uid_t uid, gid_t gid, const char* step, bool kee
 result<std::string> run_as_caller(uid_t uid, gid_t gid, const char* step,
                                   const std::function<result<std::string>()>& work,
                                   std::size_t limit);
+
+// The same, for work that also opens files the caller may open (the jail's cgroup): the fds come
+// back with the answer (SCM_RIGHTS), so the privileged side never opens them itself.
+inline constexpr std::size_t kMaxCallerFds = 4;
+struct CallerAnswer {
+  std::string text;
+  std::vector<UniqueFd> fds;  // at most kMaxCallerFds
+};
+result<CallerAnswer> run_as_caller_with_fds(uid_t uid, gid_t gid, const char* step,
+                                            const std::function<result<CallerAnswer>()>& work,
+                                            std::size_t limit);
 
 }  // namespace boxjail

@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 
+#include "engine/cgroup.hpp"
 #include "engine/channel.hpp"
 #include "engine/child.hpp"
 #include "engine/identity.hpp"
@@ -125,6 +126,28 @@ result<void> write_child_maps(const Plan& plan, pid_t pid) {
   return written;
 }
 
+// The jail's cgroup, made with the caller's own credentials: in the setuid rung by a process
+// that holds the caller's ids and no capability, which hands back the open directories.
+result<JailCgroup> make_jail_cgroup(const CgroupRequest& request, const Plan& plan) {
+  if (!plan.setuid) return JailCgroup::create(request);
+  BOOST_OUTCOME_TRY(answer, run_as_caller_with_fds(
+                                plan.real_uid, plan.real_gid, "cgroup",
+                                [&]() -> result<CallerAnswer> {
+                                  BOOST_OUTCOME_TRY(made, JailCgroup::create(request));
+                                  CallerAnswer out{made.path(), {}};
+                                  auto [parent, dir] = made.release();
+                                  out.fds.push_back(std::move(parent));
+                                  out.fds.push_back(std::move(dir));
+                                  return out;
+                                },
+                                4096));
+  if (answer.fds.size() != 2 || answer.text.empty() || answer.text.front() != '/') {
+    return make_error(std::string(step::kCgroup), "The unprivileged process made no cgroup");
+  }
+  return JailCgroup::adopt(std::move(answer.text), std::move(answer.fds[0]),
+                           std::move(answer.fds[1]));
+}
+
 // Everything of a started jail the monitor (or a library Jail) still needs.
 struct StartedJail {
   Supervised supervised{};
@@ -133,6 +156,9 @@ struct StartedJail {
   UniqueFd pidfd;          // of supervised.wait_for
   UniqueFd command_pidfd;  // of the command, for Jail::pidfd()
   std::vector<std::pair<std::string, unsigned long long>> namespaces;
+  // Declared last: destroyed first, so that a jail abandoned during setup has every process of
+  // its cgroup killed and the cgroup removed.
+  JailCgroup cgroup;
 };
 
 // Why --handover cannot be had with `spec`, or empty.
@@ -148,6 +174,10 @@ std::string handover_refusal(const Spec& spec, const RunOptions& options) {
   if (spec.pidns_fd >= 0) {
     return "--handover cannot be combined with --pidns (joining a pid namespace needs an "
            "intermediate process that stays as the sandbox's parent)";
+  }
+  if (spec.cgroup) {
+    return "--handover cannot be combined with a cgroup (the monitor empties and removes the "
+           "jail's cgroup when it ends; a handed-over jail has no monitor)";
   }
   if (options.probe) return "--handover cannot be probed";
   return {};
@@ -213,6 +243,19 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
                          (plan.lock_userns ? ", lock userns" : "") +
                          (plan.needs_pid1 ? ", pid-1 reaper" : ""));
 
+  // Made before anything else of the jail, so that its first process is born limited.
+  JailCgroup cgroup;
+  int clone_into_cgroup = -1;
+  if (spec.cgroup) {
+    BOOST_OUTCOME_TRY(made, make_jail_cgroup(*spec.cgroup, plan));
+    cgroup = std::move(made);
+    if (kernel_clones_into_cgroups()) {
+      clone_into_cgroup = cgroup.fd();
+    } else {
+      plan.child_waits = true;  // the monitor moves it in by cgroup.procs first
+    }
+  }
+
   const pid_t monitor_pid = getpid();
   // The boxjail command dies with its parent, and the sandbox with it (the channel's EOF, then its
   // own parent-death signal). A library caller is the sandbox's parent itself.
@@ -229,6 +272,7 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   }
 
   auto jail = std::make_unique<StartedJail>();
+  jail->cgroup = std::move(cgroup);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     return fail("monitor", "socketpair", errno, "Can't create the status channel");
@@ -249,11 +293,16 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   const std::uint64_t flags = plan.clone_flags | (spec.handover ? CLONE_PARENT : 0);
   auto spawned = spawn_sandbox(
       flags, via_intermediate, spec.die_with_parent, child_may_share_memory(spec, plan), mine,
-      theirs.get(), [&] {
+      theirs.get(), clone_into_cgroup, [&] {
         // close(), not reset(): the child may be running in our memory (spawn_sandbox), where
         // resetting would close nothing of ours yet leave our objects pointing at -1.
         close(mine);
         if (signal_fd >= 0) close(signal_fd);
+        // The cgroup's lock must die with the monitor alone (a pid-1 reaper never execs).
+        if (jail->cgroup) {
+          close(jail->cgroup.fd());
+          close(jail->cgroup.parent_fd());
+        }
         ChildArgs child{spec,         plan,
                         theirs.get(), original_mask,
                         monitor_pid,  options.force_path_walk ? Resolver::Walk : Resolver::Auto,
@@ -315,6 +364,9 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
     return abandon(
         fail(step::kJoinUserns2, "setns(CLONE_NEWUSER)", errno, "Setting userns2 failed"));
   }
+  if (jail->cgroup && clone_into_cgroup < 0) {
+    if (auto placed = jail->cgroup.place(pid); !placed) return abandon(placed.error());
+  }
   if (plan.child_waits) channel::send(mine, channel::Kind::Go);
 
   jail->supervised = Supervised{
@@ -344,6 +396,7 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
     started.sandbox_pid = pid;
     started.namespaces = jail->namespaces;
     started.handover = spec.handover;
+    started.cgroup = jail->cgroup.path();
     options.on_started(started);
   }
   return jail;
@@ -361,9 +414,16 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
   BOOST_OUTCOME_TRY(jail, start_jail(spec, options, mask.old(), signal_fd.get(), false, false));
   // Handed over: the sandbox is our parent's child now; nothing of ours stays.
   if (spec.handover) return 0;
+  // The slim monitor carries no cgroup: a jail with one keeps its monitor's image.
   ShedOptions shed;
-  shed.after_ms = options.setuid_helper || options.probe ? -1 : options.shed_after_ms;
-  return supervise_command(spec, jail->supervised, jail->setup, shed);
+  shed.after_ms =
+      options.setuid_helper || options.probe || jail->cgroup ? -1 : options.shed_after_ms;
+  const int status = supervise_command(spec, jail->supervised, jail->setup, shed);
+  if (jail->cgroup) {
+    const CgroupUsage usage = jail->cgroup.end();
+    if (options.on_cgroup_end) options.on_cgroup_end(usage);
+  }
+  return status;
 }
 
 }  // namespace
@@ -384,6 +444,7 @@ struct Jail::State {
   std::unique_ptr<StartedJail> started;
   bool waited = false;
   int status = 0;
+  std::optional<CgroupUsage> cgroup_usage;
 };
 
 Jail::Jail(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -414,6 +475,9 @@ int Jail::pidfd() const { return state_->started->command_pidfd.get(); }
 const std::vector<std::pair<std::string, unsigned long long>>& Jail::namespaces() const {
   return state_->started->namespaces;
 }
+
+std::optional<CgroupUsage> Jail::cgroup_usage() const { return state_->cgroup_usage; }
+std::string Jail::cgroup() const { return state_->started->cgroup.path(); }
 
 result<void> Jail::signal(int sig) {
   const StartedJail& s = *state_->started;
@@ -447,6 +511,7 @@ result<int> Jail::wait() {
   }
   state_->waited = true;
   state_->status = status;
+  if (state_->started->cgroup) state_->cgroup_usage = state_->started->cgroup.end();
   if (s.setup.exec_started) {
     write_exit_code(state_->spec.json_status_fd, status);
   } else if (state_->spec.json_status_fd >= 0) {

@@ -136,13 +136,17 @@ pid_t clone_sharing_memory(clone_args args, const std::function<void()>& child_m
 }  // namespace
 
 result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool die_with_parent,
-                              bool share_memory, int monitor_end, int child_end,
+                              bool share_memory, int monitor_end, int child_end, int cgroup_fd,
                               const std::function<void()>& child_main) {
   clone_args args{};
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+  }
   // A pidfd in the same call: the monitor (or a library caller) watches and signals the sandbox
   // through it, never through a pid that may have been recycled.
   int pidfd = -1;
-  args.flags = flags | CLONE_PIDFD;
+  args.flags |= flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
   // With CLONE_PARENT clone3 wants none (EINVAL otherwise): the child gets our own exit signal
   // (SIGCHLD), the one our parent expects from its children.
@@ -176,6 +180,7 @@ result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool d
       send_hello(child_end);
       child_main();
     }
+    if (cgroup_fd >= 0) close(cgroup_fd);
     if (pid < 0) {
       channel::send_error(child_end, clone_failure(errno, used));
       _exit(1);

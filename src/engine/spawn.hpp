@@ -30,9 +30,11 @@ struct Spawned {
 // available) and we sleep until then: the caller must have nothing to do before the child execs,
 // and the child must never stay (a pid-1 reaper) nor change its credentials (see run.cpp).
 //
-// `flags` may carry CLONE_PARENT (--handover; not with `via_intermediate`).
+// `flags` may carry CLONE_PARENT (--handover; not with `via_intermediate`). With `cgroup_fd`
+// (>= 0; only where kernel_clones_into_cgroups()) the sandbox is born in that cgroup; the
+// intermediate, which holds no part of the jail's lifetime, closes its copy once it cloned.
 result<Spawned> spawn_sandbox(std::uint64_t flags, bool via_intermediate, bool die_with_parent,
-                              bool share_memory, int monitor_end, int child_end,
+                              bool share_memory, int monitor_end, int child_end, int cgroup_fd,
                               const std::function<void()>& child_main);
 
 }  // namespace boxjail

@@ -14,6 +14,7 @@ struct Info {
   std::string_view why;
 };
 
+inline constexpr std::string_view kCgroup = "cgroup";
 inline constexpr std::string_view kJoinUserns = "join-userns";
 inline constexpr std::string_view kJoinPidns = "join-pidns";
 inline constexpr std::string_view kCloneNamespaces = "clone-namespaces";
@@ -72,6 +73,11 @@ inline constexpr std::array kOrder = {
          "the capabilities its privileged side calls for (none that acts on files or on other "
          "processes' settings: no DAC_*, FOWNER, SYS_NICE, SYS_RESOURCE...); its privileged "
          "child cuts them again to CAP_SYS_ADMIN and the final drop's three after set-hostname"},
+    Info{kCgroup,
+         "--cgroup-parent and the limits: the jail's cgroup is made and limited before the "
+         "sandbox exists, so its first process is born inside it (CLONE_INTO_CGROUP) and nothing "
+         "of it ever runs unlimited; before --userns, with the caller's own credentials (the "
+         "setuid rung: in a process with the caller's ids and no capability)"},
     Info{kJoinUserns,
          "--userns: enter the caller's user namespace before cloning, so every new "
          "namespace is owned by it"},

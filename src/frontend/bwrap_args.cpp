@@ -4,6 +4,7 @@
 // 0.11.1's parse_args_recurse(); comments mark the quirks kept on purpose, because callers
 // written against bwrap observe them.
 #include <boxjail/bwrap_args.hpp>
+#include <boxjail/cgroup_limits.hpp>
 #include <boxjail/rlimits.hpp>
 
 #include "engine/log.hpp"
@@ -287,6 +288,70 @@ Status on_supplementary_group(Parser& p, Operands a) {
   const auto gid = resolve_host_group(a[0], &why);
   if (!gid) return p.fail(why);
   p.supplementary_groups.push_back(*gid);
+  return ok();
+}
+
+// The per-jail cgroup's options: any of them asks for a cgroup; its parent may come from the
+// operator's config ([cgroup] parent) instead of --cgroup-parent.
+CgroupRequest& cgroup_of(Parser& p) {
+  if (!p.spec().cgroup) p.spec().cgroup.emplace();
+  return *p.spec().cgroup;
+}
+
+Status on_cgroup_parent(Parser& p, Operands a) {
+  std::string why;
+  if (!valid_cgroup_parent(a[0], &why)) return p.fail("--cgroup-parent: " + why);
+  cgroup_of(p).parent = a[0];
+  return ok();
+}
+
+template <std::optional<std::uint64_t> CgroupRequest::*Field>
+Status on_cgroup_bytes(Parser& p, Operands a, std::string_view option) {
+  const auto v = parse_cgroup_bytes(a[0]);
+  if (!v) {
+    return p.fail(std::string(option) +
+                  " takes bytes (a number with an optional K, M, G or T "
+                  "suffix) or \"max\": " +
+                  a[0]);
+  }
+  cgroup_of(p).*Field = *v;
+  return ok();
+}
+
+Status on_memory_max(Parser& p, Operands a) {
+  return on_cgroup_bytes<&CgroupRequest::memory_max>(p, a, "--memory-max");
+}
+Status on_memory_swap_max(Parser& p, Operands a) {
+  return on_cgroup_bytes<&CgroupRequest::memory_swap_max>(p, a, "--memory-swap-max");
+}
+
+Status on_pids_max(Parser& p, Operands a) {
+  const auto v = parse_cgroup_pids(a[0]);
+  if (!v) return p.fail("--pids-max takes a number from 1 to 4194304 or \"max\": " + a[0]);
+  cgroup_of(p).pids_max = *v;
+  return ok();
+}
+
+Status on_cpu_max(Parser& p, Operands a) {
+  std::string why;
+  const auto v = parse_cgroup_cpu_max(a[0], &why);
+  if (!v) return p.fail("--cpu-max: " + why);
+  cgroup_of(p).cpu_max = *v;
+  return ok();
+}
+
+Status on_cpu_weight(Parser& p, Operands a) {
+  const auto v = parse_cgroup_cpu_weight(a[0]);
+  if (!v) return p.fail("--cpu-weight takes a number from 1 to 10000: " + a[0]);
+  cgroup_of(p).cpu_weight = *v;
+  return ok();
+}
+
+Status on_io_max(Parser& p, Operands a) {
+  std::string why;
+  const auto line = parse_cgroup_io_max(a[0], &why);
+  if (!line) return p.fail(why);
+  cgroup_of(p).io_max.push_back(*line);
   return ok();
 }
 
@@ -690,6 +755,18 @@ constexpr auto kOptions = std::to_array<Option>({
      "With --host-user: a supplementary group of the command (name or GID)"},
     {"--handover", "", Idempotent, set_true<&Spec::handover>,
      "Exit once the command runs; the sandbox becomes the child of boxjail's parent"},
+    {"--cgroup-parent", "PATH", LastWins, on_cgroup_parent,
+     "Run the jail in a cgroup of its own under PATH (cgroup v2; relative: below ours)"},
+    {"--memory-max", "BYTES", LastWins, on_memory_max,
+     "Jail's cgroup: memory.max (K, M, G, T suffixes, or max)"},
+    {"--memory-swap-max", "BYTES", LastWins, on_memory_swap_max,
+     "Jail's cgroup: memory.swap.max (K, M, G, T suffixes, or max)"},
+    {"--pids-max", "N", LastWins, on_pids_max, "Jail's cgroup: pids.max (or max)"},
+    {"--cpu-max", "QUOTA[:PERIOD]", LastWins, on_cpu_max,
+     "Jail's cgroup: cpu.max in microseconds (QUOTA may be max; PERIOD 100000)"},
+    {"--cpu-weight", "N", LastWins, on_cpu_weight, "Jail's cgroup: cpu.weight (1-10000)"},
+    {"--io-max", "LIMITS", Accumulate, on_io_max,
+     "Jail's cgroup: an io.max line, \"MAJ:MIN rbps=N wbps=N riops=N wiops=N\""},
 });
 
 // The number of operands is the number of words in the metavar, so --help cannot disagree.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The operator's TOML configuration.
+#include <boxjail/cgroup_limits.hpp>
 #include <boxjail/config.hpp>
 
 #include "engine/log.hpp"
@@ -138,7 +139,7 @@ class Parser {
     config.path = path_;
     for (auto&& [key, node] : parsed.table()) {
       const std::string name(key.str());
-      if (name != "ladder" && name != "log" && name != "seccomp") {
+      if (name != "ladder" && name != "log" && name != "seccomp" && name != "cgroup") {
         if (node.is_table()) {
           return error(key.source(), "unknown table " + quote("[" + name + "]") +
                                          " (accepted tables: " + kTables + ")");
@@ -155,15 +156,17 @@ class Parser {
         BOXJAIL_TRY(ladder(*table, &config));
       } else if (name == "log") {
         BOXJAIL_TRY(log_table(*table, &config));
-      } else {
+      } else if (name == "seccomp") {
         BOXJAIL_TRY(seccomp(*table, &config));
+      } else {
+        BOXJAIL_TRY(cgroup(*table, &config));
       }
     }
     return config;
   }
 
  private:
-  static constexpr const char* kTables = "[ladder], [log], [seccomp]";
+  static constexpr const char* kTables = "[ladder], [log], [seccomp], [cgroup]";
 
   // Every value is a string. A NUL would silently cut a path short when it reaches the kernel,
   // so it is refused here rather than truncated later.
@@ -271,6 +274,23 @@ class Parser {
         config->default_policy = v.value();
       } else {
         return unknown_key(key, "seccomp", kKeys);
+      }
+    }
+    return boost::outcome_v2::success();
+  }
+
+  result<void> cgroup(const toml::table& table, Config* config) const {
+    static constexpr std::string_view kKeys[] = {"parent"};
+    for (auto&& [key, node] : table) {
+      if (key.str() == "parent") {
+        auto v = string_value(node, "cgroup.parent", "a cgroup path");
+        if (!v) return std::move(v).error();
+        std::string why;
+        if (!valid_cgroup_parent(v.value(), &why))
+          return error(node.source(), "cgroup.parent: " + why);
+        config->cgroup_parent = v.value();
+      } else {
+        return unknown_key(key, "cgroup", kKeys);
       }
     }
     return boost::outcome_v2::success();

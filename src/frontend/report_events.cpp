@@ -31,7 +31,39 @@ nlohmann::ordered_json started(std::string_view rung, const Started& s) {
   for (const auto& [name, ino] : s.namespaces) ns[name] = ino;
   j["namespaces"] = std::move(ns);
   j["handover"] = s.handover;
+  if (!s.cgroup.empty()) j["cgroup"] = s.cgroup;
   return j;
+}
+
+nlohmann::ordered_json cgroup_end(const CgroupUsage& u) {
+  auto j = event("cgroup");
+  j["path"] = u.path;
+  auto optional = [&j](const char* key, const std::optional<std::uint64_t>& v) {
+    if (v) {
+      j[key] = *v;
+    } else {
+      j[key] = nullptr;
+    }
+  };
+  optional("memory_peak", u.memory_peak);
+  optional("cpu_usage_usec", u.cpu_usage_usec);
+  optional("oom_kills", u.oom_kills);
+  optional("pids_max_hits", u.pids_max_hits);
+  j["removed"] = u.removed;
+  return j;
+}
+
+std::vector<std::string> cgroup_notes(const CgroupUsage& u) {
+  std::vector<std::string> out;
+  if (u.oom_kills.value_or(0) > 0) {
+    out.push_back("cgroup: memory.max reached: the kernel's OOM killer killed " +
+                  std::to_string(*u.oom_kills) + " process(es) of the jail");
+  }
+  if (u.pids_max_hits.value_or(0) > 0) {
+    out.push_back("cgroup: pids.max reached: " + std::to_string(*u.pids_max_hits) +
+                  " fork(s) of the jail refused");
+  }
+  return out;
 }
 
 nlohmann::ordered_json exit(int status) {

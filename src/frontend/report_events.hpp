@@ -9,7 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace boxjail::report {
 
@@ -23,6 +25,11 @@ nlohmann::ordered_json started(std::string_view rung, const Started& s);
 // The sandbox ended with bwrap's exit status (the code, or 128+N for a signal N: as with bwrap,
 // a command that exits with 130 and one killed by SIGINT look the same).
 nlohmann::ordered_json exit(int status);
+
+// After the jail ended: what its cgroup saw ("event": "cgroup"), written before "exit".
+nlohmann::ordered_json cgroup_end(const CgroupUsage& usage);
+// One line each for the limits the jail ran into (for stderr, after "<prog>: ").
+std::vector<std::string> cgroup_notes(const CgroupUsage& usage);
 
 // Writes one line; a reader gone away does not change the jail's outcome (its errors are ignored).
 void write_line(int fd, const nlohmann::ordered_json& line);

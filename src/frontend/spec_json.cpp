@@ -6,6 +6,7 @@
 #include <boxjail/spec_json.hpp>
 
 #include <boxjail/bwrap_args.hpp>
+#include <boxjail/cgroup_limits.hpp>
 #include <boxjail/rlimits.hpp>
 
 #include <cap-ng.h>
@@ -602,6 +603,83 @@ class Reader {
     return true;
   }
 
+  // An integer in min..max, or the string "max" (kCgroupMax).
+  bool cgroup_value(const json& j, const std::string& pointer, std::uint64_t min, std::uint64_t max,
+                    std::uint64_t* out) {
+    if (j.is_string() && j.get_ref<const std::string&>() == "max") {
+      *out = kCgroupMax;
+      return true;
+    }
+    if (j.is_string()) return fail(pointer, "must be an integer or \"max\"");
+    return integer(j, pointer, static_cast<std::int64_t>(min), max, out, nullptr);
+  }
+
+  // {"parent": "/jails", "memory_max": 67108864, "pids_max": 64, "cpu_max": {"quota": 50000,
+  // "period": 100000}, "cpu_weight": 100, "io_max": ["8:0 rbps=1048576"]}: the same bounds as
+  // the options' (cgroup_limits.hpp).
+  bool cgroup(const json& j, const std::string& pointer, std::optional<CgroupRequest>* out) {
+    if (!object(j, pointer) || !check_keys(j, pointer,
+                                           {"parent", "memory_max", "memory_swap_max", "pids_max",
+                                            "cpu_max", "cpu_weight", "io_max"})) {
+      return false;
+    }
+    constexpr std::uint64_t kMaxBytes = (std::uint64_t{1} << 63) - 1;
+    CgroupRequest r;
+    std::string why;
+    if (j.contains("parent")) {
+      const std::string p = child(pointer, "parent");
+      if (!j["parent"].is_string()) return fail(p, "must be a cgroup path");
+      r.parent = j["parent"].get<std::string>();
+      if (!valid_cgroup_parent(r.parent, &why)) return fail(p, why);
+    }
+    for (const auto& [key, member] :
+         {std::pair{"memory_max", &CgroupRequest::memory_max},
+          std::pair{"memory_swap_max", &CgroupRequest::memory_swap_max}}) {
+      if (!j.contains(key)) continue;
+      std::uint64_t v = 0;
+      if (!cgroup_value(j[key], child(pointer, key), 0, kMaxBytes, &v)) return false;
+      r.*member = v;
+    }
+    if (j.contains("pids_max")) {
+      std::uint64_t v = 0;
+      if (!cgroup_value(j["pids_max"], child(pointer, "pids_max"), 1, 4194304, &v)) return false;
+      r.pids_max = v;
+    }
+    if (j.contains("cpu_max")) {
+      const std::string p = child(pointer, "cpu_max");
+      const json& c = j["cpu_max"];
+      if (!object(c, p) || !check_keys(c, p, {"quota", "period"})) return false;
+      CpuMax cpu;
+      if (!c.contains("quota")) return fail(child(p, "quota"), "missing");
+      if (!cgroup_value(c["quota"], child(p, "quota"), 1000, kMaxBytes, &cpu.quota)) return false;
+      if (c.contains("period") &&
+          !integer(c["period"], child(p, "period"), 1000, 1000000, &cpu.period, nullptr)) {
+        return false;
+      }
+      r.cpu_max = cpu;
+    }
+    if (j.contains("cpu_weight")) {
+      std::uint64_t v = 0;
+      if (!integer(j["cpu_weight"], child(pointer, "cpu_weight"), 1, 10000, &v, nullptr)) {
+        return false;
+      }
+      r.cpu_weight = v;
+    }
+    if (j.contains("io_max")) {
+      const std::string p = child(pointer, "io_max");
+      if (!j["io_max"].is_array()) return fail(p, "must be an array of io.max lines");
+      for (std::size_t i = 0; i < j["io_max"].size(); ++i) {
+        const json& line = j["io_max"][i];
+        if (!line.is_string()) return fail(child(p, i), "must be an io.max line");
+        const auto parsed = parse_cgroup_io_max(line.get_ref<const std::string&>(), &why);
+        if (!parsed) return fail(child(p, i), why);
+        r.io_max.push_back(*parsed);
+      }
+    }
+    *out = std::move(r);
+    return true;
+  }
+
   bool fds(const json& j, const std::string& pointer, int min, std::vector<int>* out) {
     if (!j.is_array()) return fail(pointer, "must be an array of fds");
     out->clear();
@@ -615,8 +693,8 @@ class Reader {
 
   bool spec(const json& j, Spec* out) {
     if (!object(j, "")) return false;
-    std::vector<std::string> keys = {"version",  "uid", "gid",     "caps",     "add_seccomp_fds",
-                                     "keep_fds", "ops", "rlimits", "host_user"};
+    std::vector<std::string> keys = {"version",  "uid", "gid",     "caps",      "add_seccomp_fds",
+                                     "keep_fds", "ops", "rlimits", "host_user", "cgroup"};
     for (const auto& f : kSpecBools) keys.push_back(f.name);
     for (const auto& f : kSpecFds) keys.push_back(f.name);
     for (const auto& f : kSpecOptStrings) keys.push_back(f.name);
@@ -678,6 +756,7 @@ class Reader {
     if (j.contains("host_user") && !host_user(j["host_user"], "/host_user", &out->host_user)) {
       return false;
     }
+    if (j.contains("cgroup") && !cgroup(j["cgroup"], "/cgroup", &out->cgroup)) return false;
     if (j.contains("keep_fds")) {
       out->keep_fds.emplace();
       if (!fds(j["keep_fds"], "/keep_fds", 3, &*out->keep_fds)) return false;
@@ -740,6 +819,20 @@ std::string spec_to_json(const Spec& spec, bool pretty) {
                                                       {"hard", value(r.hard)}};
     }
     j["rlimits"] = std::move(limits);
+  }
+  if (spec.cgroup) {
+    const CgroupRequest& c = *spec.cgroup;
+    auto value = [](std::uint64_t v) { return v == kCgroupMax ? ojson("max") : ojson(v); };
+    ojson cg = ojson::object();
+    if (!c.parent.empty()) cg["parent"] = string_to_json(c.parent);
+    if (c.memory_max) cg["memory_max"] = value(*c.memory_max);
+    if (c.memory_swap_max) cg["memory_swap_max"] = value(*c.memory_swap_max);
+    if (c.pids_max) cg["pids_max"] = value(*c.pids_max);
+    if (c.cpu_max)
+      cg["cpu_max"] = {{"quota", value(c.cpu_max->quota)}, {"period", c.cpu_max->period}};
+    if (c.cpu_weight) cg["cpu_weight"] = *c.cpu_weight;
+    if (!c.io_max.empty()) cg["io_max"] = c.io_max;
+    j["cgroup"] = std::move(cg);
   }
   if (!spec.ops.empty()) {
     ojson ops = ojson::array();

@@ -110,6 +110,10 @@ Status check_process_requests(const Spec& s) {
   if (s.as_pid_1 && !s.lock_files.empty()) {
     return fail(s, "Specifying --as-pid-1 and --lock-file is not permitted");
   }
+  if (s.cgroup && s.cgroup->parent.empty()) {
+    return fail(s, "The cgroup limits need a parent cgroup: --cgroup-parent PATH, or "
+                   "[cgroup] parent in the config");
+  }
   return ok();
 }
 

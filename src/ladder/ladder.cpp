@@ -127,6 +127,7 @@ result<int> run_rung(Rung rung, const Spec& spec, const LadderOptions& options) 
   if (options.on_started) {
     run_options.on_started = [&](const Started& s) { options.on_started(rung, s); };
   }
+  run_options.on_cgroup_end = options.on_cgroup_end;
   return run(resolved, run_options);
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The VM stage: boots Debian's own kernels under qemu with AppArmor and runs the AppArmor
 # scenarios (tests/vm/scenarios/apparmor) on Debian 12's 6.1 and Debian 13's 6.12, and the
-# rootfs scenario (a jail where the root is the initramfs, which pivot_root cannot leave).
+# rootfs scenario (a jail where the root is the initramfs, which pivot_root cannot leave), and the
+# cgroup scenario (cgroup v2 with every controller, which the host cannot offer).
 #
 #   bash tests/vm/run-stage.sh [--build DIR] [--cache DIR]
 #
@@ -78,6 +79,7 @@ run() {
 run apparmor-6.1 bookworm "$here/scenarios/apparmor"
 run apparmor-6.12 trixie "$here/scenarios/apparmor"
 run rootfs-6.1 bookworm "$here/scenarios/rootfs" --no-switch-root
+run cgroup-6.12 trixie "$here/scenarios/cgroup"
 if ((failed)); then
   echo "vm stage: $failed run(s) failed"
   exit 1
