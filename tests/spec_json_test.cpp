@@ -91,6 +91,20 @@ void ExpectSpecEq(const Spec& a, const Spec& b) {
     EXPECT_EQ(a.rlimits[i].soft, b.rlimits[i].soft);
     EXPECT_EQ(a.rlimits[i].hard, b.rlimits[i].hard);
   }
+  ASSERT_EQ(a.cgroup.has_value(), b.cgroup.has_value());
+  if (a.cgroup) {
+    EXPECT_EQ(a.cgroup->parent, b.cgroup->parent);
+    EXPECT_EQ(a.cgroup->memory_max, b.cgroup->memory_max);
+    EXPECT_EQ(a.cgroup->memory_swap_max, b.cgroup->memory_swap_max);
+    EXPECT_EQ(a.cgroup->pids_max, b.cgroup->pids_max);
+    ASSERT_EQ(a.cgroup->cpu_max.has_value(), b.cgroup->cpu_max.has_value());
+    if (a.cgroup->cpu_max) {
+      EXPECT_EQ(a.cgroup->cpu_max->quota, b.cgroup->cpu_max->quota);
+      EXPECT_EQ(a.cgroup->cpu_max->period, b.cgroup->cpu_max->period);
+    }
+    EXPECT_EQ(a.cgroup->cpu_weight, b.cgroup->cpu_weight);
+    EXPECT_EQ(a.cgroup->io_max, b.cgroup->io_max);
+  }
 }
 
 MountOp Op(OpKind kind, std::string source, std::string dest) {
@@ -146,6 +160,14 @@ Spec FullSpec() {
   s.handover = true;
   s.rlimits = {{RLIMIT_CPU, 0, RLIM_INFINITY}, {RLIMIT_NOFILE, 1024, 4096}};
   s.host_user = boxjail::HostIdentity{1000, 4294967294u, {994, 4242}};
+  s.cgroup.emplace();
+  s.cgroup->parent = "/jails";
+  s.cgroup->memory_max = 64u << 20;
+  s.cgroup->memory_swap_max = boxjail::kCgroupMax;
+  s.cgroup->pids_max = 64;
+  s.cgroup->cpu_max = boxjail::CpuMax{50000, 200000};
+  s.cgroup->cpu_weight = 50;
+  s.cgroup->io_max = {"8:0 rbps=1048576 wiops=max"};
 
   MountOp bind = Op(OpKind::Bind, "/usr", "/usr");
   bind.readonly = true;
@@ -254,10 +276,16 @@ TEST(SpecJsonTest, WritesEveryKeyAndTheVersion) {
                           "keep_fds",
                           "handover",
                           "rlimits",
-                          "host_user"}) {
+                          "host_user",
+                          "cgroup"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 43u);
+  EXPECT_EQ(j.size(), 44u);
+  EXPECT_EQ(j["cgroup"], json::parse(R"({"parent": "/jails", "memory_max": 67108864,
+                                         "memory_swap_max": "max", "pids_max": 64,
+                                         "cpu_max": {"quota": 50000, "period": 200000},
+                                         "cpu_weight": 50,
+                                         "io_max": ["8:0 rbps=1048576 wiops=max"]})"));
   EXPECT_EQ(j["rlimits"], json::parse(R"({"CPU": {"soft": 0, "hard": "unlimited"},
                                           "NOFILE": {"soft": 1024, "hard": 4096}})"));
   const std::vector<std::string> kinds = {
@@ -398,6 +426,24 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
       {"command string", With({{"command", "true"}}), "/command: must be an array of strings"},
       {"command number", With({{"command", {"true", 1}}}), "/command/1: must be a string"},
       {"NUL in env", With({{"env", {std::string("A=\0", 3)}}}), "/env/0: contains a NUL byte"},
+      {"cgroup not object", With({{"cgroup", 1}}), "/cgroup: must be an object"},
+      {"cgroup unknown key", With({{"cgroup", {{"memory", 1}}}}), "/cgroup: unknown key \"memory\""},
+      {"cgroup parent dots", With({{"cgroup", {{"parent", "/a/../b"}}}}),
+       "/cgroup/parent: the cgroup parent \"/a/../b\" may not have empty"},
+      {"cgroup parent number", With({{"cgroup", {{"parent", 1}}}}),
+       "/cgroup/parent: must be a cgroup path"},
+      {"memory_max suffix", With({{"cgroup", {{"memory_max", "12M"}}}}),
+       "/cgroup/memory_max: must be an integer or \"max\""},
+      {"memory_max negative", With({{"cgroup", {{"memory_max", -1}}}}), "/cgroup/memory_max: -1 is out of range"},
+      {"pids_max 0", With({{"cgroup", {{"pids_max", 0}}}}), "/cgroup/pids_max: 0 is out of range (1..4194304)"},
+      {"cpu_max no quota", With({{"cgroup", {{"cpu_max", {{"period", 100000}}}}}}),
+       "/cgroup/cpu_max/quota: missing"},
+      {"cpu_max period", With({{"cgroup", {{"cpu_max", {{"quota", "max"}, {"period", 5}}}}}}),
+       "/cgroup/cpu_max/period: 5 is out of range (1000..1000000)"},
+      {"cpu_weight", With({{"cgroup", {{"cpu_weight", 10001}}}}),
+       "/cgroup/cpu_weight: 10001 is out of range (1..10000)"},
+      {"io_max line", With({{"cgroup", {{"io_max", {"8:0 rbps=0"}}}}}),
+       "/cgroup/io_max/0: \"8:0 rbps=0\": rbps must be a positive number or \"max\""},
       {"NUL in hex", With({{"chdir", {{"hex", "2f00"}}}}), "/chdir: contains a NUL byte"},
       {"odd hex", With({{"chdir", {{"hex", "2f0"}}}}), "/chdir/hex: odd number of hex digits"},
       {"upper-case hex", With({{"chdir", {{"hex", "2F"}}}}),

@@ -350,7 +350,7 @@ Status on_cpu_weight(Parser& p, Operands a) {
 Status on_io_max(Parser& p, Operands a) {
   std::string why;
   const auto line = parse_cgroup_io_max(a[0], &why);
-  if (!line) return p.fail(why);
+  if (!line) return p.fail("--io-max " + why);
   cgroup_of(p).io_max.push_back(*line);
   return ok();
 }

@@ -100,7 +100,7 @@ std::optional<std::uint64_t> parse_cgroup_cpu_weight(std::string_view text) {
 std::optional<std::string> parse_cgroup_io_max(std::string_view text, std::string* error) {
   const auto words = split_spaces(text);
   auto bad = [&](std::string why) -> std::optional<std::string> {
-    *error = "--io-max \"" + std::string(text) + "\": " + std::move(why);
+    *error = "\"" + std::string(text) + "\": " + std::move(why);
     return std::nullopt;
   };
   if (words.size() < 2) return bad("expected MAJ:MIN KEY=VALUE...");
