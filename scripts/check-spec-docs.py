@@ -22,7 +22,8 @@
   root; else as the caller), a jail that runs and one that fails with EROFS; as root only, one in a
   chroot that every rung refuses. Every line each writes on --report-fd must be accepted by the
   report schema, and the lines must come in order: "attempt" first, then its "failed" or
-  "started", "exit" after "started" (none with handover), "end" last; "end" must agree with them
+  "started", "cgroup" after "started" exactly when "started" names a cgroup (with the same path),
+  "exit" after them (none with handover), "end" last; "end" must agree with them
   (its attempts are the failed lines, its result, rung and exit_status boxjail's outcome and exit
   status), and each run must come to what is expected of it. The temporary files are removed.
 
@@ -99,6 +100,42 @@ NEGATIVE = [
     ("keep_fds with 2", {"version": V, "command": ["true"], "keep_fds": [2]}),
     ("add_seccomp_fds with -1", {"version": V, "command": ["true"], "add_seccomp_fds": [-1]}),
     ('"ALL" with another capability', {"version": V, "command": ["true"], "caps": ["ALL", "CAP_KILL"]}),
+    ("cgroup not an object", {"version": V, "command": ["true"], "cgroup": "/jails"}),
+    ("cgroup with an unknown key", {"version": V, "command": ["true"], "cgroup": {"memory": 1}}),
+    ("cgroup parent empty", {"version": V, "command": ["true"], "cgroup": {"parent": ""}}),
+    ('cgroup parent with ".."', {"version": V, "command": ["true"], "cgroup": {"parent": "/jails/../x"}}),
+    ("cgroup parent with an empty component", {"version": V, "command": ["true"],
+                                               "cgroup": {"parent": "/jails//x"}}),
+    ("cgroup parent in the hex form", {"version": V, "command": ["true"],
+                                       "cgroup": {"parent": {"hex": "2f6a61696c73"}}}),
+    ("memory_max with a suffix", {"version": V, "command": ["true"], "cgroup": {"memory_max": "12Q"}}),
+    ("memory_max 64M (the command line's form)", {"version": V, "command": ["true"],
+                                                  "cgroup": {"memory_max": "64M"}}),
+    ("memory_max above 2^63-1", {"version": V, "command": ["true"],
+                                 "cgroup": {"memory_max": 9223372036854775808}}),
+    ("memory_swap_max negative", {"version": V, "command": ["true"], "cgroup": {"memory_swap_max": -1}}),
+    ("pids_max 0", {"version": V, "command": ["true"], "cgroup": {"pids_max": 0}}),
+    ("pids_max above PID_MAX_LIMIT", {"version": V, "command": ["true"], "cgroup": {"pids_max": 4194305}}),
+    ("cpu_max without quota", {"version": V, "command": ["true"], "cgroup": {"cpu_max": {"period": 100000}}}),
+    ("cpu_max as a string", {"version": V, "command": ["true"], "cgroup": {"cpu_max": "50000 100000"}}),
+    ("cpu_max quota below 1000", {"version": V, "command": ["true"], "cgroup": {"cpu_max": {"quota": 999}}}),
+    ("cpu_max period above 1000000", {"version": V, "command": ["true"],
+                                      "cgroup": {"cpu_max": {"quota": "max", "period": 1000001}}}),
+    ("cpu_max period max", {"version": V, "command": ["true"],
+                            "cgroup": {"cpu_max": {"quota": 50000, "period": "max"}}}),
+    ("cpu_weight 0", {"version": V, "command": ["true"], "cgroup": {"cpu_weight": 0}}),
+    ("cpu_weight max", {"version": V, "command": ["true"], "cgroup": {"cpu_weight": "max"}}),
+    ("io_max a string", {"version": V, "command": ["true"], "cgroup": {"io_max": "8:0 rbps=1048576"}}),
+    ("io_max line without a limit", {"version": V, "command": ["true"], "cgroup": {"io_max": ["8:0"]}}),
+    ("io_max line with a device name", {"version": V, "command": ["true"],
+                                        "cgroup": {"io_max": ["sda rbps=1"]}}),
+    ("io_max line with an unknown key", {"version": V, "command": ["true"],
+                                         "cgroup": {"io_max": ["8:0 foo=1"]}}),
+    ("io_max line with a key twice", {"version": V, "command": ["true"],
+                                      "cgroup": {"io_max": ["8:0 rbps=1 wbps=2 rbps=3"]}}),
+    ("io_max line with a value 0", {"version": V, "command": ["true"],
+                                    "cgroup": {"io_max": ["8:0 wiops=0"]}}),
+    ("io_max line with a tab", {"version": V, "command": ["true"], "cgroup": {"io_max": ["8:0\trbps=1"]}}),
 ]
 
 # Specs the schema must accept.
@@ -114,6 +151,18 @@ POSITIVE = [
                         "sync_fd": 2147483647,
                         "ops": [{"kind": "tmpfs", "dest": "/t", "size": 9223372036854775807,
                                  "perms": 4095}]}),
+    ("an empty cgroup (its parent from the config)", {"version": V, "command": ["true"], "cgroup": {}}),
+    ("cgroup limits at their bounds", {"version": V, "command": ["true"],
+                                       "cgroup": {"parent": "/", "memory_max": 9223372036854775807,
+                                                  "memory_swap_max": 0, "pids_max": 4194304,
+                                                  "cpu_max": {"quota": 1000, "period": 1000000},
+                                                  "cpu_weight": 10000,
+                                                  "io_max": ["8:0 rbps=1 wbps=max riops=1 wiops=max"]}}),
+    ("cgroup limits at max, a relative parent", {"version": V, "command": ["true"],
+                                                 "cgroup": {"parent": "jails/", "memory_max": "max",
+                                                            "memory_swap_max": "max", "pids_max": "max",
+                                                            "cpu_max": {"quota": "max"}, "cpu_weight": 1,
+                                                            "io_max": []}}),
 ]
 
 R = "boxjail.report/v1"
@@ -143,6 +192,8 @@ _END_FAILED = _line("end", attempts=[_FAILURE], boxjail="0.1.0", config="/etc/bo
                     exit_status=None, facts=[_FACT], ladder_mode="auto", result="failed", rung=None)
 _STARTED = _line("started", rung="userns", pid=1234, sandbox_pid=1233,
                  namespaces={"mnt": 4026532301, "pid": 4026532304, "user": 4026532300}, handover=False)
+_CGROUP = _line("cgroup", path="/jails/boxjail-0123456789abcdef", memory_peak=16777216,
+                cpu_usage_usec=227648, oom_kills=1, pids_max_hits=0, removed=True)
 
 
 def _without(d, *keys):
@@ -153,6 +204,11 @@ REPORT_POSITIVE = [
     ("attempt", _line("attempt", rung="root", ladder_mode="userns")),
     ("started", _STARTED),
     ("started, handed over", dict(_STARTED, handover=True)),
+    ("started, in a cgroup", dict(_STARTED, cgroup="/jails/boxjail-0123456789abcdef")),
+    ("cgroup", _CGROUP),
+    ("cgroup at the hierarchy's root, no controller", dict(_CGROUP, path="/boxjail-fedcba9876543210",
+                                                           memory_peak=None, oom_kills=None,
+                                                           pids_max_hits=None, removed=False)),
     ("failed, cause unknown", _line("failed", **_FAILURE)),
     ("failed, cause known, errno 0", _line("failed", **dict(_KNOWN, errno=0, errno_name=""))),
     ("exit 143", _line("exit", exit_status=143)),
@@ -174,6 +230,14 @@ REPORT_NEGATIVE = [
     ("started with an inode as a string", dict(_STARTED, namespaces={"mnt": "4026532301"})),
     ("started without handover", _without(_STARTED, "handover")),
     ("started with pid 0", dict(_STARTED, pid=0)),
+    ("started with a cgroup not named by boxjail", dict(_STARTED, cgroup="/jails")),
+    ("started with an empty cgroup", dict(_STARTED, cgroup="")),
+    ("cgroup without removed", _without(_CGROUP, "removed")),
+    ("cgroup without memory_peak (null when unknown, never left out)", _without(_CGROUP, "memory_peak")),
+    ("cgroup with a count as a string", dict(_CGROUP, oom_kills="1")),
+    ("cgroup with a negative count", dict(_CGROUP, pids_max_hits=-1)),
+    ("cgroup with a relative path", dict(_CGROUP, path="jails/boxjail-0123456789abcdef")),
+    ("cgroup with a limit (limits are the spec's)", dict(_CGROUP, memory_max=16777216)),
     ('exit with a "signal" (boxjail cannot tell one)', _line("exit", exit_status=143, signal=15)),
     ("exit status 256", _line("exit", exit_status=256)),
     ("failed in the draft's nested form", _line(
@@ -354,7 +418,7 @@ def report_sequence(lines, rc, expect, is_root):
         bad.append(f"the first line is {events[0]!r}, not \"attempt\"")
     if events[-1] != "end" or events.count("end") != 1:
         bad.append(f"the last line is not the only \"end\": events {events}")
-    # attempt (failed attempt)* (failed | started [exit]) end
+    # attempt (failed attempt)* (failed | started [cgroup] [exit]) end
     state, rung = "start", None
     for i, (e, line) in enumerate(zip(events, lines), 1):
         if e == "attempt" and state in ("start", "failed"):
@@ -363,7 +427,9 @@ def report_sequence(lines, rc, expect, is_root):
             if line["rung"] != rung:
                 bad.append(f"line {i}: {e} on rung {line['rung']!r} after an attempt on {rung!r}")
             state = e
-        elif e == "exit" and state == "started":
+        elif e == "cgroup" and state == "started":
+            state = "cgroup"
+        elif e == "exit" and state in ("started", "cgroup"):
             state = "exit"
         elif e == "end" and state in ("failed", "started", "exit"):
             state = "end"
@@ -385,6 +451,15 @@ def report_sequence(lines, rc, expect, is_root):
         bad.append("end's attempts are not the failed lines without report and event")
     started = by_event.get("started", [None])[0]
     exits = by_event.get("exit", [])
+    cgroups = by_event.get("cgroup", [])
+    if started and "cgroup" in started:
+        if not cgroups:
+            bad.append(f"started names the cgroup {started['cgroup']!r}, but no cgroup line follows")
+        elif cgroups[0]["path"] != started["cgroup"]:
+            bad.append(f"the cgroup line's path {cgroups[0]['path']!r} is not started's "
+                       f"{started['cgroup']!r}")
+    elif cgroups:
+        bad.append("a cgroup line, but started names no cgroup")
     if started:
         handover = started["handover"]
         if end["result"] != "ran" or end["rung"] != started["rung"]:

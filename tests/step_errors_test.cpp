@@ -29,6 +29,8 @@
 //     rlimits_test.cpp on the userns and setuid rungs.
 //   * cgroup: its errors are the kernel's own answers on cgroupfs (a parent not delegated, a
 //     controller not offered, no cgroup v2), each tested in cgroup_test.cpp on every rung.
+//   * host-user-userns: root's own unshare(CLONE_NEWUSER) after the mounts, which a filter that
+//     denies it would also deny the userns rung's clone; host_user_test.cpp runs it.
 //   * exec-label: needs SELinux; without it the spec is refused before any step runs.
 //   * chdir: chdir() is also what the pivot steps call first, and its path argument cannot be
 //     matched.
@@ -388,7 +390,8 @@ TEST(StepErrorsCoverage, EveryStepIsTestedOrExplained) {
                                                    step::kDropPrivileges,
                                                    step::kKeepFds,
                                                    step::kRlimits,
-                                                   step::kCgroup};
+                                                   step::kCgroup,
+                                                   step::kHostUserUserns};
   for (const auto& info : step::kOrder) {
     const bool is_covered = std::find(covered.begin(), covered.end(), info.name) != covered.end();
     const bool is_explained =

@@ -124,6 +124,22 @@ result<void> enter_lock_userns(int channel) {
   return success();
 }
 
+// --host-user's user namespace, entered after the mounts: the monitor maps it (the child, host
+// root outside, cannot map another host user's ids), then the drop switches to them.
+result<void> enter_host_user_userns(int channel) {
+  if (unshare(CLONE_NEWUSER) != 0) {
+    return fail(step::kHostUserUserns, "unshare(CLONE_NEWUSER)", "", errno,
+                "Can't create the host user's user namespace");
+  }
+  channel::send(channel, channel::Kind::MapLock);
+  BOOST_OUTCOME_TRY(msg, channel::receive(channel));
+  if (!msg || msg->kind != channel::Kind::Go) {
+    return fail(step::kHostUserUserns, "recv", "", EPIPE,
+                "The monitor did not map the host user's user namespace");
+  }
+  return success();
+}
+
 result<void> assert_userns_disabled() {
   if (unshare(CLONE_NEWUSER) == 0) {
     return fail(step::kAssertUsernsDisabled, "unshare(CLONE_NEWUSER)", "", 0,
@@ -290,6 +306,7 @@ result<void> setup_and_exec(const ChildArgs& a) {
   // After the last mount and the pivot (the command's mounts are all made), before the
   // capabilities are cut to the command's: those it keeps are then its own namespace's.
   if (plan.lock_userns) BOXJAIL_TRY(enter_lock_userns(a.channel));
+  if (plan.host_user_userns) BOXJAIL_TRY(enter_host_user_userns(a.channel));
   if (spec.disable_userns || spec.assert_userns_disabled) BOXJAIL_TRY(assert_userns_disabled());
   if (plan.setuid) {
     // The caller's own supplementary groups stay, as with bwrap's setuid mode: dropping one
@@ -302,8 +319,10 @@ result<void> setup_and_exec(const ChildArgs& a) {
     if (spec.die_with_parent) die_with_parent_of_channel(a.channel);
   } else if (spec.host_user) {
     // Root's jail run as a host user of its choosing (--host-user): everything dropped as in the
-    // setuid rung, with exactly the groups asked for (validated: no user namespace, no --cap-add).
-    BOXJAIL_TRY(drop_privileges_to(spec.host_user->uid, spec.host_user->gid,
+    // setuid rung, with exactly the groups asked for (validated: no --cap-add). In a user
+    // namespace the ids are the sandbox's, which the monitor mapped to the host user's, and the
+    // groups are mapped onto themselves.
+    BOXJAIL_TRY(drop_privileges_to(plan.caller_uid_inside, plan.caller_gid_inside,
                                    step::kDropPrivileges.data(), false, &spec.host_user->groups));
     if (spec.die_with_parent) die_with_parent_of_channel(a.channel);  // cleared with the ids
   } else {

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -99,7 +100,8 @@ bool same_namespace(int a, int b) {
 }  // namespace
 
 result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
-                           gid_t outside_gid, bool deny_setgroups, bool overflow_root) {
+                           gid_t outside_gid, bool deny_setgroups, bool overflow_root,
+                           const std::vector<gid_t>& extra_gids) {
   // The kernel only lets an unprivileged writer map its own gid once setgroups is denied, or a
   // dropped supplementary group could be regained (CVE-2014-8989). ENOENT: a pre-3.19 kernel.
   if (deny_setgroups) {
@@ -115,8 +117,20 @@ result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid
     return sys_error(std::string(step::kWriteUidMap), "write", "/proc/self/uid_map", -rc,
                      "setting up uid map");
   }
-  const std::string gid_map =
+  std::string gid_map =
       map_text(inside_gid, outside_gid, overflow_root, "/proc/sys/kernel/overflowgid");
+  // Each group onto itself, unless its number inside is taken already (the kernel refuses
+  // overlapping extents): then it stays unmapped, and the drop's check of the groups says so.
+  const unsigned overflow_gid = overflow_id("/proc/sys/kernel/overflowgid");
+  std::vector<gid_t> mapped;
+  for (gid_t g : extra_gids) {
+    const bool taken = g == inside_gid || g == outside_gid ||
+                       (overflow_root && (g == 0 || g == overflow_gid)) ||
+                       std::find(mapped.begin(), mapped.end(), g) != mapped.end();
+    if (taken) continue;
+    mapped.push_back(g);
+    gid_map += std::to_string(g) + " " + std::to_string(g) + " 1\n";
+  }
   if (int rc = write_file_at(proc_pid_dir, "gid_map", gid_map); rc < 0) {
     return sys_error(std::string(step::kWriteGidMap), "write", "/proc/self/gid_map", -rc,
                      "setting up gid map");

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace boxjail {
 
@@ -16,8 +17,11 @@ namespace boxjail {
 // into `proc_pid_dir` (an O_PATH fd of /proc/self or /proc/PID). With `overflow_root`, uid and gid
 // 0 inside are also mapped, to the kernel's overflow ids (which own nothing), unless the ids map
 // 0 already: what devpts needs from a privileged writer.
+// `extra_gids` are mapped onto themselves as well (a privileged writer only): --host-user's
+// supplementary groups.
 result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
-                           gid_t outside_gid, bool deny_setgroups, bool overflow_root = false);
+                           gid_t outside_gid, bool deny_setgroups, bool overflow_root = false,
+                           const std::vector<gid_t>& extra_gids = {});
 
 // Maps every id of the caller's own user namespace onto itself in the (new, unmapped) user
 // namespace of process `pid`: each line "first lower count" of /proc/self/uid_map (gid_map)

@@ -224,8 +224,8 @@ result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s) {
       } else if (msg->kind == channel::Kind::Fail) {
         setup_error = std::move(msg->error);
       } else if (msg->kind == channel::Kind::MapLock) {
-        auto mapped = s.maps_lock_userns
-                          ? write_identity_maps(s.child)
+        auto mapped = s.write_requested_maps
+                          ? s.write_requested_maps()
                           : result<void>(sys_error(std::string(step::kLockUserns), "recv", "",
                                                    EPROTO, "Unexpected request for id maps"));
         if (mapped) {

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,8 +21,9 @@ struct Supervised {
   pid_t wait_for;  // whose exit ends supervision: `child`, or its --pidns intermediate parent
   int channel;     // monitor's end of the record channel
   int signal_fd;   // SIGCHLD and the forwarded signals
-  // The child will ask for the maps of its lock user namespace (Plan::lock_userns).
-  bool maps_lock_userns = false;
+  // The child will ask for the maps of a user namespace it enters after its mounts
+  // (Plan::lock_userns, Plan::host_user_userns): how to write them. Empty: it may not ask.
+  std::function<result<void>()> write_requested_maps;
   // A pidfd of `wait_for`, polled for its exit while the child sets up (-1: none, the kernel has
   // no pidfds; then SIGCHLD on `signal_fd` or a timed waitpid tells).
   int pidfd = -1;

@@ -16,22 +16,30 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
   p.real_gid = caller.gid;
   p.setuid = caller.via_setuid_helper && !caller.is_root();
   p.host_root = caller.is_root();
-  p.sandbox_uid = spec.uid.value_or(caller.uid);
-  p.sandbox_gid = spec.gid.value_or(caller.gid);
+  // --host-user: the jail's host ids are that user's, not the caller's (validated: root only).
+  const bool host_user = spec.host_user.has_value();
+  p.map_uid = host_user ? spec.host_user->uid : caller.uid;
+  p.map_gid = host_user ? spec.host_user->gid : caller.gid;
+  if (host_user && spec.unshare_user) {
+    p.host_user_userns = true;
+    p.map_extra_gids = spec.host_user->groups;
+  }
+  p.sandbox_uid = spec.uid.value_or(p.map_uid);
+  p.sandbox_gid = spec.gid.value_or(p.map_gid);
 
   // CLONE_NEWNS always: every jail has its own root. The others as asked.
   p.clone_flags = CLONE_NEWNS;
-  if (spec.unshare_user) p.clone_flags |= CLONE_NEWUSER;
+  if (spec.unshare_user && !p.host_user_userns) p.clone_flags |= CLONE_NEWUSER;
   if (spec.unshare_pid) p.clone_flags |= CLONE_NEWPID;
   if (spec.unshare_ipc) p.clone_flags |= CLONE_NEWIPC;
   if (spec.unshare_net) p.clone_flags |= CLONE_NEWNET;
   if (spec.unshare_uts) p.clone_flags |= CLONE_NEWUTS;
   if (spec.unshare_cgroup) p.clone_flags |= CLONE_NEWCGROUP;
 
-  if (spec.unshare_user) {
+  if (spec.unshare_user && !p.host_user_userns) {
     // The setuid helper's child cannot map the caller's ids from inside (it is root there, and
     // the caller's uid is not its own): the monitor, still privileged, writes them (bwrap's
-    // setuid mode).
+    // setuid mode). Nor can root's child map another host user's (--host-user).
     p.map_writer = spec.userns_block_fd >= 0 ? MapWriter::External
                    : p.setuid                ? MapWriter::Monitor
                                              : MapWriter::Child;
@@ -43,7 +51,7 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
   // devpts wants uid and gid 0 mapped: the monitor maps them to the overflow ids, which grant
   // nothing (bwrap's setuid mode).
   p.map_overflow_root = p.map_writer == MapWriter::Monitor && needs_devpts;
-  if (p.setuid && spec.unshare_user) {
+  if ((p.setuid && spec.unshare_user) || host_user) {
     p.caller_uid_inside = p.sandbox_uid;
     p.caller_gid_inside = p.sandbox_gid;
   } else {
@@ -67,11 +75,9 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
 
   // bwrap: root keeps its effective capabilities unless --cap-add/--cap-drop says otherwise;
   // anyone else starts from none.
-  if (spec.host_user) {
+  if (host_user) {
     // The command runs as its host user with no capability (validated: no --cap-add).
     p.keep_caps = 0;
-    p.sandbox_uid = p.caller_uid_inside = spec.host_user->uid;
-    p.sandbox_gid = p.caller_gid_inside = spec.host_user->gid;
   } else if (spec.caps.specified) {
     p.keep_caps = spec.caps.mask;
   } else if (caller.is_root() && !p.setuid) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace boxjail {
 
@@ -24,6 +25,18 @@ struct Plan {
   MapWriter map_writer = MapWriter::None;
   uid_t real_uid = 0;
   gid_t real_gid = 0;
+  // The host ids the monitor's maps send the sandbox ids to: the caller's own in the setuid rung,
+  // --host-user's for root's jail run as a host user.
+  uid_t map_uid = 0;
+  gid_t map_gid = 0;
+  // --host-user with --unshare-user: root sets the jail up as in the initial user namespace (its
+  // files root's, as without --unshare-user), and the child enters the jail's user namespace
+  // after the last mount, right before the drop (host-user-userns), which the monitor maps:
+  // the sandbox ids to the host user's, each supplementary group onto itself, setgroups left
+  // allowed for the child's own drop to exactly those groups. The mounts then belong to a
+  // namespace the command holds no capability over, as with lock-userns.
+  bool host_user_userns = false;
+  std::vector<gid_t> map_extra_gids;
   uid_t sandbox_uid = 0;  // what the command sees
   gid_t sandbox_gid = 0;
   uid_t ns_uid = 0;  // what the first user namespace maps the real uid to

@@ -102,6 +102,7 @@ bool child_may_share_memory(const Spec& spec, const Plan& plan) {
          // A change of credentials resets the dumpable flag of the memory, which would be ours;
          // and the setuid rung never shares root's memory with a child that drops to the caller.
          !plan.setuid && !plan.nested_userns && spec.userns2_fd < 0 && !plan.lock_userns &&
+         !plan.host_user_userns &&
          // --disable-userns and --assert-userns-disabled try unshare(CLONE_NEWUSER), which
          // changes the credentials whenever it succeeds.
          !spec.disable_userns && !spec.assert_userns_disabled;
@@ -117,13 +118,31 @@ result<void> write_child_maps(const Plan& plan, pid_t pid) {
   UniqueFd proc_pid(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!proc_pid) return sys_error(std::string(step::kWriteUidMap), "open", dir, errno, "open");
   const uid_t fsuid = static_cast<uid_t>(setfsuid(0));
-  auto written = write_id_maps(proc_pid.get(), plan.sandbox_uid, plan.real_uid, plan.sandbox_gid,
-                               plan.real_gid, true, plan.map_overflow_root);
+  auto written = write_id_maps(proc_pid.get(), plan.sandbox_uid, plan.map_uid, plan.sandbox_gid,
+                               plan.map_gid, true, plan.map_overflow_root);
   setfsuid(fsuid);
   if (static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1))) != fsuid) {
     return sys_error("monitor", "setfsuid", "", EPERM, "Unable to re-set fsuid");
   }
   return written;
+}
+
+// --host-user's user namespace, entered by the child after its mounts (host-user-userns): the
+// sandbox ids to the host user's, each supplementary group onto itself. setgroups stays allowed:
+// the child's drop sets exactly these groups, and the command, never uid 0 there and without a
+// capability, can change none of them.
+result<void> write_host_user_maps(const Plan& plan, pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid);
+  UniqueFd proc_pid(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!proc_pid) return sys_error(std::string(step::kHostUserUserns), "open", dir, errno, "open");
+  auto written = write_id_maps(proc_pid.get(), plan.sandbox_uid, plan.map_uid, plan.sandbox_gid,
+                               plan.map_gid, false, false, plan.map_extra_gids);
+  if (!written) {
+    Error e = std::move(written).error();
+    e.step = std::string(step::kHostUserUserns) + "/" + e.step;
+    return e;
+  }
+  return boost::outcome_v2::success();
 }
 
 // The jail's cgroup, made with the caller's own credentials: in the setuid rung by a process
@@ -338,6 +357,10 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   const ChildInfo info =
       describe_child(spec, pid, options.status_rung, options.status_ladder_mode, want_namespaces);
   jail->namespaces = info.namespaces;
+  // Cloned in the caller's user namespace: the jail's own comes later (host-user-userns).
+  if (plan.host_user_userns) {
+    std::erase_if(jail->namespaces, [](const auto& ns) { return ns.first == "user"; });
+  }
   if (plan.map_writer == MapWriter::Monitor) {
     if (auto mapped = write_child_maps(plan, pid); !mapped) return abandon(mapped.error());
   }
@@ -369,8 +392,20 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   }
   if (plan.child_waits) channel::send(mine, channel::Kind::Go);
 
-  jail->supervised = Supervised{
-      pid, wait_for, mine, signal_fd, plan.lock_userns, jail->pidfd.get(), spec.handover};
+  jail->supervised = Supervised{pid, wait_for, mine, signal_fd, {}, jail->pidfd.get(), spec.handover};
+  if (plan.lock_userns) {
+    jail->supervised.write_requested_maps = [pid] { return write_identity_maps(pid); };
+  } else if (plan.host_user_userns) {
+    StartedJail* started = jail.get();
+    jail->supervised.write_requested_maps = [&plan, pid, started]() -> result<void> {
+      BOOST_OUTCOME_TRY(write_host_user_maps(plan, pid));
+      // The namespace the command runs in is this one, not the one it was cloned in.
+      struct stat st;
+      const std::string user = "/proc/" + std::to_string(pid) + "/ns/user";
+      if (stat(user.c_str(), &st) == 0) started->namespaces.emplace_back("user", st.st_ino);
+      return boost::outcome_v2::success();
+    };
+  }
   auto setup = await_exec(spec, jail->supervised);
   if (!setup) {
     Error e = std::move(setup).error();

@@ -79,7 +79,7 @@ int slim_monitor_main(int argc, char** argv) {
   prctl(PR_SET_NAME, argv[0], 0, 0, 0);
   set_cloexec(static_cast<int>(signal_fd), true);
   const Supervised s{static_cast<pid_t>(child), static_cast<pid_t>(wait_for), -1,
-                     static_cast<int>(signal_fd)};
+                     static_cast<int>(signal_fd), {}};
   const int status = *forward_until_exit(s, -1);
   write_exit_code(static_cast<int>(json_fd), status);
   return status;

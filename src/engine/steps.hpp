@@ -45,6 +45,7 @@ inline constexpr std::string_view kDetachOldRoot = "detach-old-root";
 inline constexpr std::string_view kJoinUserns2 = "join-userns2";
 inline constexpr std::string_view kNestedUserns = "nested-userns";
 inline constexpr std::string_view kLockUserns = "lock-userns";
+inline constexpr std::string_view kHostUserUserns = "host-user-userns";
 inline constexpr std::string_view kAssertUsernsDisabled = "assert-userns-disabled";
 inline constexpr std::string_view kLockFiles = "lock-files";
 inline constexpr std::string_view kDropCapabilities = "drop-capabilities";
@@ -146,6 +147,11 @@ inline constexpr std::array kOrder = {
          "namespace of its own, where the monitor maps every id of the namespace the jail acted "
          "in onto itself: the mounts belong to a namespace the command has no capability over, "
          "so the kernel refuses it any change to them, and locks the copies it makes of them"},
+    Info{kHostUserUserns,
+         "--host-user with --unshare-user: root built the jail as in its own user namespace; "
+         "the child enters the jail's after the last mount, the monitor maps the sandbox ids to "
+         "the host user's (and its groups onto themselves), and the drop follows: the command "
+         "never holds a capability over the mounts, and nothing was set up as the host user"},
     Info{kAssertUsernsDisabled, "checked after the limit and the nesting are in place"},
     Info{kDropPrivileges,
          "setuid rung (and --host-user): bounding and ambient sets cleared, then all ids set to "

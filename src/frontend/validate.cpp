@@ -138,16 +138,30 @@ result<void> check_host_user(const Spec& spec, const Caller& caller) {
   if (h.uid == 0 || h.gid == 0) {
     return make_error("validate-spec", "--host-user takes a user other than root");
   }
-  if (spec.unshare_user || spec.userns_fd >= 0) {
+  // Its maps are root's to write: not an existing namespace's, nor a helper's.
+  if (spec.userns_fd >= 0 || spec.userns_block_fd >= 0 || spec.userns2_fd >= 0) {
     return make_error("validate-spec",
-                      "--host-user cannot be combined with a user namespace yet (--unshare-user, "
-                      "--userns)");
+                      "--host-user cannot be combined with --userns, --userns2 or "
+                      "--userns-block-fd: boxjail writes the host user's maps itself (use "
+                      "--unshare-user)");
+  }
+  // Those limit the namespace the jail is cloned in, which for --host-user is root's own.
+  if (spec.disable_userns || spec.assert_userns_disabled) {
+    return make_error("validate-spec",
+                      "--host-user cannot be combined with --disable-userns or "
+                      "--assert-userns-disabled yet");
+  }
+  // The command runs with no capability: uid 0 in its own namespace would hold them all.
+  if (spec.unshare_user && spec.uid && *spec.uid == 0) {
+    return make_error("validate-spec",
+                      "--host-user runs the command without privilege: --uid 0 would make it root "
+                      "of its user namespace");
   }
   if (spec.caps.specified && spec.caps.mask != 0) {
     return make_error("validate-spec",
                       "--host-user runs the command with no capability: drop --cap-add");
   }
-  if ((spec.uid && *spec.uid != h.uid) || (spec.gid && *spec.gid != h.gid)) {
+  if (!spec.unshare_user && ((spec.uid && *spec.uid != h.uid) || (spec.gid && *spec.gid != h.gid))) {
     return make_error("validate-spec",
                       "--uid/--gid other than --host-user's: without a user namespace the "
                       "command's ids are the host's");

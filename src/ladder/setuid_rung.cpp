@@ -115,7 +115,7 @@ result<int> run_setuid_rung(const Spec& spec, const LadderOptions& options) {
   spec_fd.reset();
 
   // The monitor's own loop: signals go on to the helper, which passes them to the jail.
-  const int status = *forward_until_exit(Supervised{pid, pid, -1, signal_fd.get()}, -1);
+  const int status = *forward_until_exit(Supervised{pid, pid, -1, signal_fd.get(), {}}, -1);
   std::string record;
   (void)sys::read_all(error_read.get(), record);  // nothing read: the helper reported no error
   if (!record.empty()) {
