@@ -150,6 +150,13 @@ TEST_P(Cgroup, TheJailRunsInItsOwnCgroupWhichIsRemovedAfterwards) {
   EXPECT_EQ(r.err, "");
 }
 
+TEST_P(Cgroup, ACgroupNamespaceIsRootedAtTheJailsCgroup) {
+  const auto r = bt::run(
+      jail({"--unshare-cgroup", "--cgroup-parent", parent(), "cat", "/proc/self/cgroup"}), opts());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("0::/\n"), std::string::npos) << r.out;
+}
+
 TEST_P(Cgroup, ARelativeParentIsBelowTheCallersOwnCgroup) {
   // uid 65534 starts from <parent>/session: "." there is not a valid name, "../x" neither; a
   // relative parent is a child of the caller's cgroup, which must be delegated too.
@@ -236,6 +243,11 @@ TEST_P(Cgroup, PlacedByCgroupProcsWhereClone3IsFilteredAway) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("0::" + parent() + "/boxjail-"), std::string::npos) << r.out;
   EXPECT_TRUE(jail_cgroups_in(dir_).empty());
+  // With a cgroup namespace, its root is the jail's cgroup on this path too.
+  const auto ns = bt::run(
+      jail({"--unshare-cgroup", "--cgroup-parent", parent(), "cat", "/proc/self/cgroup"}), o);
+  ASSERT_EQ(ns.status, 0) << ns.err;
+  EXPECT_NE(ns.out.find("0::/\n"), std::string::npos) << ns.out;
 }
 
 TEST_P(Cgroup, AMissingParentFailsBeforeAnythingStarts) {
@@ -277,6 +289,27 @@ TEST_P(Cgroup, WithoutCgroupV2TheHierarchiesAreNamed) {
                   std::string::npos ||
               r.err.find("No cgroup hierarchy is mounted here") != std::string::npos)
       << r.err;
+}
+
+// A container's view: cgroup v2 mounted showing only part of the hierarchy (mountinfo's root
+// field). Paths stay the hierarchy's, as /proc/self/cgroup writes them; one outside is named.
+TEST_P(Cgroup, AMountThatShowsOnlyPartOfTheHierarchy) {
+  bt::RunOpts o = opts();
+  o.hide_cgroup2 = true;
+  o.cgroup2_subtree = dir_;
+  const auto r = bt::run(jail({"--cgroup-parent", parent(), "cat", "/proc/self/cgroup"}), o);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("0::" + parent() + "/boxjail-"), std::string::npos) << r.out;
+  EXPECT_TRUE(jail_cgroups_in(dir_).empty());
+  const auto outside = bt::run(jail({"--cgroup-parent", "/elsewhere", "true"}), o);
+  EXPECT_EQ(outside.status, 1);
+  EXPECT_NE(
+      outside.err.find("The cgroup parent /elsewhere is outside what the cgroup v2 mount at " +
+                       mount_ + " shows (" + parent() + ")"),
+      std::string::npos)
+      << outside.err;
+  EXPECT_NE(outside.err.find("cause: The cgroup v2 hierarchy is mounted here"), std::string::npos)
+      << outside.err;
 }
 
 TEST_P(Cgroup, BadValuesAreRefusedBeforeAnythingStarts) {

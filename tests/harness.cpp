@@ -366,14 +366,23 @@ namespace {
     if (unshare(CLONE_NEWNS) != 0) die_in_child("unshare(CLONE_NEWNS)");
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die_in_child("mount");
     std::istringstream lines(read_file("/proc/self/mountinfo"));
+    std::vector<std::string> points;
     for (std::string line; std::getline(lines, line);) {
       std::istringstream words(line);
       std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
       const auto dash = std::find(w.begin(), w.end(), "-");
-      if (dash != w.end() && dash + 1 != w.end() && dash[1] == "cgroup2" &&
-          umount2(w[4].c_str(), MNT_DETACH) != 0) {
-        die_in_child("umount2 cgroup2");
-      }
+      if (dash != w.end() && dash + 1 != w.end() && dash[1] == "cgroup2") points.push_back(w[4]);
+    }
+    // The subtree is parked on /mnt (of this private namespace) while the mounts go, then moved.
+    const bool subtree = !opts.cgroup2_subtree.empty() && !points.empty();
+    if (subtree && mount(opts.cgroup2_subtree.c_str(), "/mnt", nullptr, MS_BIND, nullptr) != 0) {
+      die_in_child("mount cgroup2_subtree");
+    }
+    for (const auto& point : points) {
+      if (umount2(point.c_str(), MNT_DETACH) != 0) die_in_child("umount2 cgroup2");
+    }
+    if (subtree && mount("/mnt", points.front().c_str(), nullptr, MS_MOVE, nullptr) != 0) {
+      die_in_child("move cgroup2_subtree");
     }
   }
   for (const auto& [name, value] : opts.env) setenv(name.c_str(), value.c_str(), 1);

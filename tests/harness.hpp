@@ -48,7 +48,10 @@ struct RunOpts {
   // Run in a private mount namespace without the cgroup v2 mount(s), as on a host with cgroup v1
   // only.
   bool hide_cgroup2 = false;
-  std::string program;        // run this binary instead of boxjail (e.g. the setuid helper)
+  // With hide_cgroup2: this cgroup directory is bind-mounted on the first cgroup v2 mount point
+  // instead, so the mount shows only that part of the hierarchy (a container's view).
+  std::string cgroup2_subtree;
+  std::string program;  // run this binary instead of boxjail (e.g. the setuid helper)
   std::vector<std::pair<std::string, std::string>> env;  // set in the program's environment
 };
 

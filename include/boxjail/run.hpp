@@ -35,7 +35,8 @@ struct CgroupUsage {
   std::optional<std::uint64_t> cpu_usage_usec;  // cpu.stat usage_usec
   std::optional<std::uint64_t> oom_kills;       // memory.events oom_kill
   std::optional<std::uint64_t> pids_max_hits;   // pids.events max: forks refused at pids.max
-  bool removed = false;                         // the cgroup is gone (else: why on stderr)
+  bool removed = false;                         // the cgroup is gone
+  std::string not_removed_why;                  // else why (the CLI says it on stderr)
 };
 
 struct RunOptions {

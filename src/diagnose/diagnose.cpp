@@ -170,6 +170,10 @@ class Evaluation {
     if (key == "fix.setuid_rung") return fix_setuid_rung();
     if (key == "fix.apparmor_sysctl") return fix_apparmor_sysctl();
     if (key == "fix.mount_max") return fix_mount_max();
+    if (key == "controller_v1_note") {
+      auto f = fact("cgroup.v1");
+      return f && !f->value.empty() ? ": cgroup v1 holds it (" + f->value + ")" : "";
+    }
     auto f = fact(key);
     return f ? f->value : "";
   }

@@ -387,6 +387,80 @@ const std::vector<Rule>& rule_table() {
                    "Not confirmed: the label inside the namespace was not reported.",
           .fixes = {kFixAppArmorProfile, kFixSetuidRung, kFixAppArmorSysctl},
       },
+      // --- the jail's cgroup (step cgroup): the kernel's own answers on cgroupfs. No rung
+      // differs (the cgroup is made with the caller's ids on each), so the ladder never climbs.
+      {
+          .id = "cgroup-v2-missing",
+          .rungs = {},
+          .steps = {"cgroup"},
+          .errnos = {ENOENT},
+          .all = {{"cgroup.v1", Exists, ""}},
+          .any = {},
+          .cause = "The jail asks for a cgroup of its own, which needs the cgroup v2 hierarchy, "
+                   "and none is mounted here (cgroup v1 hierarchies: {cgroup.v1|none}).",
+          .fixes = {"Boot with `systemd.unified_cgroup_hierarchy=1` (or `cgroup_no_v1=all`), or "
+                    "mount it: `sudo mount -t cgroup2 none /sys/fs/cgroup`.",
+                    "Or run the jail without --cgroup-parent and the limits."},
+      },
+      {
+          .id = "cgroup-parent-outside-mount",
+          .rungs = {},
+          .steps = {"cgroup"},
+          .errnos = {ENOENT},
+          .all = {{"cgroup.mount_root", Exists, ""}},
+          .any = {},
+          .cause = "The cgroup v2 hierarchy is mounted here ({path}) showing only its part "
+                   "{cgroup.mount_root} (a container's view), and the cgroup parent is outside "
+                   "it.",
+          .fixes = {"Name a parent below {cgroup.mount_root}, or a relative one (below this "
+                    "process's own cgroup)."},
+      },
+      {
+          .id = "cgroup-parent-missing",
+          .rungs = {},
+          .steps = {"cgroup"},
+          .errnos = {ENOENT},
+          .all = {},
+          .any = {},
+          .cause = "The cgroup parent {path} does not exist: boxjail makes the jail's own cgroup "
+                   "below it, never the parent.",
+          .fixes = {"Create it and delegate it to the user who runs the jails: `sudo mkdir "
+                    "{path}` and `sudo chown USER {path} {path}/cgroup.procs "
+                    "{path}/cgroup.subtree_control {path}/cgroup.threads` (or a systemd unit "
+                    "with `Delegate=yes`)."},
+      },
+      {
+          .id = "cgroup-not-delegated",
+          .rungs = {},
+          .steps = {"cgroup"},
+          .errnos = {EACCES, EPERM},
+          .all = {},
+          .any = {},
+          .cause = "The kernel refused {syscall} of {path} ({errno}): a user may make cgroups and "
+                   "move processes only in a cgroup subtree delegated to it (the directory and "
+                   "its cgroup.procs, cgroup.subtree_control and cgroup.threads its own), and the "
+                   "move from the caller's own cgroup needs cgroup.procs of the two cgroups' "
+                   "common ancestor.",
+          .fixes = {"Delegate the parent: `sudo chown USER PARENT PARENT/cgroup.procs "
+                    "PARENT/cgroup.subtree_control PARENT/cgroup.threads`, or a systemd unit or "
+                    "scope with `Delegate=yes`.",
+                    "Start boxjail from a cgroup below the delegated one (`systemd-run --user "
+                    "--scope boxjail ...` for a parent below `user@UID.service`)."},
+      },
+      {
+          .id = "cgroup-controller-missing",
+          .rungs = {},
+          .steps = {"cgroup"},
+          .errnos = {EOPNOTSUPP},
+          .all = {},
+          .any = {},
+          .cause = "A limit of the jail needs a cgroup controller that the parent is not offered "
+                   "(its cgroup.controllers: \"{cgroup.controllers|}\"){controller_v1_note|}.",
+          .fixes = {"Where cgroup v1 holds the controller: boot with "
+                    "`systemd.unified_cgroup_hierarchy=1` or `cgroup_no_v1=all`.",
+                    "Otherwise enable it in the cgroup.subtree_control of each cgroup above the "
+                    "parent (`echo +memory > .../cgroup.subtree_control`), or drop that limit."},
+      },
       {
           .id = "debian-userns-clone-disabled",
           .rungs = {"userns"},

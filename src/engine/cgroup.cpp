@@ -18,7 +18,6 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -102,13 +101,28 @@ std::optional<std::uint64_t> number_in(int dir, const char* file, std::string_vi
 // ---- Where the hierarchy is ----
 
 struct Mount {
+  std::string root;  // the part of the hierarchy the mount shows ("/" for all of it)
   std::string point;
   std::string fstype;
   std::string super_options;
 };
 
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape(std::string_view raw) {
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\\' && i + 3 < raw.size()) {
+      out.push_back(
+          static_cast<char>((raw[i + 1] - '0') * 64 + (raw[i + 2] - '0') * 8 + (raw[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(raw[i]);
+    }
+  }
+  return out;
+}
+
 // /proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPER".
-// Mount points escape space, tab, newline and backslash as \ooo.
 std::vector<Mount> cgroup_mounts() {
   std::vector<Mount> out;
   UniqueFd fd(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
@@ -120,18 +134,8 @@ std::vector<Mount> cgroup_mounts() {
     while (dash < fields.size() && fields[dash] != "-") ++dash;
     if (fields.size() < 5 || dash + 3 >= fields.size()) continue;
     if (fields[dash + 1] != "cgroup" && fields[dash + 1] != "cgroup2") continue;
-    std::string point;
-    const std::string_view raw = fields[4];
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '\\' && i + 3 < raw.size()) {
-        point.push_back(static_cast<char>((raw[i + 1] - '0') * 64 + (raw[i + 2] - '0') * 8 +
-                                          (raw[i + 3] - '0')));
-        i += 3;
-      } else {
-        point.push_back(raw[i]);
-      }
-    }
-    out.push_back({std::move(point), std::string(fields[dash + 1]), std::string(fields[dash + 3])});
+    out.push_back({unescape(fields[3]), unescape(fields[4]), std::string(fields[dash + 1]),
+                   std::string(fields[dash + 3])});
   }
   return out;
 }
@@ -149,6 +153,7 @@ std::string v1_mount_of(const std::vector<Mount>& mounts, std::string_view contr
 
 struct Hierarchy {
   std::string mount_point;
+  std::string mount_root;  // what of the hierarchy the mount shows (a container's: its own part)
   UniqueFd root;
   std::vector<Mount> mounts;  // every cgroup mount, for the errors
 };
@@ -159,6 +164,7 @@ result<Hierarchy> find_hierarchy() {
   for (const auto& m : h.mounts) {
     if (m.fstype == "cgroup2") {
       h.mount_point = m.point;
+      h.mount_root = m.root;
       break;
     }
   }
@@ -191,6 +197,19 @@ result<std::string> own_cgroup() {
   }
   return cgroup_error("read", "/proc/self/cgroup", ENOENT,
                       "This process is in no cgroup v2 cgroup");
+}
+
+// A hierarchy path (as /proc/self/cgroup writes it) as a path below the mount ("/" for the
+// mount's root), or nullopt when the mount does not show it.
+std::optional<std::string> below_mount(const Hierarchy& h, const std::string& path) {
+  const std::string& root = h.mount_root;
+  if (root.empty() || root == "/") return path;
+  if (path == root) return std::string("/");
+  if (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+      path[root.size()] == '/') {
+    return path.substr(root.size());
+  }
+  return std::nullopt;
 }
 
 std::string owner_of(int dir, const char* name) {
@@ -452,9 +471,19 @@ result<JailCgroup> JailCgroup::create(const CgroupRequest& request) {
   }
   if (parent_path.front() != '/') parent_path = (own == "/" ? "" : own) + "/" + parent_path;
   while (parent_path.size() > 1 && parent_path.back() == '/') parent_path.pop_back();
+  const auto parent_rel = below_mount(h, parent_path);
+  if (!parent_rel) {
+    Error e = cgroup_error("open", h.mount_point, ENOENT,
+                           "The cgroup parent " + parent_path +
+                               " is outside what the cgroup v2 "
+                               "mount at " +
+                               h.mount_point + " shows (" + h.mount_root + ")");
+    e.evidence.emplace_back("cgroup.mount_root", h.mount_root);
+    return e;
+  }
   const std::string parent_file =
-      h.mount_point + (parent_path == "/" ? std::string() : parent_path);
-  BOOST_OUTCOME_TRY(parent, open_below(h.root.get(), parent_path, parent_file));
+      h.mount_point + (*parent_rel == "/" ? std::string() : *parent_rel);
+  BOOST_OUTCOME_TRY(parent, open_below(h.root.get(), *parent_rel, parent_file));
   // Starts under one parent take turns from the stale scan to their own cgroup's lock: a
   // cgroup just made and not yet locked must not look stale to another start.
   if (flock(parent.get(), LOCK_EX) != 0) {
@@ -480,20 +509,22 @@ result<JailCgroup> JailCgroup::create(const CgroupRequest& request) {
   if (!cg.dir_) {
     const int err = errno;
     unlinkat(parent.get(), cg.name_.c_str(), AT_REMOVEDIR);
-    return cgroup_error("openat", h.mount_point + cg.path_, err, "Can't open the jail's cgroup");
+    return cgroup_error("openat", parent_file + "/" + cg.name_, err,
+                        "Can't open the jail's cgroup");
   }
   cg.parent_ = std::move(parent);
-  const std::string shown = h.mount_point + cg.path_;
+  const std::string shown = parent_file + "/" + cg.name_;
   if (flock(cg.dir_.get(), LOCK_EX | LOCK_NB) != 0) {
     return cgroup_error("flock", shown, errno, "Can't lock the jail's cgroup");
   }
   BOOST_OUTCOME_TRY(write_limits(request, cg.dir_.get(), shown));
   // Moving a process between cgroups (CLONE_INTO_CGROUP too) takes write access to cgroup.procs
   // of the two cgroups' common ancestor: say so now, by name, rather than as the clone's EACCES.
-  const std::string ancestor = common_ancestor(own, cg.path_);
+  // (Where the mount does not show that ancestor, the kernel's answer at the clone is all.)
+  const auto ancestor = below_mount(h, common_ancestor(own, cg.path_));
   const std::string procs_rel =
-      (ancestor == "/" ? std::string() : ancestor.substr(1) + "/") + "cgroup.procs";
-  if (faccessat(h.root.get(), procs_rel.c_str(), W_OK, AT_EACCESS) != 0) {
+      (!ancestor || *ancestor == "/" ? std::string() : ancestor->substr(1) + "/") + "cgroup.procs";
+  if (ancestor && faccessat(h.root.get(), procs_rel.c_str(), W_OK, AT_EACCESS) != 0) {
     const int err = errno;
     const std::string procs = h.mount_point + "/" + procs_rel;
     return cgroup_error(
@@ -542,11 +573,9 @@ CgroupUsage JailCgroup::end() {
   usage_.pids_max_hits = number_in(dir_.get(), "pids.events", "max");
   dir_.reset();  // releases the lock; nothing else holds it by now
   if (killed != 0) {
-    std::fprintf(stderr, "boxjail: cgroup: %s was not emptied: %s\n", path_.c_str(),
-                 std::strerror(killed));
+    usage_.not_removed_why = path_ + " was not emptied: " + std::strerror(killed);
   } else if (unlinkat(parent_.get(), name_.c_str(), AT_REMOVEDIR) != 0) {
-    std::fprintf(stderr, "boxjail: cgroup: can't remove %s: %s\n", path_.c_str(),
-                 std::strerror(errno));
+    usage_.not_removed_why = "can't remove " + path_ + ": " + std::strerror(errno);
   } else {
     usage_.removed = true;
   }

@@ -255,6 +255,10 @@ result<void> setup_and_exec(const ChildArgs& a) {
   // would wait forever while this copy stayed open.
   close_setup_fds(spec);
   if (plan.child_waits) BOXJAIL_TRY(wait_for_go(a.channel));
+  if (plan.late_cgroupns && unshare(CLONE_NEWCGROUP) != 0) {
+    return fail(step::kCloneNamespaces, "unshare(CLONE_NEWCGROUP)", "", errno,
+                "Creating new namespace failed");
+  }
   // The host's /proc, kept as a fd: the maps of the nested namespace, the userns limit and the
   // exec label are written through it after /proc may have vanished from the root.
   UniqueFd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));

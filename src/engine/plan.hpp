@@ -53,8 +53,12 @@ struct Plan {
   // the mounts then belong to a namespace it holds no capability over, and the kernel locks any
   // copy it makes of them.
   bool lock_userns = false;
-  bool needs_pid1 = false;      // a reaper runs as pid 1 and the command as pid 2
-  bool child_waits = false;     // the child waits for the monitor's go-ahead
+  bool needs_pid1 = false;   // a reaper runs as pid 1 and the command as pid 2
+  bool child_waits = false;  // the child waits for the monitor's go-ahead
+  // --unshare-cgroup where the monitor moves the child into the jail's cgroup after the clone
+  // (no CLONE_INTO_CGROUP): the child makes its cgroup namespace once it is there, after the
+  // go-ahead, so that the namespace's root is the jail's cgroup as with CLONE_INTO_CGROUP.
+  bool late_cgroupns = false;
   bool new_procfs = false;      // --proc mounts a new procfs (there is a pid namespace)
   std::uint64_t keep_caps = 0;  // capabilities the command keeps
   // Set up by the setuid-root helper: euid 0 in the initial user namespace, real ids the

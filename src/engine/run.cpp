@@ -272,6 +272,10 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
       clone_into_cgroup = cgroup.fd();
     } else {
       plan.child_waits = true;  // the monitor moves it in by cgroup.procs first
+      if ((plan.clone_flags & CLONE_NEWCGROUP) != 0) {
+        plan.clone_flags &= ~static_cast<std::uint64_t>(CLONE_NEWCGROUP);
+        plan.late_cgroupns = true;
+      }
     }
   }
 
@@ -392,7 +396,8 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   }
   if (plan.child_waits) channel::send(mine, channel::Kind::Go);
 
-  jail->supervised = Supervised{pid, wait_for, mine, signal_fd, {}, jail->pidfd.get(), spec.handover};
+  jail->supervised =
+      Supervised{pid, wait_for, mine, signal_fd, {}, jail->pidfd.get(), spec.handover};
   if (plan.lock_userns) {
     jail->supervised.write_requested_maps = [pid] { return write_identity_maps(pid); };
   } else if (plan.host_user_userns) {

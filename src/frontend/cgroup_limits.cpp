@@ -137,6 +137,10 @@ bool valid_cgroup_parent(std::string_view path, std::string* error) {
     *error = "the cgroup parent is empty";
     return false;
   }
+  if (path.find('\0') != std::string_view::npos) {
+    *error = "the cgroup parent contains a NUL byte";
+    return false;
+  }
   std::string_view rest = path.front() == '/' ? path.substr(1) : path;
   while (!rest.empty()) {
     const std::size_t slash = rest.find('/');

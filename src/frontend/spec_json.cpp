@@ -628,8 +628,7 @@ class Reader {
     std::string why;
     if (j.contains("parent")) {
       const std::string p = child(pointer, "parent");
-      if (!j["parent"].is_string()) return fail(p, "must be a cgroup path");
-      r.parent = j["parent"].get<std::string>();
+      if (!string(j["parent"], p, &r.parent)) return false;
       if (!valid_cgroup_parent(r.parent, &why)) return fail(p, why);
     }
     for (const auto& [key, member] :
