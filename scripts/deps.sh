@@ -6,6 +6,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libboost-dev libseccomp-dev libcap-ng-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
       libtomlplusplus-dev libgtest-dev
       bubblewrap iproute2 util-linux procps
+      uidmap  # newuidmap/newgidmap: --uid-range and --gid-range
       python3 python3-jsonschema  # scripts/check-spec-docs.py: docs/spec.md against its schemas
       qemu-system-x86 xz-utils zstd "$@")  # the VM stage (tests/vm)
 missing=()

@@ -385,6 +385,22 @@ namespace {
       die_in_child("move cgroup2_subtree");
     }
   }
+  if (!opts.host_files.empty()) {
+    if (unshare(CLONE_NEWNS) != 0) die_in_child("unshare(CLONE_NEWNS)");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die_in_child("mount");
+    for (const auto& [path, content] : opts.host_files) {
+      // A temp file, bound and then unlinked: the mount keeps it, nothing stays in /tmp.
+      char from[] = "/tmp/boxjail-host-file.XXXXXX";
+      const int fd = mkstemp(from);
+      if (fd < 0 || write(fd, content.data(), content.size()) < 0 || fchmod(fd, 0644) != 0) {
+        die_in_child("host file");
+      }
+      close(fd);
+      const int bound = mount(from, path.c_str(), nullptr, MS_BIND, nullptr);
+      unlink(from);
+      if (bound != 0) die_in_child("bind host file");
+    }
+  }
   for (const auto& [name, value] : opts.env) setenv(name.c_str(), value.c_str(), 1);
   install_denials(opts.deny);
   if (opts.as_nobody) {

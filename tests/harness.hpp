@@ -48,6 +48,9 @@ struct RunOpts {
   // Run in a private mount namespace without the cgroup v2 mount(s), as on a host with cgroup v1
   // only.
   bool hide_cgroup2 = false;
+  // Host files replaced for the program only: each {path, content} pair's content is written to
+  // a temp file bind-mounted over `path` in a private mount namespace (the file must exist).
+  std::vector<std::pair<std::string, std::string>> host_files;
   // With hide_cgroup2: this cgroup directory is bind-mounted on the first cgroup v2 mount point
   // instead, so the mount shows only that part of the hierarchy (a container's view).
   std::string cgroup2_subtree;

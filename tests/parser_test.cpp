@@ -1160,8 +1160,8 @@ std::set<std::string> AllOptions() {
   for (const char* own :
        {"--log-level", "--seccomp-policy", "--config", "--report-fd", "--pid-file", "--keep-fd",
         "--handover", "--rlimit", "--host-user", "--supplementary-group", "--cgroup-parent",
-        "--memory-max", "--memory-swap-max", "--pids-max", "--cpu-max", "--cpu-weight",
-        "--io-max"}) {
+        "--memory-max", "--memory-swap-max", "--pids-max", "--cpu-max", "--cpu-weight", "--io-max",
+        "--uid-range", "--gid-range"}) {
     all.insert(own);
   }
   return all;

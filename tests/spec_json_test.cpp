@@ -91,6 +91,13 @@ void ExpectSpecEq(const Spec& a, const Spec& b) {
     EXPECT_EQ(a.rlimits[i].soft, b.rlimits[i].soft);
     EXPECT_EQ(a.rlimits[i].hard, b.rlimits[i].hard);
   }
+  ASSERT_EQ(a.uid_ranges.size(), b.uid_ranges.size());
+  for (size_t i = 0; i < a.uid_ranges.size(); ++i) {
+    EXPECT_EQ(a.uid_ranges[i].inside, b.uid_ranges[i].inside);
+    EXPECT_EQ(a.uid_ranges[i].outside, b.uid_ranges[i].outside);
+    EXPECT_EQ(a.uid_ranges[i].count, b.uid_ranges[i].count);
+  }
+  ASSERT_EQ(a.gid_ranges.size(), b.gid_ranges.size());
   ASSERT_EQ(a.cgroup.has_value(), b.cgroup.has_value());
   if (a.cgroup) {
     EXPECT_EQ(a.cgroup->parent, b.cgroup->parent);
@@ -160,6 +167,8 @@ Spec FullSpec() {
   s.handover = true;
   s.rlimits = {{RLIMIT_CPU, 0, RLIM_INFINITY}, {RLIMIT_NOFILE, 1024, 4096}};
   s.host_user = boxjail::HostIdentity{1000, 4294967294u, {994, 4242}};
+  s.uid_ranges = {{1, 100000, 65536}, {70000, 300000, 10}};
+  s.gid_ranges = {{1, 200000, 10}};
   s.cgroup.emplace();
   s.cgroup->parent = "/jails";
   s.cgroup->memory_max = 64u << 20;
@@ -277,10 +286,13 @@ TEST(SpecJsonTest, WritesEveryKeyAndTheVersion) {
                           "handover",
                           "rlimits",
                           "host_user",
-                          "cgroup"}) {
+                          "cgroup",
+                          "uid_ranges",
+                          "gid_ranges"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 44u);
+  EXPECT_EQ(j.size(), 46u);
+  EXPECT_EQ(j["gid_ranges"], json::parse(R"([{"inside": 1, "outside": 200000, "count": 10}])"));
   EXPECT_EQ(j["cgroup"], json::parse(R"({"parent": "/jails", "memory_max": 67108864,
                                          "memory_swap_max": "max", "pids_max": 64,
                                          "cpu_max": {"quota": 50000, "period": 200000},
@@ -427,6 +439,19 @@ TEST(SpecJsonTest, RejectsMalformedInput) {
       {"command number", With({{"command", {"true", 1}}}), "/command/1: must be a string"},
       {"NUL in env", With({{"env", {std::string("A=\0", 3)}}}), "/env/0: contains a NUL byte"},
       {"cgroup not object", With({{"cgroup", 1}}), "/cgroup: must be an object"},
+      {"uid_ranges object", With({{"uid_ranges", json::object()}}),
+       "/uid_ranges: must be an array of ranges"},
+      {"uid_ranges no count", With({{"uid_ranges", {{{"inside", 1}, {"outside", 2}}}}}),
+       "/uid_ranges/0/count: missing"},
+      {"gid_ranges count 0",
+       With({{"gid_ranges", {{{"inside", 1}, {"outside", 2}, {"count", 0}}}}}),
+       "/gid_ranges/0/count: 0 is out of range (1..4294967294)"},
+      {"gid_ranges past the end",
+       With({{"gid_ranges", {{{"inside", 4294967290u}, {"outside", 2}, {"count", 10}}}}}),
+       "/gid_ranges/0: the range ends past 4294967294"},
+      {"uid_ranges unknown key",
+       With({{"uid_ranges", {{{"inside", 1}, {"outside", 2}, {"count", 3}, {"x", 1}}}}}),
+       "/uid_ranges/0: unknown key \"x\""},
       {"cgroup unknown key", With({{"cgroup", {{"memory", 1}}}}),
        "/cgroup: unknown key \"memory\""},
       {"cgroup parent dots", With({{"cgroup", {{"parent", "/a/../b"}}}}),

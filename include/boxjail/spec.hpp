@@ -68,6 +68,15 @@ struct HostIdentity {
   std::vector<gid_t> groups;
 };
 
+// --uid-range / --gid-range INSIDE:OUTSIDE:COUNT (boxjail's own): COUNT subordinate ids of the
+// caller's, from OUTSIDE on, mapped to INSIDE.. in the jail's user namespace besides its own id,
+// as /etc/subuid and /etc/subgid grant them, written by Debian's newuidmap and newgidmap.
+struct IdRange {
+  std::uint32_t inside = 0;
+  std::uint32_t outside = 0;
+  std::uint32_t count = 0;
+};
+
 // The per-jail cgroup (boxjail's own --cgroup-parent, --memory-max...): created under `parent`
 // in the cgroup v2 hierarchy before the clone, the sandbox born in it (CLONE_INTO_CGROUP), every
 // process in it killed and the cgroup removed when the jail ends. Values are those the kernel's
@@ -143,6 +152,8 @@ struct Spec {
   // At most one per resource, in resource order.
   std::vector<RlimitRequest> rlimits;
   std::optional<HostIdentity> host_user;
+  std::vector<IdRange> uid_ranges;
+  std::vector<IdRange> gid_ranges;
   std::optional<CgroupRequest> cgroup;
   // --handover (boxjail's own): the sandbox's first process is made the child of boxjail's own
   // parent (CLONE_PARENT) and boxjail exits once the command runs: nothing of it stays resident.

@@ -40,8 +40,10 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
     // The setuid helper's child cannot map the caller's ids from inside (it is root there, and
     // the caller's uid is not its own): the monitor, still privileged, writes them (bwrap's
     // setuid mode). Nor can root's child map another host user's (--host-user).
+    const bool ranges = !spec.uid_ranges.empty() || !spec.gid_ranges.empty();
     p.map_writer = spec.userns_block_fd >= 0 ? MapWriter::External
                    : p.setuid                ? MapWriter::Monitor
+                   : ranges                  ? MapWriter::Subid
                                              : MapWriter::Child;
   }
   p.ns_uid = p.sandbox_uid;
@@ -70,7 +72,7 @@ Plan make_plan(const Spec& spec, const Caller& caller, std::uint64_t caller_effe
   p.needs_pid1 =
       !spec.as_pid_1 && (spec.unshare_pid || !spec.lock_files.empty() || spec.sync_fd >= 0);
   p.child_waits = spec.info_fd >= 0 || spec.json_status_fd >= 0 || spec.userns_block_fd >= 0 ||
-                  p.map_writer == MapWriter::Monitor;
+                  p.map_writer == MapWriter::Monitor || p.map_writer == MapWriter::Subid;
   p.new_procfs = spec.unshare_pid || spec.pidns_fd >= 0;
 
   // bwrap: root keeps its effective capabilities unless --cap-add/--cap-drop says otherwise;

@@ -18,6 +18,7 @@ enum class MapWriter {
   Child,     // unprivileged: the child maps its own uid (bwrap's unprivileged path)
   Monitor,   // the monitor writes /proc/PID/*_map (the setuid helper's user namespace)
   External,  // --userns-block-fd: newuidmap or similar writes them
+  Subid,     // --uid-range/--gid-range: the monitor runs newuidmap and newgidmap
 };
 
 struct Plan {

@@ -35,6 +35,7 @@
 #include "engine/seccomp_policy.hpp"
 #include "engine/spawn.hpp"
 #include "engine/steps.hpp"
+#include "engine/subid.hpp"
 #include "sys/fd.hpp"
 #include "sys/syscalls.hpp"
 
@@ -262,6 +263,13 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
                          (plan.lock_userns ? ", lock userns" : "") +
                          (plan.needs_pid1 ? ", pid-1 reaper" : ""));
 
+  // A range the host's files do not grant is named now, file and line, before anything exists.
+  if (plan.map_writer == MapWriter::Subid) {
+    BOXJAIL_TRY(check_subid_grants(plan.real_uid, spec.uid_ranges, "/etc/subuid", "uid",
+                                   step::kWriteUidMap));
+    BOXJAIL_TRY(check_subid_grants(plan.real_uid, spec.gid_ranges, "/etc/subgid", "gid",
+                                   step::kWriteGidMap));
+  }
   // Made before anything else of the jail, so that its first process is born limited.
   JailCgroup cgroup;
   int clone_into_cgroup = -1;
@@ -367,6 +375,16 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   }
   if (plan.map_writer == MapWriter::Monitor) {
     if (auto mapped = write_child_maps(plan, pid); !mapped) return abandon(mapped.error());
+  }
+  if (plan.map_writer == MapWriter::Subid) {
+    // The setuid programs that enforce /etc/subuid and /etc/subgid write the maps; run as the
+    // caller (this monitor holds no privilege on this rung).
+    auto uids = run_id_mapper("newuidmap", pid, plan.sandbox_uid, plan.real_uid, spec.uid_ranges,
+                              step::kWriteUidMap);
+    if (!uids) return abandon(uids.error());
+    auto gids = run_id_mapper("newgidmap", pid, plan.sandbox_gid, plan.real_gid, spec.gid_ranges,
+                              step::kWriteGidMap);
+    if (!gids) return abandon(gids.error());
   }
   if (plan.setuid) {
     // The monitor needs no privilege from here on: it only writes the caller's fds, waits,

@@ -5,10 +5,11 @@
 // written against bwrap observe them.
 #include <boxjail/bwrap_args.hpp>
 #include <boxjail/cgroup_limits.hpp>
+#include <boxjail/id_ranges.hpp>
 #include <boxjail/rlimits.hpp>
 
+#include "engine/host_ids.hpp"
 #include "engine/log.hpp"
-#include "frontend/host_ids.hpp"
 
 #include <cap-ng.h>
 #include <strings.h>
@@ -352,6 +353,18 @@ Status on_io_max(Parser& p, Operands a) {
   const auto line = parse_cgroup_io_max(a[0], &why);
   if (!line) return p.fail("--io-max " + why);
   cgroup_of(p).io_max.push_back(*line);
+  return ok();
+}
+
+// --uid-range/--gid-range INSIDE:OUTSIDE:COUNT, in the order given.
+template <std::vector<IdRange> Spec::*Field>
+Status on_id_range(Parser& p, Operands a) {
+  std::string why;
+  const auto r = parse_id_range(a[0], &why);
+  if (!r) {
+    return p.fail(std::string(Field == &Spec::uid_ranges ? "--uid-range " : "--gid-range ") + why);
+  }
+  (p.spec().*Field).push_back(*r);
   return ok();
 }
 
@@ -755,6 +768,10 @@ constexpr auto kOptions = std::to_array<Option>({
      "With --host-user: a supplementary group of the command (name or GID)"},
     {"--handover", "", Idempotent, set_true<&Spec::handover>,
      "Exit once the command runs; the sandbox becomes the child of boxjail's parent"},
+    {"--uid-range", "INSIDE:OUTSIDE:COUNT", Accumulate, on_id_range<&Spec::uid_ranges>,
+     "Also map COUNT subordinate uids from OUTSIDE (/etc/subuid) to INSIDE (newuidmap)"},
+    {"--gid-range", "INSIDE:OUTSIDE:COUNT", Accumulate, on_id_range<&Spec::gid_ranges>,
+     "Also map COUNT subordinate gids from OUTSIDE (/etc/subgid) to INSIDE (newgidmap)"},
     {"--cgroup-parent", "PATH", LastWins, on_cgroup_parent,
      "Run the jail in a cgroup of its own under PATH (cgroup v2; relative: below ours)"},
     {"--memory-max", "BYTES", LastWins, on_memory_max,

@@ -7,6 +7,7 @@
 
 #include <boxjail/bwrap_args.hpp>
 #include <boxjail/cgroup_limits.hpp>
+#include <boxjail/id_ranges.hpp>
 #include <boxjail/rlimits.hpp>
 
 #include <cap-ng.h>
@@ -679,6 +680,30 @@ class Reader {
     return true;
   }
 
+  // [{"inside": 1, "outside": 100000, "count": 65536}]: the bounds of parse_id_range.
+  bool id_ranges(const json& j, const std::string& pointer, std::vector<IdRange>* out) {
+    if (!j.is_array()) return fail(pointer, "must be an array of ranges");
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      const std::string p = child(pointer, i);
+      if (!object(j[i], p) || !check_keys(j[i], p, {"inside", "outside", "count"})) return false;
+      std::uint64_t v[3] = {};
+      const char* keys[3] = {"inside", "outside", "count"};
+      for (int k = 0; k < 3; ++k) {
+        if (!j[i].contains(keys[k])) return fail(child(p, keys[k]), "missing");
+        if (!integer(j[i][keys[k]], child(p, keys[k]), k == 2 ? 1 : 0, kMaxMappedId, &v[k],
+                     nullptr)) {
+          return false;
+        }
+      }
+      if (v[0] + v[2] - 1 > kMaxMappedId || v[1] + v[2] - 1 > kMaxMappedId) {
+        return fail(p, "the range ends past " + std::to_string(kMaxMappedId));
+      }
+      out->push_back({static_cast<std::uint32_t>(v[0]), static_cast<std::uint32_t>(v[1]),
+                      static_cast<std::uint32_t>(v[2])});
+    }
+    return true;
+  }
+
   bool fds(const json& j, const std::string& pointer, int min, std::vector<int>* out) {
     if (!j.is_array()) return fail(pointer, "must be an array of fds");
     out->clear();
@@ -692,8 +717,9 @@ class Reader {
 
   bool spec(const json& j, Spec* out) {
     if (!object(j, "")) return false;
-    std::vector<std::string> keys = {"version",  "uid", "gid",     "caps",      "add_seccomp_fds",
-                                     "keep_fds", "ops", "rlimits", "host_user", "cgroup"};
+    std::vector<std::string> keys = {"version",         "uid",      "gid",        "caps",
+                                     "add_seccomp_fds", "keep_fds", "ops",        "rlimits",
+                                     "host_user",       "cgroup",   "uid_ranges", "gid_ranges"};
     for (const auto& f : kSpecBools) keys.push_back(f.name);
     for (const auto& f : kSpecFds) keys.push_back(f.name);
     for (const auto& f : kSpecOptStrings) keys.push_back(f.name);
@@ -756,6 +782,12 @@ class Reader {
       return false;
     }
     if (j.contains("cgroup") && !cgroup(j["cgroup"], "/cgroup", &out->cgroup)) return false;
+    if (j.contains("uid_ranges") && !id_ranges(j["uid_ranges"], "/uid_ranges", &out->uid_ranges)) {
+      return false;
+    }
+    if (j.contains("gid_ranges") && !id_ranges(j["gid_ranges"], "/gid_ranges", &out->gid_ranges)) {
+      return false;
+    }
     if (j.contains("keep_fds")) {
       out->keep_fds.emplace();
       if (!fds(j["keep_fds"], "/keep_fds", 3, &*out->keep_fds)) return false;
@@ -818,6 +850,15 @@ std::string spec_to_json(const Spec& spec, bool pretty) {
                                                       {"hard", value(r.hard)}};
     }
     j["rlimits"] = std::move(limits);
+  }
+  for (const auto& [key, ranges] :
+       {std::pair{"uid_ranges", &spec.uid_ranges}, std::pair{"gid_ranges", &spec.gid_ranges}}) {
+    if (ranges->empty()) continue;
+    ojson list = ojson::array();
+    for (const auto& r : *ranges) {
+      list.push_back({{"inside", r.inside}, {"outside", r.outside}, {"count", r.count}});
+    }
+    j[key] = std::move(list);
   }
   if (spec.cgroup) {
     const CgroupRequest& c = *spec.cgroup;

@@ -3,12 +3,14 @@
 // bwrap's order, because the order decides which message a caller sees. For example
 // "--disable-userns" alone fails for an unprivileged caller although --unshare-user would be
 // implied a moment later: bwrap checks the explicit flags before adding the implied one.
+#include <boxjail/id_ranges.hpp>
 #include <boxjail/validate.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -111,8 +113,9 @@ Status check_process_requests(const Spec& s) {
     return fail(s, "Specifying --as-pid-1 and --lock-file is not permitted");
   }
   if (s.cgroup && s.cgroup->parent.empty()) {
-    return fail(s, "The cgroup limits need a parent cgroup: --cgroup-parent PATH, or "
-                   "[cgroup] parent in the config");
+    return fail(s,
+                "The cgroup limits need a parent cgroup: --cgroup-parent PATH, or "
+                "[cgroup] parent in the config");
   }
   return ok();
 }
@@ -161,10 +164,52 @@ result<void> check_host_user(const Spec& spec, const Caller& caller) {
     return make_error("validate-spec",
                       "--host-user runs the command with no capability: drop --cap-add");
   }
-  if (!spec.unshare_user && ((spec.uid && *spec.uid != h.uid) || (spec.gid && *spec.gid != h.gid))) {
+  if (!spec.unshare_user &&
+      ((spec.uid && *spec.uid != h.uid) || (spec.gid && *spec.gid != h.gid))) {
     return make_error("validate-spec",
                       "--uid/--gid other than --host-user's: without a user namespace the "
                       "command's ids are the host's");
+  }
+  return boost::outcome_v2::success();
+}
+
+// --uid-range/--gid-range: subordinate ids an unprivileged caller was granted, mapped by
+// newuidmap/newgidmap into the jail's own user namespace besides its own ids. Checked after the
+// implications (an unprivileged caller's --unshare-user is implied).
+result<void> check_id_ranges(const Spec& spec, const Caller& caller) {
+  if (spec.uid_ranges.empty() && spec.gid_ranges.empty()) return boost::outcome_v2::success();
+  auto refuse = [&](const std::string& why) -> result<void> { return fail(spec, why); };
+  if (caller.is_root()) {
+    return refuse(
+        "--uid-range/--gid-range map ids that /etc/subuid and /etc/subgid grant an "
+        "unprivileged user; root maps a host user with --host-user instead");
+  }
+  if (!spec.unshare_user || spec.userns_fd >= 0 || spec.userns_block_fd >= 0) {
+    return refuse(
+        "--uid-range/--gid-range need the jail's own user namespace, mapped by "
+        "boxjail (not --userns or --userns-block-fd)");
+  }
+  if (spec.disable_userns) {
+    return refuse("--uid-range/--gid-range cannot be combined with --disable-userns yet");
+  }
+  const uid_t uid = spec.uid.value_or(caller.uid);
+  const gid_t gid = spec.gid.value_or(caller.gid);
+  for (auto problem : {id_ranges_problem(spec.uid_ranges, uid, "uid"),
+                       id_ranges_problem(spec.gid_ranges, gid, "gid")}) {
+    if (!problem.empty()) return refuse("--uid-range/--gid-range: " + problem);
+  }
+  // devpts mounts only where uid and gid 0 are mapped; without ranges boxjail maps 0 itself in a
+  // first namespace and the jail's ids in a nested one, which could hold one id alone.
+  const bool dev = std::any_of(spec.ops.begin(), spec.ops.end(),
+                               [](const MountOp& op) { return op.kind == OpKind::Dev; });
+  auto maps_zero = [](const std::vector<IdRange>& ranges, std::uint32_t own) {
+    return own == 0 || std::any_of(ranges.begin(), ranges.end(),
+                                   [](const IdRange& r) { return r.inside == 0; });
+  };
+  if (dev && (!maps_zero(spec.uid_ranges, uid) || !maps_zero(spec.gid_ranges, gid))) {
+    return refuse(
+        "--dev with --uid-range/--gid-range needs uid and gid 0 mapped inside (the "
+        "kernel's devpts wants them): --uid 0 --gid 0, or ranges that start at 0");
   }
   return boost::outcome_v2::success();
 }
@@ -173,6 +218,7 @@ result<Spec> resolve_spec(Spec spec, const Caller& caller) {
   BOOST_OUTCOME_TRY(check_host_user(spec, caller));
   BOOST_OUTCOME_TRY(check_user_namespace_requests(spec));
   apply_implications(spec, caller);
+  BOOST_OUTCOME_TRY(check_id_ranges(spec, caller));
   BOOST_OUTCOME_TRY(check_identity(spec, caller));
   BOOST_OUTCOME_TRY(check_process_requests(spec));
   return spec;
@@ -188,6 +234,12 @@ result<void> check_setuid_spec(const Spec& s, const Caller& caller) {
     return refuse("--cap-add: the command runs without capabilities in the setuid rung");
   }
   if (s.userns_fd != -1) return refuse("--userns: joining a namespace chosen by the caller");
+  // newuidmap checks that the target process is the caller's; the helper's child is root's.
+  if (!s.uid_ranges.empty() || !s.gid_ranges.empty()) {
+    return refuse(
+        "--uid-range/--gid-range: they are mapped by newuidmap for the caller's own "
+        "user namespace, which only the userns rung makes");
+  }
   if (s.userns2_fd != -1) {
     // CVE-2020-5291: --userns2 into a namespace where uid 0 is unmapped fooled bwrap's
     // geteuid()-based privilege check.

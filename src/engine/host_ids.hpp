@@ -22,4 +22,7 @@ std::optional<std::pair<uid_t, gid_t>> resolve_host_user(const std::string& text
 std::optional<gid_t> resolve_host_group(const std::string& text, std::string* error,
                                         const std::string& group = "/etc/group");
 
+// The name /etc/passwd gives `uid`, or nullopt.
+std::optional<std::string> host_user_name(uid_t uid, const std::string& passwd = "/etc/passwd");
+
 }  // namespace boxjail

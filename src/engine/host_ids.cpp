@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "frontend/host_ids.hpp"
+#include "engine/host_ids.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -77,6 +77,12 @@ std::optional<std::pair<uid_t, gid_t>> resolve_host_user(const std::string& text
   if (!uid || !gid)
     return fail("--host-user " + text + ": its entry in " + passwd + " is malformed");
   return std::pair<uid_t, gid_t>{*uid, *gid};
+}
+
+std::optional<std::string> host_user_name(uid_t uid, const std::string& passwd) {
+  const auto entry = find_entry(passwd, std::to_string(uid), 2);
+  if (!entry || entry->empty() || (*entry)[0].empty()) return std::nullopt;
+  return (*entry)[0];
 }
 
 std::optional<gid_t> resolve_host_group(const std::string& text, std::string* error,
