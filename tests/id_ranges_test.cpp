@@ -80,6 +80,26 @@ TEST_F(IdRanges, ThroughASpec) {
   EXPECT_NE(r.out.find("100     165000        536"), std::string::npos) << r.out;
 }
 
+// Adjacent lines add up, as newuidmap takes them; the report's diagnosis names the file.
+TEST_F(IdRanges, AdjacentGrantsAddUp) {
+  const std::string lines = "nobody:100000:10\nnobody:100010:10\n";
+  const auto r =
+      bt::run({"--ro-bind", "/", "/", "--uid-range", "1:100005:10", "cat", "/proc/self/uid_map"},
+              nobody(lines));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("1     100005         10"), std::string::npos) << r.out;
+  bt::ReportFile report;
+  bt::RunOpts o = nobody(lines);
+  o.keep_fds = {report.fd};
+  const auto past = bt::run({"--report-fd", std::to_string(report.fd), "--ro-bind", "/", "/",
+                             "--uid-range", "1:100005:20", "true"},
+                            o);
+  EXPECT_EQ(past.status, 1);
+  const auto summary = report.summary();
+  ASSERT_EQ(summary["attempts"].size(), 1u) << report.text();  // no climb to the setuid rung
+  EXPECT_EQ(summary["attempts"][0]["cause_id"], "subid-not-granted") << report.text();
+}
+
 TEST_F(IdRanges, ARangeNotGrantedIsRefusedNamingTheFileAndItsLines) {
   const auto r =
       bt::run({"--ro-bind", "/", "/", "--uid-range", "1:300000:10", "touch", "/nonexistent/ran"},

@@ -461,6 +461,35 @@ const std::vector<Rule>& rule_table() {
                     "Otherwise enable it in the cgroup.subtree_control of each cgroup above the "
                     "parent (`echo +memory > .../cgroup.subtree_control`), or drop that limit."},
       },
+      // --- subordinate ids (--uid-range, --gid-range).
+      {
+          .id = "subid-not-granted",
+          .rungs = {},
+          .steps = {"write-uid-map", "write-gid-map"},
+          .errnos = {},
+          .all = {{"subid.file", Exists, ""}},
+          .any = {},
+          .cause = "{subid.file} does not grant this user the subordinate ids asked for, or could "
+                   "not be read: newuidmap and newgidmap, which write such maps, map only what it "
+                   "grants.",
+          .fixes = {"Ask for ids within the user's lines of {subid.file}, or have root grant "
+                    "them: `sudo usermod --add-subuids START-END USER` (`--add-subgids` for "
+                    "/etc/subgid)."},
+      },
+      {
+          .id = "subid-mapper-failed",
+          .rungs = {},
+          .steps = {"write-uid-map", "write-gid-map"},
+          .errnos = {},
+          .all = {{"subid.mapper", Exists, ""}},
+          .any = {},
+          .cause = "{subid.mapper}, which writes the subordinate ids' map, refused; its own words "
+                   "are in the message (it checks the grants, the caller's passwd entry and "
+                   "primary group, and that the jail's process is the caller's).",
+          .fixes = {"Run boxjail with the caller's primary group (/etc/passwd) as its real gid, "
+                    "and check that /usr/bin/{subid.mapper} is installed setuid root (package "
+                    "uidmap)."},
+      },
       {
           .id = "debian-userns-clone-disabled",
           .rungs = {"userns"},

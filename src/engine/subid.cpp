@@ -66,20 +66,30 @@ result<void> check_subid_grants(uid_t uid, const std::vector<IdRange>& ranges, c
   std::string text;
   if (!fd || sys::read_all(fd.get(), text, kMaxFile) != 0) {
     const int err = errno;
-    return sys_error(std::string(step), "open", file, err,
-                     option + " needs subordinate " + std::string(what) + "s granted in " + file);
+    Error e =
+        sys_error(std::string(step), "open", file, err,
+                  option + " needs subordinate " + std::string(what) + "s granted in " + file);
+    e.evidence.emplace_back("subid.file", file);
+    return e;
   }
   const auto name = host_user_name(uid, passwd);
   const std::string who =
       (name ? *name + " (uid " + std::to_string(uid) + ")" : "uid " + std::to_string(uid));
   const auto grants = grants_of(text, name.value_or(""), uid);
   for (const IdRange& r : ranges) {
-    bool granted = false;
-    for (const Grant& g : grants) {
-      granted = granted ||
-                (r.outside >= g.start && std::uint64_t{r.outside} + r.count <= g.start + g.count);
+    // Covered by the union of the grants, as newuidmap takes them (adjacent lines add up).
+    std::uint64_t next = r.outside;
+    const std::uint64_t end = std::uint64_t{r.outside} + r.count;
+    for (bool advanced = true; next < end && advanced;) {
+      advanced = false;
+      for (const Grant& g : grants) {
+        if (g.start <= next && next < g.start + g.count) {
+          next = g.start + g.count;
+          advanced = true;
+        }
+      }
     }
-    if (granted) continue;
+    if (next >= end) continue;
     std::string message = option + " " + id_range_text(r) + ": " + file + " grants " + who +
                           " no range holding " + std::to_string(r.outside) + ".." +
                           std::to_string(std::uint64_t{r.outside} + r.count - 1);
@@ -105,10 +115,12 @@ result<void> run_id_mapper(const char* program, pid_t pid, std::uint32_t inside,
   // not choose the program that maps its ids.
   const std::string path = std::string("/usr/bin/") + program;
   if (access(path.c_str(), X_OK) != 0) {
-    return sys_error(std::string(step), "execve", path, errno,
-                     std::string(program) +
-                         " is needed for --uid-range/--gid-range (Debian "
-                         "package uidmap)");
+    Error e = sys_error(std::string(step), "execve", path, errno,
+                        std::string(program) +
+                            " is needed for --uid-range/--gid-range (Debian "
+                            "package uidmap)");
+    e.evidence.emplace_back("subid.mapper", program);
+    return e;
   }
   std::vector<std::string> args = {program, std::to_string(pid), std::to_string(inside),
                                    std::to_string(outside), "1"};
@@ -145,11 +157,13 @@ result<void> run_id_mapper(const char* program, pid_t pid, std::uint32_t inside,
   while (!said.empty() && said.back() == '\n') said.pop_back();
   std::string command;
   for (const auto& a : args) command += (command.empty() ? "" : " ") + a;
-  return sys_error(std::string(step), program, path, 0,
-                   "`" + command + "` failed (" +
-                       (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
-                                          : "signal " + std::to_string(WTERMSIG(status))) +
-                       (said.empty() ? ")" : "): " + said));
+  Error e = sys_error(std::string(step), program, path, 0,
+                      "`" + command + "` failed (" +
+                          (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                                             : "signal " + std::to_string(WTERMSIG(status))) +
+                          (said.empty() ? ")" : "): " + said));
+  e.evidence.emplace_back("subid.mapper", program);
+  return e;
 }
 
 }  // namespace boxjail

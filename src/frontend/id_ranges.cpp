@@ -41,7 +41,7 @@ std::optional<IdRange> parse_id_range(std::string_view text, std::string* error)
     return std::nullopt;
   }
   const auto [inside, outside, count] = v;
-  if (count == 0 || count > kMaxMappedId + 1 || inside > kMaxMappedId || outside > kMaxMappedId ||
+  if (count == 0 || count > kMaxMappedId || inside > kMaxMappedId || outside > kMaxMappedId ||
       inside + count - 1 > kMaxMappedId || outside + count - 1 > kMaxMappedId) {
     *error = "\"" + std::string(text) + "\": COUNT must be at least 1 and both ranges end at " +
              std::to_string(kMaxMappedId) + " at most";
