@@ -105,39 +105,35 @@ result<void> enter_nested_userns(const Plan& plan, int proc) {
   return success();
 }
 
-// Only a process that stays in the namespace the jail acted in, with CAP_SETUID there, can map
-// more than one id: the monitor maps every id of that namespace onto itself, so the command's
-// files keep their owners and root keeps reading every one of them.
-result<void> enter_lock_userns(int channel) {
+// A user namespace entered after the mounts, which the monitor maps while this process waits:
+// the lock namespace (Plan::lock_userns: only a process that stays in the namespace the jail
+// acted in, with CAP_SETUID there, can map more than one id, so the monitor maps every id of that
+// namespace onto itself and the command's files keep their owners), or --host-user's (the child,
+// host root outside, cannot map another host user's ids; the drop then switches to them).
+result<void> enter_userns_mapped_by_monitor(int channel, std::string_view step,
+                                            const char* cannot_create, const char* not_mapped) {
   if (unshare(CLONE_NEWUSER) != 0) {
-    return fail(step::kLockUserns, "unshare(CLONE_NEWUSER)", "", errno,
-                "A jail run by root that keeps CAP_SYS_ADMIN runs in a user namespace of its own, "
-                "so that it cannot undo its read-only mounts, and this one could not be created; "
-                "drop the capability (--cap-drop CAP_SYS_ADMIN) or allow user namespaces to root");
+    return fail(step, "unshare(CLONE_NEWUSER)", "", errno, cannot_create);
   }
   channel::send(channel, channel::Kind::MapLock);
   BOOST_OUTCOME_TRY(msg, channel::receive(channel));
-  if (!msg || msg->kind != channel::Kind::Go) {
-    return fail(step::kLockUserns, "recv", "", EPIPE,
-                "The monitor did not map the lock user namespace");
-  }
+  if (!msg || msg->kind != channel::Kind::Go) return fail(step, "recv", "", EPIPE, not_mapped);
   return success();
 }
 
-// --host-user's user namespace, entered after the mounts: the monitor maps it (the child, host
-// root outside, cannot map another host user's ids), then the drop switches to them.
+result<void> enter_lock_userns(int channel) {
+  return enter_userns_mapped_by_monitor(
+      channel, step::kLockUserns,
+      "A jail run by root that keeps CAP_SYS_ADMIN runs in a user namespace of its own, so that "
+      "it cannot undo its read-only mounts, and this one could not be created; drop the "
+      "capability (--cap-drop CAP_SYS_ADMIN) or allow user namespaces to root",
+      "The monitor did not map the lock user namespace");
+}
+
 result<void> enter_host_user_userns(int channel) {
-  if (unshare(CLONE_NEWUSER) != 0) {
-    return fail(step::kHostUserUserns, "unshare(CLONE_NEWUSER)", "", errno,
-                "Can't create the host user's user namespace");
-  }
-  channel::send(channel, channel::Kind::MapLock);
-  BOOST_OUTCOME_TRY(msg, channel::receive(channel));
-  if (!msg || msg->kind != channel::Kind::Go) {
-    return fail(step::kHostUserUserns, "recv", "", EPIPE,
-                "The monitor did not map the host user's user namespace");
-  }
-  return success();
+  return enter_userns_mapped_by_monitor(channel, step::kHostUserUserns,
+                                        "Can't create the host user's user namespace",
+                                        "The monitor did not map the host user's user namespace");
 }
 
 result<void> assert_userns_disabled() {

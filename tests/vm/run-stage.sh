@@ -4,7 +4,7 @@
 # rootfs scenario (a jail where the root is the initramfs, which pivot_root cannot leave), and the
 # cgroup scenario (cgroup v2 with every controller, which the host cannot offer).
 #
-#   bash tests/vm/run-stage.sh [--build DIR] [--cache DIR]
+#   bash tests/vm/run-stage.sh [--build DIR] [--cache DIR] [--only NAME]
 #
 # DIR defaults: build/release (boxjail and boxjail-suid, static) and /var/cache/boxjail-vm.
 # Prints "vm stage skipped: <reason>" and exits 0 only where qemu or the packages cannot be had;
@@ -14,10 +14,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$root/build/release
 cache=/var/cache/boxjail-vm
+only=
 while (($#)); do
   case $1 in
     --build) build=${2:?}; shift 2 ;;
     --cache) cache=${2:?}; shift 2 ;;
+    --only) only=${2:?}; shift 2 ;;  # one run by name, e.g. cgroup-6.12
     *) echo "run-stage.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,9 +49,28 @@ payload() {
   {
     grep -x '# vm: .*' "$src/scenario.sh" || true
     echo "suite=$suite"
+    cat "$here/scenarios/common.sh"
     if [[ -f $src/lib.sh ]]; then cat "$src/lib.sh"; fi
     cat "$src/scenario.sh"
   } >"$dir/scenario.sh"
+  # A scenario that lists kernel modules in modules.txt (paths below /usr/lib/modules/RELEASE/)
+  # gets them from the suite's own kernel package, decompressed, in /payload/modules/ (the
+  # guest's busybox insmod loads plain ELF): how the cgroup scenario has a block device, null_blk.
+  if [[ -f $src/modules.txt ]]; then
+    local deb release
+    deb=$(ls "$cache/$suite"/debs/linux-image-*.deb | head -n 1)
+    release=$(cat "$cache/$suite/kernel/release")
+    mkdir -p "$dir/modules"
+    while read -r module; do
+      [[ -n $module ]] || continue
+      dpkg-deb --fsys-tarfile "$deb" |
+        tar -xO "./usr/lib/modules/$release/$module" >"$dir/modules/$(basename "$module")"
+      case $module in
+        *.xz) xz -d "$dir/modules/$(basename "$module")" ;;
+        *.zst) zstd -q -d --rm "$dir/modules/$(basename "$module")" ;;
+      esac
+    done <"$src/modules.txt"
+  fi
   if [[ -d $src/profiles-common ]]; then cp "$src"/profiles-common/* "$dir/profiles/"; fi
   if [[ -d $src/profiles-$suite ]]; then cp "$src"/profiles-"$suite"/* "$dir/profiles/"; fi
   echo "$dir"
@@ -59,6 +80,7 @@ failed=0
 run() {
   local name=$1 suite=$2 src=$3
   shift 3
+  [[ -z $only || $only == "$name" ]] || return 0
   local dir start rc
   dir=$(payload "$name" "$suite" "$src")
   start=$(date +%s%N)

@@ -2,10 +2,6 @@
 # the new root is moved over "/" instead and the host's other mounts are detached. Run by
 # tests/vm/run-stage.sh with --no-switch-root.
 set -eu
-failures=0
-ok() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-as_user() { /usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups -- "$@"; }
 if grep -q ' / / .* - rootfs ' /proc/self/mountinfo; then ok "the VM's root is rootfs"; else fail "the VM's root is not rootfs:"; cat /proc/self/mountinfo; fi
 
 # What the jail's mount table holds besides its own mounts: nothing of the host's (/sys, /tmp,
