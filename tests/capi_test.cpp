@@ -187,6 +187,47 @@ TEST(CApi, ReturnsTheExitStatus) {
   }
 }
 
+// The jail's cgroup: its path while it runs, what it saw once waited for; the cgroup is gone.
+TEST(CApi, CgroupJson) {
+  std::string mount;
+  {
+    std::ifstream info("/proc/self/mountinfo");
+    for (std::string line; std::getline(info, line) && mount.empty();) {
+      if (line.find(" - cgroup2 ") == std::string::npos) continue;
+      std::istringstream words(line);
+      std::string w;
+      for (int i = 0; i < 5 && words >> w; ++i) {
+      }
+      mount = w;
+    }
+  }
+  if (mount.empty()) GTEST_SKIP() << "no cgroup v2 hierarchy is mounted on this host";
+  const std::string name = "boxjail-test-" + std::to_string(getpid()) + "-capi";
+  ASSERT_TRUE(std::filesystem::create_directory(mount + "/" + name));
+  {
+    json j = spec("exit 0", false);
+    j["cgroup"] = {{"parent", "/" + name}};
+    auto s = spawn(j);
+    ASSERT_EQ(s.rc, 0) << s.error_text;
+    const json running = json::parse(take(boxjail_cgroup_json(s.jail.get())));
+    const std::string path = running.value("path", "");
+    EXPECT_EQ(path.rfind("/" + name + "/boxjail-", 0), 0u) << running.dump();
+    EXPECT_EQ(running.size(), 1u) << running.dump();
+    ASSERT_EQ(boxjail_wait(s.jail.get(), nullptr, nullptr), 0);
+    const json ended = json::parse(take(boxjail_cgroup_json(s.jail.get())));
+    EXPECT_EQ(ended.value("path", ""), path);
+    EXPECT_EQ(ended["removed"], true) << ended.dump();
+    EXPECT_TRUE(ended.contains("cpu_usage_usec")) << ended.dump();
+    EXPECT_FALSE(std::filesystem::exists(mount + path));
+    // Without a cgroup, and for NULL: NULL.
+    auto plain = spawn(spec("exit 0", false));
+    ASSERT_EQ(plain.rc, 0) << plain.error_text;
+    EXPECT_EQ(boxjail_cgroup_json(plain.jail.get()), nullptr);
+    EXPECT_EQ(boxjail_cgroup_json(nullptr), nullptr);
+  }
+  EXPECT_EQ(rmdir((mount + "/" + name).c_str()), 0);
+}
+
 TEST(CApi, SigtermGives143) {
   for (const bool unshare_pid : {true, false}) {
     SCOPED_TRACE(unshare_pid ? "unshare_pid" : "no pid namespace");

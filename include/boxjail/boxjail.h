@@ -137,6 +137,15 @@ int boxjail_wait(boxjail_jail* jail, int* exit_status, char** error_json);
  */
 void boxjail_jail_free(boxjail_jail* jail);
 
+/*
+ * The jail's cgroup (the spec's "cgroup") as a JSON object, freed with boxjail_string_free():
+ * {"path": "/jails/boxjail-0123456789abcdef"} (its path in the cgroup v2 hierarchy) while the jail
+ * runs; once boxjail_wait() returned, also what the cgroup saw, the keys of the report's "cgroup"
+ * line: "memory_peak", "cpu_usage_usec", "oom_kills", "pids_max_hits" (null where the kernel
+ * offers none) and "removed". NULL for a NULL handle, a jail without a cgroup, or no memory.
+ */
+char* boxjail_cgroup_json(const boxjail_jail* jail);
+
 /* Frees a string this API returned (an error JSON). NULL is allowed. */
 void boxjail_string_free(char* s);
 

@@ -7,6 +7,8 @@
 #include <boxjail/jail.hpp>
 #include <boxjail/spec_json.hpp>
 
+#include "frontend/report_events.hpp"
+
 #include <signal.h>
 
 #include <cerrno>
@@ -166,6 +168,24 @@ int boxjail_wait(boxjail_jail* jail, int* exit_status, char** error_json) {
     return 0;
   } catch (...) {
     return fail_exception("wait", error_json);
+  }
+}
+
+char* boxjail_cgroup_json(const boxjail_jail* jail) {
+  if (!jail || jail->jail.cgroup().empty()) return nullptr;
+  try {
+    nlohmann::ordered_json j;
+    if (const auto usage = jail->jail.cgroup_usage()) {
+      j = boxjail::report::cgroup_end(*usage);
+      j.erase("report");
+      j.erase("event");
+    } else {
+      j["path"] = jail->jail.cgroup();
+    }
+    const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return malloc_copy(text.data(), text.size());
+  } catch (const std::exception&) {
+    return nullptr;  // the one failure here is the allocation's: NULL, as documented
   }
 }
 
