@@ -3,8 +3,8 @@
 # What the jail's own cgroup costs (issue 15): the start-up of `true` in a jail without and with
 # --cgroup-parent (create, limit, clone into it, empty and remove it at the end), interleaved,
 # as root and as uid 65534 (in a parent delegated to it), and the monitor's memory (PSS) for a
-# long-lived jail without a cgroup (the slim monitor takes over after 20 ms) and with one (the
-# monitor keeps its image, since it empties and removes the cgroup at the end).
+# long-lived jail without a cgroup and with one (the slim monitor takes over after 20 ms in both,
+# the cgroup going along: it empties and removes it at the end).
 #
 #   bash bench/cgroup.sh [BUILD_DIR]        # as root; BUILD_DIR defaults to build/release
 #

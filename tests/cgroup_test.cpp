@@ -116,6 +116,12 @@ class Cgroup : public ::testing::TestWithParam<bool> {
     return a;
   }
   std::string parent() const { return "/" + name_; }
+  // A jail that leaves a process behind (no pid namespace), says its pid, and ends when its
+  // stdin does.
+  std::vector<std::string> jail_args_for_slim() const {
+    return jail({"--cgroup-parent", parent(), "sh", "-c",
+                 "sleep 1000 </dev/null >/dev/null 2>&1 & echo $!; read x; exit 0"});
+  }
 
   std::string mount_, name_, dir_;
 };
@@ -232,6 +238,34 @@ TEST_P(Cgroup, ALiveJailsCgroupIsLeftAlone) {
   first->send_signal(SIGTERM);
   EXPECT_EQ(first->wait().status, 128 + SIGTERM);
   EXPECT_TRUE(jail_cgroups_in(dir_).empty());
+}
+
+// A jail that runs long enough has its monitor re-execute itself as the slim monitor, which takes
+// the cgroup along: its lock still holds (another start leaves it alone), and at the end it still
+// kills what is left in it and removes it.
+TEST_P(Cgroup, TheSlimMonitorTakesTheCgroupAlong) {
+  bt::RunOpts o = opts();
+  auto running = bt::spawn(jail_args_for_slim(), o);
+  const auto pid_line = running->read_line();
+  ASSERT_TRUE(pid_line) << "the jail did not start";
+  const pid_t leftover = std::stoi(*pid_line);
+  // The monitor sheds its image after 20 ms of the command.
+  bool slim = false;
+  for (int i = 0; i < 200 && !slim; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    slim = bt::read_file("/proc/" + std::to_string(running->pid()) + "/cmdline")
+               .find("--internal-slim-monitor") != std::string::npos;
+  }
+  ASSERT_TRUE(slim) << "the monitor did not become the slim monitor";
+  ASSERT_EQ(jail_cgroups_in(dir_).size(), 1u);
+  const auto other = bt::run(jail({"--cgroup-parent", parent(), "true"}), o);
+  ASSERT_EQ(other.status, 0) << other.err;
+  EXPECT_EQ(jail_cgroups_in(dir_).size(), 1u) << "a live jail's cgroup was taken for stale";
+  running->close_stdin();
+  const auto r = running->wait();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(jail_cgroups_in(dir_).empty());
+  EXPECT_TRUE(process_gone(leftover)) << "the jail's background sleep " << leftover << " survived";
 }
 
 TEST_P(Cgroup, PlacedByCgroupProcsWhereClone3IsFilteredAway) {

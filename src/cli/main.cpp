@@ -14,6 +14,7 @@
 #include "engine/log.hpp"
 #include "engine/seccomp_policy.hpp"
 #include "engine/slim_monitor.hpp"
+#include "engine/cgroup.hpp"
 #include "frontend/report_events.hpp"
 #include "sys/read_all.hpp"
 
@@ -227,17 +228,14 @@ static int checked_main(int argc, char** argv) {
   std::vector<boxjail::cli::DiagnosedFailure> diagnosed;
   boxjail::HostFacts facts;
   const std::string mode(boxjail::to_string(cfg.mode));
-  options.on_cgroup_end = [&](const boxjail::CgroupUsage& usage) {
-    if (prog != "bwrap") {
-      for (const auto& note : boxjail::report::cgroup_notes(usage)) {
-        std::fprintf(stderr, "%s: %s\n", prog.c_str(), note.c_str());
-      }
-    }
-    boxjail::report::write_line(report_fd, boxjail::report::cgroup_end(usage));
-  };
   if (report_fd >= 0) {
     namespace report = boxjail::report;
     options.report_fd = report_fd;
+    // The cgroup's line (the monitor's notes on stderr go with it, as they would without one).
+    options.on_cgroup_end = [report_fd](const boxjail::CgroupUsage& usage) {
+      boxjail::print_cgroup_notes(usage);
+      report::write_line(report_fd, report::cgroup_end(usage));
+    };
     options.on_attempt = [&](boxjail::Rung r) {
       report::write_line(report_fd, report::attempt(boxjail::to_string(r), mode));
     };

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "engine/privilege.hpp"
+#include "engine/cgroup.hpp"
 #include "frontend/report_events.hpp"
 #include "sys/read_all.hpp"
 
@@ -276,15 +277,14 @@ static int checked_main(int argc, char** argv) {
       boxjail::report::write_line(report_fd, boxjail::report::started("setuid", s));
     };
   }
-  // The jail ended: the monitor, long without privilege, says what its cgroup saw.
-  options.on_cgroup_end = [report_fd, &voice](const boxjail::CgroupUsage& usage) {
-    if (voice.prog != "bwrap") {
-      for (const auto& note : boxjail::report::cgroup_notes(usage)) {
-        std::fprintf(stderr, "boxjail: %s\n", note.c_str());
-      }
-    }
-    boxjail::report::write_line(report_fd, boxjail::report::cgroup_end(usage));
-  };
+  // The jail ended: the monitor, long without privilege, says what its cgroup saw (without a
+  // report, run() prints the notes itself).
+  if (report_fd >= 0) {
+    options.on_cgroup_end = [report_fd](const boxjail::CgroupUsage& usage) {
+      boxjail::print_cgroup_notes(usage);
+      boxjail::report::write_line(report_fd, boxjail::report::cgroup_end(usage));
+    };
+  }
   auto status = boxjail::run(resolved.value(), options);
   if (!status) {
     if (warned) voice.warnings.clear();

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -25,6 +27,7 @@
 
 #include "engine/log.hpp"
 #include "engine/steps.hpp"
+#include "sys/clone3_vm.hpp"
 #include "sys/read_all.hpp"
 #include "sys/syscalls.hpp"
 
@@ -540,6 +543,31 @@ result<JailCgroup> JailCgroup::create(const CgroupRequest& request) {
   return cg;
 }
 
+std::vector<std::string> cgroup_notes(const CgroupUsage& u) {
+  std::vector<std::string> out;
+  // memory.events' oom_kill counts the jail's processes killed for want of memory, whether its
+  // memory.max or the host's memory ran out.
+  if (u.oom_kills.value_or(0) > 0) {
+    out.push_back(
+        "cgroup: out of memory (memory.max, or the host's): the kernel's OOM killer "
+        "killed " +
+        std::to_string(*u.oom_kills) + " process(es) of the jail");
+  }
+  if (u.pids_max_hits.value_or(0) > 0) {
+    out.push_back("cgroup: pids.max reached: " + std::to_string(*u.pids_max_hits) +
+                  " fork(s) of the jail refused");
+  }
+  if (!u.not_removed_why.empty()) out.push_back("cgroup: " + u.not_removed_why);
+  return out;
+}
+
+void print_cgroup_notes(const CgroupUsage& usage) {
+  char comm[16] = "boxjail";
+  prctl(PR_GET_NAME, comm, 0, 0, 0);
+  if (std::string_view(comm) == "bwrap") return;
+  for (const auto& note : cgroup_notes(usage)) std::fprintf(stderr, "%s: %s\n", comm, note.c_str());
+}
+
 JailCgroup JailCgroup::adopt(std::string path, UniqueFd parent, UniqueFd dir) {
   JailCgroup cg;
   cg.path_ = std::move(path);
@@ -583,17 +611,34 @@ CgroupUsage JailCgroup::end() {
   return usage_;
 }
 
+namespace {
+
+int exit_at_once(void*) { _exit(0); }
+
+}  // namespace
+
 bool kernel_clones_into_cgroups() {
   static const bool answer = [] {
     // A directory that is no cgroup: a kernel that knows the flag rejects it (EBADF) before the
     // child exists; one that does not, rejects the flag (EINVAL) or the larger struct (E2BIG).
+    // The kernel looks at the cgroup only after copying the memory map: with CLONE_VM there is
+    // none to copy, and the child, had one ever been made, would run on a stack of its own.
     UniqueFd not_a_cgroup(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     clone_args args{};
     args.flags = CLONE_INTO_CGROUP;
     args.exit_signal = SIGCHLD;
     args.cgroup = static_cast<std::uint64_t>(not_a_cgroup.get());
-    const pid_t pid = sys::clone3(args);
-    if (pid == 0) _exit(0);  // cannot happen: "/" is no cgroup; never run on in a copy of us
+    pid_t pid;
+    if constexpr (sys::kHaveClone3Vm) {
+      alignas(16) static char stack[16384];
+      args.flags |= CLONE_VM | CLONE_VFORK;
+      args.stack = reinterpret_cast<std::uint64_t>(stack);
+      args.stack_size = sizeof stack;
+      pid = sys::clone3_vm(args, exit_at_once, nullptr);
+    } else {
+      pid = sys::clone3(args);
+      if (pid == 0) _exit(0);  // cannot happen: "/" is no cgroup; never run on in a copy of us
+    }
     if (pid > 0) {
       while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
       }

@@ -17,6 +17,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sys/fd.hpp"
 
@@ -68,6 +69,13 @@ class JailCgroup {
   bool ended_ = false;
   CgroupUsage usage_;
 };
+
+// One line each for the limits the jail ran into and a cgroup that could not be removed (for
+// stderr, after "<prog>: ").
+std::vector<std::string> cgroup_notes(const CgroupUsage& usage);
+// Writes them to stderr as "<process name>: ...", except under the name bwrap, whose callers
+// expect bwrap's output only.
+void print_cgroup_notes(const CgroupUsage& usage);
 
 // Whether clone3 takes CLONE_INTO_CGROUP here (5.7+, and clone3 not filtered away). Probed once.
 bool kernel_clones_into_cgroups();

@@ -274,7 +274,8 @@ int supervise_command(const Spec& spec, const Supervised& s, const SetupOutcome&
   // A long-lived jail sheds the setup image (slim_monitor.hpp).
   if (!exit_status && setup.exec_started && shed.after_ms >= 0) {
     exit_status = forward_until_exit(s, shed.after_ms);
-    if (!exit_status) shed_setup_image(s, spec.json_status_fd);  // returns only if exec failed
+    // Returns only if the exec failed.
+    if (!exit_status) shed_setup_image(s, spec.json_status_fd, shed.cgroup);
   }
   if (!exit_status) exit_status = forward_until_exit(s, -1);
   if (setup.exec_started) {

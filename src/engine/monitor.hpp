@@ -47,8 +47,10 @@ result<void> write_child_info(const Spec& spec, const ChildInfo& info);
 
 // After the command has run this long (ms), the monitor re-executes itself as the slim monitor
 // (slim_monitor.hpp); -1 never (the setuid helper, whose image is setuid, and doctor's probes).
+class JailCgroup;
 struct ShedOptions {
   int after_ms = -1;
+  const JailCgroup* cgroup = nullptr;  // the jail's, which the slim monitor takes over
 };
 
 // How the setup ended: the command started (its pid, as our pid namespace sees it), or the

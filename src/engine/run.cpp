@@ -472,14 +472,21 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
   BOOST_OUTCOME_TRY(jail, start_jail(spec, options, mask.old(), signal_fd.get(), false, false));
   // Handed over: the sandbox is our parent's child now; nothing of ours stays.
   if (spec.handover) return 0;
-  // The slim monitor carries no cgroup: a jail with one keeps its monitor's image.
+  // The slim monitor takes the cgroup along, but not the report callback: a jail whose cgroup's
+  // end is reported keeps its monitor's image.
   ShedOptions shed;
+  const bool reported = jail->cgroup && static_cast<bool>(options.on_cgroup_end);
   shed.after_ms =
-      options.setuid_helper || options.probe || jail->cgroup ? -1 : options.shed_after_ms;
+      options.setuid_helper || options.probe || reported ? -1 : options.shed_after_ms;
+  shed.cgroup = &jail->cgroup;
   const int status = supervise_command(spec, jail->supervised, jail->setup, shed);
   if (jail->cgroup) {
     const CgroupUsage usage = jail->cgroup.end();
-    if (options.on_cgroup_end) options.on_cgroup_end(usage);
+    if (options.on_cgroup_end) {
+      options.on_cgroup_end(usage);
+    } else {
+      print_cgroup_notes(usage);
+    }
   }
   return status;
 }

@@ -10,18 +10,21 @@
 // program, and the setuid helper's image is setuid, so neither ever re-executes.
 #pragma once
 
+#include "engine/cgroup.hpp"
 #include "engine/monitor.hpp"
 
 namespace boxjail {
 
 inline constexpr const char* kSlimMonitorFlag = "--internal-slim-monitor";
 
-// Execs /proc/self/exe as the slim monitor of `s`. Returns only if that failed, with every fd
+// Execs /proc/self/exe as the slim monitor of `s` (and of the jail's cgroup, which it then
+// empties and removes at the end). Returns only if that failed, with every fd
 // as it was: the caller goes on supervising in place.
-void shed_setup_image(const Supervised& s, int json_status_fd);
+void shed_setup_image(const Supervised& s, int json_status_fd, const JailCgroup* cgroup);
 
 // main() of the slim monitor: argv is {prog, kSlimMonitorFlag, wait_for, child, signal_fd,
-// json_status_fd}. Returns the exit status to report (bwrap's statuses).
+// json_status_fd} and, with a cgroup, {parent_fd, cgroup_fd, cgroup_path}. Returns the exit
+// status to report (bwrap's statuses).
 int slim_monitor_main(int argc, char** argv);
 
 }  // namespace boxjail

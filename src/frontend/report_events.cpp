@@ -53,23 +53,6 @@ nlohmann::ordered_json cgroup_end(const CgroupUsage& u) {
   return j;
 }
 
-std::vector<std::string> cgroup_notes(const CgroupUsage& u) {
-  std::vector<std::string> out;
-  // memory.events' oom_kill counts the jail's processes killed for want of memory, whether its
-  // memory.max or the host's memory ran out.
-  if (u.oom_kills.value_or(0) > 0) {
-    out.push_back(
-        "cgroup: out of memory (memory.max, or the host's): the kernel's OOM killer "
-        "killed " +
-        std::to_string(*u.oom_kills) + " process(es) of the jail");
-  }
-  if (u.pids_max_hits.value_or(0) > 0) {
-    out.push_back("cgroup: pids.max reached: " + std::to_string(*u.pids_max_hits) +
-                  " fork(s) of the jail refused");
-  }
-  if (!u.not_removed_why.empty()) out.push_back("cgroup: " + u.not_removed_why);
-  return out;
-}
 
 nlohmann::ordered_json exit(int status) {
   auto j = event("exit");

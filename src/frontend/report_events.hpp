@@ -28,8 +28,6 @@ nlohmann::ordered_json exit(int status);
 
 // After the jail ended: what its cgroup saw ("event": "cgroup"), written before "exit".
 nlohmann::ordered_json cgroup_end(const CgroupUsage& usage);
-// One line each for the limits the jail ran into (for stderr, after "<prog>: ").
-std::vector<std::string> cgroup_notes(const CgroupUsage& usage);
 
 // Writes one line; a reader gone away does not change the jail's outcome (its errors are ignored).
 void write_line(int fd, const nlohmann::ordered_json& line);
