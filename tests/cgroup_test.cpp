@@ -484,6 +484,15 @@ TEST_F(CgroupSetuid, TheCallerMayUseOnlyACgroupItOwns) {
   ASSERT_EQ(ok.status, 0) << ok.err;
   EXPECT_NE(ok.out.find("0::" + rel + "/delegated/boxjail-"), std::string::npos) << ok.out;
   EXPECT_TRUE(jail_cgroups_in(dir_ + "/delegated").empty());
+  // Where clone3 is filtered away, the monitor, with the caller's ids by then, moves the child in.
+  bt::RunOpts filtered = o;
+  filtered.deny = {{"clone3", ENOSYS}};
+  const auto moved = bt::run({"--config", config, "--unshare-user", "--ro-bind", "/", "/",
+                              "--cgroup-parent", rel + "/delegated", "cat", "/proc/self/cgroup"},
+                             filtered);
+  ASSERT_EQ(moved.status, 0) << moved.err;
+  EXPECT_NE(moved.out.find("0::" + rel + "/delegated/boxjail-"), std::string::npos) << moved.out;
+  EXPECT_TRUE(jail_cgroups_in(dir_ + "/delegated").empty());
   const auto refused = bt::run({"--config", config, "--unshare-user", "--ro-bind", "/", "/",
                                 "--cgroup-parent", rel + "/root-owned", "true"},
                                o);

@@ -420,7 +420,7 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
     jail->supervised.write_requested_maps = [pid] { return write_identity_maps(pid); };
   } else if (plan.host_user_userns) {
     StartedJail* started = jail.get();
-    jail->supervised.write_requested_maps = [&plan, pid, started]() -> result<void> {
+    jail->supervised.write_requested_maps = [plan, pid, started]() -> result<void> {
       BOOST_OUTCOME_TRY(write_host_user_maps(plan, pid));
       // The namespace the command runs in is this one, not the one it was cloned in.
       struct stat st;
@@ -476,8 +476,7 @@ result<int> run_jail(const Spec& spec, const RunOptions& options) {
   // end is reported keeps its monitor's image.
   ShedOptions shed;
   const bool reported = jail->cgroup && static_cast<bool>(options.on_cgroup_end);
-  shed.after_ms =
-      options.setuid_helper || options.probe || reported ? -1 : options.shed_after_ms;
+  shed.after_ms = options.setuid_helper || options.probe || reported ? -1 : options.shed_after_ms;
   shed.cgroup = &jail->cgroup;
   const int status = supervise_command(spec, jail->supervised, jail->setup, shed);
   if (jail->cgroup) {
