@@ -149,6 +149,14 @@ TEST(ParserGeneral, Version) {
   EXPECT_EQ(MustParse({"--version", "--help"}).action, Action::Version);
 }
 
+// --version: bwrap's line under the name bwrap (callers parse it), boxjail's block otherwise.
+TEST(ParserVersion, BwrapsLineUnderItsName) {
+  EXPECT_EQ(boxjail::version_text("bwrap"), "bubblewrap 0.11.1\n");
+  EXPECT_EQ(boxjail::version_text("boxjail").rfind("boxjail ", 0), 0u);
+  EXPECT_NE(boxjail::version_text().find("compatible with: bubblewrap 0.11.1 command line"),
+            std::string::npos);
+}
+
 TEST(ParserGeneral, HelpKeepsEarlierWarnings) {
   auto inv = MustParse({"--chdir", "/", "--chdir", "/", "--help"});
   EXPECT_EQ(inv.action, Action::Help);

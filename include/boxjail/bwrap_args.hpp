@@ -42,8 +42,10 @@ result<Invocation> parse_bwrap_args(const std::vector<std::string>& args, const 
 // The usage text, first line "usage: <prog> [OPTIONS...] [--] COMMAND [ARGS...]".
 std::string usage_text(const std::string& prog);
 
-// What --version prints, for boxjail and for the setuid helper alike.
-std::string version_text();
+// What --version prints, for boxjail and for the setuid helper alike. Under the name bwrap it is
+// bwrap's own line for the command line boxjail implements ("bubblewrap 0.11.1"), which callers
+// parse; boxjail's block otherwise.
+std::string version_text(const std::string& prog = "boxjail");
 
 // An fd, uid or gid as bwrap's options take it: decimal, not negative, within an int.
 std::optional<int> parse_nonnegative_int(const std::string& text);

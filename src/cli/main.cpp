@@ -10,11 +10,11 @@
 #include "cli/report.hpp"
 #include "cli/spec_cmd.hpp"
 
+#include "engine/cgroup.hpp"
 #include "engine/identity.hpp"
 #include "engine/log.hpp"
 #include "engine/seccomp_policy.hpp"
 #include "engine/slim_monitor.hpp"
-#include "engine/cgroup.hpp"
 #include "frontend/report_events.hpp"
 #include "sys/read_all.hpp"
 
@@ -193,7 +193,7 @@ static int checked_main(int argc, char** argv) {
     return 0;
   }
   if (inv.action == boxjail::Action::Version) {
-    std::fputs(boxjail::version_text().c_str(), stdout);
+    std::fputs(boxjail::version_text(prog).c_str(), stdout);
     return 0;
   }
   auto config = operator_config(inv.config_path);

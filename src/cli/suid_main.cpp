@@ -35,8 +35,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/privilege.hpp"
 #include "engine/cgroup.hpp"
+#include "engine/privilege.hpp"
 #include "frontend/report_events.hpp"
 #include "sys/read_all.hpp"
 
@@ -245,7 +245,7 @@ static int checked_main(int argc, char** argv) {
     }
     if (parsed.value().action == boxjail::Action::Version) {
       if (!drop_before_writing()) return 1;
-      std::fputs(boxjail::version_text().c_str(), stdout);
+      std::fputs(boxjail::version_text(voice.prog).c_str(), stdout);
       return 0;
     }
     if (parsed.value().action != boxjail::Action::Run) return usage();

@@ -896,7 +896,8 @@ result<Invocation> parse_bwrap_args(const std::vector<std::string>& args, const 
   return std::move(p.inv);
 }
 
-std::string version_text() {
+std::string version_text(const std::string& prog) {
+  if (prog == "bwrap") return "bubblewrap 0.11.1\n";
   return std::string("boxjail ") + BOXJAIL_VERSION +
          "\ncompatible with: bubblewrap 0.11.1 command line\n"
          "features: userns root clone3 openat2 mount-api overlay devpts signal-forwarding\n";
