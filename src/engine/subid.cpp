@@ -9,13 +9,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <sstream>
 #include <string>
 
 #include "engine/host_ids.hpp"
 #include "sys/fd.hpp"
 #include "sys/read_all.hpp"
+
+#include "sys/decimal.hpp"
 
 namespace boxjail {
 namespace {
@@ -30,13 +31,6 @@ struct Grant {
   std::string text;
 };
 
-std::optional<std::uint64_t> decimal(std::string_view s) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 // The lines of `file` ("NAME_OR_ID:START:COUNT") that name `name` or `uid`.
 std::vector<Grant> grants_of(const std::string& text, const std::string& name, uid_t uid) {
   std::vector<Grant> out;
@@ -49,8 +43,8 @@ std::vector<Grant> grants_of(const std::string& text, const std::string& name, u
     if (c2 == std::string::npos) continue;
     const std::string who = line.substr(0, c1);
     if (who != name && who != std::to_string(uid)) continue;
-    const auto start = decimal(std::string_view(line).substr(c1 + 1, c2 - c1 - 1));
-    const auto count = decimal(std::string_view(line).substr(c2 + 1));
+    const auto start = sys::parse_decimal(std::string_view(line).substr(c1 + 1, c2 - c1 - 1));
+    const auto count = sys::parse_decimal(std::string_view(line).substr(c2 + 1));
     if (start && count) out.push_back({*start, *count, number, line});
   }
   return out;

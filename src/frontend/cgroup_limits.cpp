@@ -5,18 +5,15 @@
 #include <charconv>
 #include <vector>
 
+#include "sys/decimal.hpp"
+
 namespace boxjail {
 namespace {
 
+using sys::parse_decimal;
+
 constexpr std::uint64_t kMaxBytes = (std::uint64_t{1} << 63) - 1;
 constexpr std::uint64_t kPidMaxLimit = 4194304;
-
-std::optional<std::uint64_t> parse_decimal(std::string_view text) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
 
 std::vector<std::string_view> split_spaces(std::string_view text) {
   std::vector<std::string_view> out;

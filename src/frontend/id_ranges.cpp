@@ -1,19 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <boxjail/id_ranges.hpp>
 
-#include <charconv>
+
+#include "sys/decimal.hpp"
 
 namespace boxjail {
 namespace {
 
 constexpr std::size_t kMaxRanges = 339;
-
-std::optional<std::uint64_t> decimal(std::string_view s) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 bool overlap(std::uint64_t a, std::uint64_t an, std::uint64_t b, std::uint64_t bn) {
   return a < b + bn && b < a + an;
@@ -31,7 +25,7 @@ std::optional<IdRange> parse_id_range(std::string_view text, std::string* error)
       ok = false;
       break;
     }
-    const auto n = decimal(rest.substr(0, colon));
+    const auto n = sys::parse_decimal(rest.substr(0, colon));
     ok = n.has_value();
     if (ok) v[i] = *n;
     rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
