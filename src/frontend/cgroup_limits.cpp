@@ -2,7 +2,6 @@
 #include <boxjail/cgroup_limits.hpp>
 
 #include <array>
-#include <charconv>
 #include <vector>
 
 #include "sys/decimal.hpp"
