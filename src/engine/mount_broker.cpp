@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/steps.hpp"
+#include "sys/fd_passing.hpp"
 
 namespace boxjail {
 namespace {
@@ -46,69 +47,11 @@ std::string header(Kind kind, unsigned attrs) {
   return m;
 }
 
-// sendmsg with `fds` in SCM_RIGHTS. Returns 0 or an errno.
-int send_with_fds(int sock, const std::string& data, const int* fds, int nfds) {
-  iovec iov{const_cast<char*>(data.data()), data.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)]{};
-  if (nfds > 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<std::size_t>(nfds));
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<std::size_t>(nfds));
-    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * static_cast<std::size_t>(nfds));
-  }
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno;
-  return n == static_cast<ssize_t>(data.size()) ? 0 : EMSGSIZE;
-}
+using sys::Received;
+using sys::send_with_fds;
 
-struct Received {
-  std::string data;  // empty: EOF
-  std::vector<UniqueFd> fds;
-  int err = 0;
-};
-
-// One message and the fds that came with it (close-on-exec, owned). A message whose data or
-// fds did not fit is an error: nothing of it is acted on.
 Received receive_with_fds(int sock, std::size_t max_data) {
-  Received r;
-  r.data.resize(max_data);
-  iovec iov{r.data.data(), r.data.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)]{};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    r.err = errno;
-    r.data.clear();
-    return r;
-  }
-  r.data.resize(static_cast<std::size_t>(n));
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      r.fds.emplace_back(fd);
-    }
-  }
-  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) r.err = EMSGSIZE;
-  return r;
+  return sys::receive_with_fds(sock, max_data, kMaxFds);
 }
 
 // ---- The privileged side's rules ---------------------------------------------------------------

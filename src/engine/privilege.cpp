@@ -19,6 +19,7 @@
 
 #include "engine/steps.hpp"
 #include "sys/fd.hpp"
+#include "sys/fd_passing.hpp"
 #include "sys/read_all.hpp"
 
 namespace boxjail {
@@ -189,24 +190,10 @@ result<CallerAnswer> run_as_caller_with_fds(uid_t uid, gid_t gid, const char* st
     if (r) {
       for (const auto& fd : r.value().fds) fds.push_back(fd.get());
     }
-    std::vector<char> control(CMSG_SPACE(sizeof(int) * std::max<std::size_t>(fds.size(), 1)));
-    iovec iov{const_cast<char*>(out.data()), 1};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (!fds.empty()) {
-      msg.msg_control = control.data();
-      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-      cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-      std::memcpy(CMSG_DATA(cm), fds.data(), sizeof(int) * fds.size());
+    if (sys::send_with_fds(to_parent.get(), out.substr(0, 1), fds.data(),
+                           static_cast<int>(fds.size())) != 0) {
+      _exit(1);
     }
-    ssize_t sent;
-    while ((sent = sendmsg(to_parent.get(), &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-    }
-    if (sent != 1) _exit(1);
     for (size_t off = 1; off < out.size();) {
       const ssize_t n = write(to_parent.get(), out.data() + off, out.size() - off);
       if (n < 0 && errno == EINTR) continue;
@@ -217,33 +204,18 @@ result<CallerAnswer> run_as_caller_with_fds(uid_t uid, gid_t gid, const char* st
   }
   to_parent.reset();
   CallerAnswer answer;
-  char tag = 0;
-  iovec iov{&tag, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxCallerFds)];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t got;
-  while ((got = recvmsg(from_child.get(), &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
-  for (cmsghdr* cm = got == 1 ? CMSG_FIRSTHDR(&msg) : nullptr; cm; cm = CMSG_NXTHDR(&msg, cm)) {
-    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
-    const std::size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < n; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
-      answer.fds.emplace_back(fd);
-    }
-  }
-  const int err = got == 1 ? sys::read_all(from_child.get(), answer.text, limit + 1) : EPIPE;
+  // The tag byte and the fds, then the rest of the stream.
+  sys::Received first = sys::receive_with_fds(from_child.get(), 1, kMaxCallerFds);
+  answer.fds = std::move(first.fds);
+  const char tag = first.data.size() == 1 ? first.data[0] : 0;
+  const int err = first.err != 0           ? first.err
+                  : first.data.size() == 1 ? sys::read_all(from_child.get(), answer.text, limit + 1)
+                                           : EPIPE;
   from_child.reset();  // a child still writing past the limit gets EPIPE, not a wait forever
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (err != 0 || (msg.msg_flags & MSG_CTRUNC) != 0 || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0) {
+  if (err != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return failed(step, "fork", err != 0 ? err : EPIPE,
                   "The unprivileged process ended without an answer");
   }

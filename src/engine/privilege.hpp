@@ -54,7 +54,7 @@ result<std::string> run_as_caller(uid_t uid, gid_t gid, const char* step,
 
 // The same, for work that also opens files the caller may open (the jail's cgroup): the fds come
 // back with the answer (SCM_RIGHTS), so the privileged side never opens them itself.
-inline constexpr std::size_t kMaxCallerFds = 4;
+inline constexpr int kMaxCallerFds = 4;
 struct CallerAnswer {
   std::string text;
   std::vector<UniqueFd> fds;  // at most kMaxCallerFds
