@@ -28,6 +28,7 @@
 #include "engine/log.hpp"
 #include "engine/steps.hpp"
 #include "sys/clone3_vm.hpp"
+#include "sys/file_at.hpp"
 #include "sys/read_all.hpp"
 #include "sys/syscalls.hpp"
 
@@ -56,27 +57,8 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
   return out;
 }
 
-// Reads a small file below `dir`; nullopt (errno set) if it cannot.
-std::optional<std::string> read_file_at(int dir, const char* name) {
-  UniqueFd fd(openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return std::nullopt;
-  std::string out;
-  if (const int err = sys::read_all(fd.get(), out, 1 << 20); err != 0) {
-    errno = err;
-    return std::nullopt;
-  }
-  return out;
-}
-
-// One write(2) of `text`: a cgroup file takes a value per write.
-int write_file_at(int dir, const char* name, const std::string& text) {
-  UniqueFd fd(openat(dir, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return errno;
-  ssize_t n;
-  while ((n = write(fd.get(), text.data(), text.size())) < 0 && errno == EINTR) {
-  }
-  return n < 0 ? errno : 0;
-}
+using sys::read_file_at;
+using sys::write_file_at;
 
 // "KEY VALUE" lines (cpu.stat, memory.events, cgroup.events): the value of KEY.
 std::optional<std::uint64_t> keyed_value(const std::string& text, std::string_view key) {

@@ -22,17 +22,12 @@
 
 #include "engine/steps.hpp"
 #include "sys/fd.hpp"
+#include "sys/file_at.hpp"
 
 namespace boxjail {
 namespace {
 
-int write_file_at(int dirfd, const char* name, const std::string& content) {
-  UniqueFd fd(openat(dirfd, name, O_WRONLY | O_CLOEXEC));
-  if (!fd) return -errno;
-  ssize_t n = write(fd.get(), content.data(), content.size());
-  if (n < 0) return -errno;
-  return n == static_cast<ssize_t>(content.size()) ? 0 : -EIO;
-}
+using sys::write_file_at;
 
 unsigned overflow_id(const char* path) {
   UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
@@ -83,8 +78,8 @@ result<std::string> identity_of_own_map(const char* path) {
 result<void> write_identity_maps_here(int proc_pid, const std::string& dir) {
   for (const char* name : {"uid_map", "gid_map"}) {
     BOOST_OUTCOME_TRY(map, identity_of_own_map((std::string("/proc/self/") + name).c_str()));
-    if (int rc = write_file_at(proc_pid, name, map); rc < 0) {
-      return sys_error(std::string(step::kLockUserns), "write", dir + "/" + name, -rc,
+    if (int rc = write_file_at(proc_pid, name, map); rc != 0) {
+      return sys_error(std::string(step::kLockUserns), "write", dir + "/" + name, rc,
                        "Can't map the lock user namespace");
     }
   }
@@ -105,16 +100,16 @@ result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid
   // The kernel only lets an unprivileged writer map its own gid once setgroups is denied, or a
   // dropped supplementary group could be regained (CVE-2014-8989). ENOENT: a pre-3.19 kernel.
   if (deny_setgroups) {
-    if (int rc = write_file_at(proc_pid_dir, "setgroups", "deny\n"); rc < 0 && rc != -ENOENT) {
-      auto e = sys_error(std::string(step::kWriteSetgroups), "write", "/proc/self/setgroups", -rc,
+    if (int rc = write_file_at(proc_pid_dir, "setgroups", "deny\n"); rc != 0 && rc != ENOENT) {
+      auto e = sys_error(std::string(step::kWriteSetgroups), "write", "/proc/self/setgroups", rc,
                          "error writing to setgroups");
       return e;
     }
   }
   const std::string uid_map =
       map_text(inside_uid, outside_uid, overflow_root, "/proc/sys/kernel/overflowuid");
-  if (int rc = write_file_at(proc_pid_dir, "uid_map", uid_map); rc < 0) {
-    return sys_error(std::string(step::kWriteUidMap), "write", "/proc/self/uid_map", -rc,
+  if (int rc = write_file_at(proc_pid_dir, "uid_map", uid_map); rc != 0) {
+    return sys_error(std::string(step::kWriteUidMap), "write", "/proc/self/uid_map", rc,
                      "setting up uid map");
   }
   std::string gid_map =
@@ -131,8 +126,8 @@ result<void> write_id_maps(int proc_pid_dir, uid_t inside_uid, uid_t outside_uid
     mapped.push_back(g);
     gid_map += std::to_string(g) + " " + std::to_string(g) + " 1\n";
   }
-  if (int rc = write_file_at(proc_pid_dir, "gid_map", gid_map); rc < 0) {
-    return sys_error(std::string(step::kWriteGidMap), "write", "/proc/self/gid_map", -rc,
+  if (int rc = write_file_at(proc_pid_dir, "gid_map", gid_map); rc != 0) {
+    return sys_error(std::string(step::kWriteGidMap), "write", "/proc/self/gid_map", rc,
                      "setting up gid map");
   }
   return boost::outcome_v2::success();
