@@ -32,7 +32,4 @@ bool valid_cgroup_parent(std::string_view path, std::string* error);
 std::string cgroup_value_text(std::uint64_t value);
 std::string cgroup_cpu_max_text(const CpuMax& cpu);
 
-// Whether the request asks for anything beyond the cgroup itself.
-bool cgroup_has_limits(const CgroupRequest& request);
-
 }  // namespace boxjail

@@ -159,9 +159,4 @@ std::string cgroup_cpu_max_text(const CpuMax& cpu) {
   return cgroup_value_text(cpu.quota) + " " + std::to_string(cpu.period);
 }
 
-bool cgroup_has_limits(const CgroupRequest& r) {
-  return r.memory_max || r.memory_swap_max || r.pids_max || r.cpu_max || r.cpu_weight ||
-         !r.io_max.empty();
-}
-
 }  // namespace boxjail
