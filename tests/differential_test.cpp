@@ -27,7 +27,9 @@
 //   byte-identical for every parse-time error of the reference's §3 and the others listed in
 //   bwrap_messages() (including "usage:" when argv[0] is the bare "bwrap"), and for the setup
 //   errors listed there (missing source, chdir, chmod, mkdir on a read-only tmpfs, lock file,
-//   --exec-label, --userns fd, seccomp fds, execvp, assert-userns-disabled).
+//   --exec-label, --userns fd, seccomp fds, execvp, assert-userns-disabled, mount errors with
+//   their /newroot destination, --remount-ro's realpath(destination), "Can't mkdir parents for",
+//   a file or directory where the other is needed).
 //   Four of these were made identical by engine fixes found here: --dev's device nodes were
 //   bound noexec (mmap(PROT_EXEC) of /dev/zero failed), --bind-fd/--ro-bind-fd always failed
 //   (EINVAL: open_tree of a mount of the caller's namespace), --userns2 always failed (EBADF:
@@ -68,17 +70,17 @@
 //     both tools go through an intermediate process (boxjail's stays as the sandbox's parent;
 //     tested in process_test.cpp, not here).
 //   * --info-fd/--json-status-fd on a closed fd: both exit 1 now ("Write to info_fd").
-//   * Setup-error wording under the name "bwrap": --remount-ro of a missing path (bwrap:
-//     "...on /newroot/X: realpath(destination): ..."), --file/--bind-data read errors (bwrap:
-//     "Can't write data to file X"), missing parents through a file ("Can't mkdir parents for"),
-//     --pidns join failure ("Setting pidns failed"), and an existing --symlink destination
+//   * Setup-error wording under the name "bwrap": --file/--bind-data read errors (bwrap:
+//     "Can't write data to file X"), --pidns join failure ("Setting pidns failed"), and an
+//     existing --symlink destination
 //     (0.8.0: "File exists"; 0.9+ and boxjail: "existing destination is T", idempotent if T
 //     matches). Under the name "boxjail" every setup error leads with its step name by design:
 //     only the exit status and the prefix are compared there.
 //   * "usage: <argv[0]>": both print argv[0] as given (fixed after this list was first written).
 //     The rest of the usage text differs: 0.8.0 lacks --argv0, --level-prefix and the overlays.
-//   * --version and --help, and the options 0.8.0 lacks: --argv0, --level-prefix, --overlay-src,
-//     --overlay, --tmp-overlay, --ro-overlay.
+//   * --version (0.8.0's own number; boxjail prints "bubblewrap 0.11.1", tested apart) and --help
+//     (0.8.0's lines are all in boxjail's, in order, tested apart), and the options 0.8.0 lacks:
+//     --argv0, --level-prefix, --overlay-src, --overlay, --tmp-overlay, --ro-overlay.
 //   * --userns2 with an invalid fd: bwrap 0.8.0's monitor exits 1 but leaves its child blocked
 //     forever (so no case runs it); boxjail exits 1 and leaves nothing.
 //   * --exec-label/--file-label: the same here only because there is no SELinux (both exit 1,
@@ -916,6 +918,7 @@ struct MessageCase {
   std::vector<std::pair<int, std::string>> fd_data = {};
   std::string argv0 = "/x/bwrap";
   int status = 1;
+  bool nobody_only = false;  // root succeeds where uid 65534 fails
 };
 
 std::vector<MessageCase> bwrap_messages() {
@@ -979,6 +982,32 @@ std::vector<MessageCase> bwrap_messages() {
       {{"--ro-bind", "/", "/", "--add-seccomp-fd", "9", "true"}},
       {{"--ro-bind", "/", "/", "/nonexistent-h4"}},
       {{"--ro-bind", "/", "/", "--tmpfs", "/proc/nope", "true"}},
+      // Mount errors name the destination in the new root, "/newroot/...", as bwrap's do.
+      {{"--ro-bind", "/", "/", "--dev", "/dev", "--mqueue", "/dev/mqueue", "true"},
+       {},
+       "/x/bwrap",
+       1,
+       true},
+      {{"--ro-bind", "/", "/", "--remount-ro", "/nonexistent-h4", "true"}},
+      {{"--tmpfs", "/", "--dir", "/a", "--remount-ro", "/a/b", "true"}},
+      // A destination's parents: "Can't mkdir parents for DEST", read-only or through a file.
+      {{"--ro-bind", "/", "/", "--bind", "/etc", "/etc/nonexistent-h4/x", "true"}},
+      {{"--ro-bind", "/", "/", "--bind", "/etc", "/etc/passwd/x/y", "true"}},
+      {{"--ro-bind", "/", "/", "--ro-bind-data", "0", "/etc/passwd/x", "true"}},
+      {{"--ro-bind", "/", "/", "--file", "0", "/etc/passwd/x", "true"}},
+      {{"--ro-bind", "/", "/", "--symlink", "a", "/etc/nonexistent-h4/x", "true"}},
+      {{"--ro-bind", "/", "/", "--tmpfs", "/etc/nonexistent-h4/x", "true"}},
+      // The destination itself.
+      {{"--ro-bind", "/", "/", "--dir", "/etc/nonexistent-h4", "true"}},
+      {{"--ro-bind", "/", "/", "--file", "0", "/etc", "true"}},
+      {{"--ro-bind", "/", "/", "--bind", "/etc/passwd", "/etc", "true"}},
+      {{"--ro-bind", "/", "/", "--bind", "/etc", "/etc/passwd", "true"}},
+      {{"--ro-bind", "/", "/", "--tmpfs", "/etc/passwd", "true"}},
+      {{"--ro-bind", "/", "/", "--proc", "/etc/passwd", "true"}},
+      {{"--ro-bind", "/", "/", "--dev", "/etc/passwd", "true"}},
+      {{"--ro-bind", "/", "/", "--symlink", "a", "/etc", "true"}},
+      {{"--ro-bind", "/", "/", "--chmod", "0700", "/etc", "true"}},
+      {{"--ro-bind", "/", "/", "--bind-fd", "9", "/x", "true"}},
   };
 }
 
@@ -986,6 +1015,7 @@ TEST(DifferentialMessages, ByteIdenticalUnderTheNameBwrap) {
   if (!bwrap_available()) GTEST_SKIP() << "no /usr/bin/bwrap";
   for (const auto& m : bwrap_messages()) {
     for (bool nobody : {false, true}) {
+      if (m.nobody_only && !nobody) continue;
       RunOpts o = opts_for(nobody);
       o.fd_data = m.fd_data;
       o.argv0 = m.argv0;
@@ -1005,6 +1035,46 @@ TEST(DifferentialMessages, ByteIdenticalUnderTheNameBwrap) {
       }
     }
   }
+}
+
+// Under the name bwrap, --version is bwrap's one line: the version of the command line boxjail
+// implements, which callers parse ("bubblewrap 0.11.1"; Debian's peer prints its own).
+TEST(DifferentialMessages, VersionUnderTheNameBwrap) {
+  if (!bwrap_available()) GTEST_SKIP() << "no /usr/bin/bwrap";
+  RunOpts o;
+  o.argv0 = "/x/bwrap";
+  auto [ours, theirs] = run_both({"--version"}, o);
+  EXPECT_EQ(theirs.status, 0);
+  EXPECT_EQ(ours.status, 0);
+  EXPECT_TRUE(std::regex_match(theirs.out, std::regex("bubblewrap [0-9]+\\.[0-9]+\\.[0-9]+\n")))
+      << theirs.out;
+  EXPECT_EQ(ours.out, "bubblewrap 0.11.1\n");
+  EXPECT_EQ(ours.err, "");
+}
+
+// --help under the name bwrap: the same first line, and every line of the peer's text in ours,
+// in its order (0.8.0 lacks what 0.9-0.11.1 added; boxjail's own options come last).
+TEST(DifferentialMessages, HelpUnderTheNameBwrapHoldsThePeersLinesInOrder) {
+  if (!bwrap_available()) GTEST_SKIP() << "no /usr/bin/bwrap";
+  RunOpts o;
+  o.argv0 = "/x/bwrap";
+  auto [ours, theirs] = run_both({"--help"}, o);
+  EXPECT_EQ(theirs.status, 0);
+  EXPECT_EQ(ours.status, 0);
+  std::istringstream peer(theirs.out);
+  std::istringstream mine(ours.out);
+  std::string want;
+  std::string have;
+  std::getline(peer, want);
+  std::getline(mine, have);
+  EXPECT_EQ(have, want);
+  while (std::getline(peer, want)) {
+    bool found = false;
+    while (!found && std::getline(mine, have)) found = have == want;
+    EXPECT_TRUE(found) << "bwrap's help line missing or out of order: " << want;
+    if (!found) break;
+  }
+  EXPECT_EQ(ours.out.find("Subcommands"), std::string::npos);
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ result<void> bind_tree(FsContext& ctx, const RootDir& root, const MountOp& op, i
   unsigned attrs = MOUNT_ATTR_NOSUID;
   if (!op.devices) attrs |= MOUNT_ATTR_NODEV;
   if (op.readonly) attrs |= MOUNT_ATTR_RDONLY;
-  const std::string what = "Can't bind mount " + src_shown + " on " + normalize(op.dest);
+  const std::string what = "Can't bind mount " + src_shown + " on " + newroot_path(op.dest);
   // Recursive, and the copy holds nothing of the sandbox under construction: the base tmpfs is
   // unbindable, so the kernel skips it (and newroot in it) even when the source is "/" or /tmp.
   if (MountCall call = ctx.mounter.bind(src_fd, target.value().get(), true, attrs); !call.ok()) {
@@ -101,7 +101,7 @@ result<void> do_tmpfs(FsContext& ctx, const RootDir& root, const MountOp& op) {
   if (ctx.spec.file_label) opts.emplace_back("context", *ctx.spec.file_label);
   return mount_fs_at(ctx, root, op.dest, step::kMountTmpfs,
                      {"tmpfs", std::move(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV},
-                     parent_mode_for(op), "Can't mount tmpfs on " + normalize(op.dest));
+                     parent_mode_for(op), "Can't mount tmpfs on " + newroot_path(op.dest));
 }
 
 result<void> do_dir(const RootDir& root, const MountOp& op) {
@@ -135,7 +135,7 @@ result<void> do_file(const RootDir& root, const MountOp& op) {
                       op.perms.value_or(0666)));
   if (!out) {
     return op_error(step::kWriteFile, "openat", op.dest, errno,
-                    "Can't create file at " + normalize(op.dest));
+                    "Can't create file " + normalize(op.dest));
   }
   return copy_fd(op.fd, out.get(), step::kWriteFile, normalize(op.dest));
 }
@@ -169,7 +169,7 @@ result<void> do_bind_data(FsContext& ctx, const RootDir& root, const MountOp& op
   BOXJAIL_TRY(copy_fd(op.fd, data.get(), step::kBindData, normalize(op.dest)));
   BOOST_OUTCOME_TRY(target, ensure_file(root, op.dest, 0444, parent_mode_for(op), step::kBindData));
   unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (op.readonly ? MOUNT_ATTR_RDONLY : 0);
-  const std::string what = "Can't bind mount /" + tmp + " on " + normalize(op.dest);
+  const std::string what = "Can't bind mount /" + tmp + " on " + newroot_path(op.dest);
   if (MountCall call = ctx.mounter.bind(data.get(), target.get(), false, attrs); !call.ok()) {
     return op_error(step::kBindData, call.syscall, op.dest, call.err, what);
   }
@@ -220,9 +220,12 @@ result<void> do_chmod(const RootDir& root, const MountOp& op) {
 }
 
 result<void> do_remount_ro(FsContext& ctx, const RootDir& root, const MountOp& op) {
-  const std::string what = "Can't remount readonly on " + normalize(op.dest);
+  const std::string what = "Can't remount readonly on " + newroot_path(op.dest);
   int fd = open_in_root(root, op.dest, O_PATH);
-  if (fd < 0) return op_error(step::kRemountRo, "openat2", op.dest, -fd, what);
+  // bwrap resolves the destination with realpath() and names that call when it fails.
+  if (fd < 0) {
+    return op_error(step::kRemountRo, "openat2", op.dest, -fd, what + ": realpath(destination)");
+  }
   UniqueFd target(fd);
   if (MountCall call = ctx.mounter.set_attr(target.get(), MOUNT_ATTR_RDONLY); !call.ok()) {
     return op_error(step::kRemountRo, call.syscall, op.dest, call.err, what);
@@ -232,7 +235,7 @@ result<void> do_remount_ro(FsContext& ctx, const RootDir& root, const MountOp& o
 
 result<void> do_mqueue(FsContext& ctx, const RootDir& root, const MountOp& op) {
   return mount_fs_at(ctx, root, op.dest, step::kMountMqueue, {"mqueue", {}, 0}, parent_mode_for(op),
-                     "Can't mount mqueue on " + normalize(op.dest));
+                     "Can't mount mqueue on " + newroot_path(op.dest));
 }
 
 result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
@@ -294,11 +297,11 @@ result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
     }
     if (std::string_view(call.syscall) == "move_mount") {
       return op_error(step::kMountOverlay, call.syscall, op.dest, call.err,
-                      "Can't make overlay mount on " + normalize(op.dest));
+                      "Can't make overlay mount on " + newroot_path(op.dest));
     }
     return op_error(
         step::kMountOverlay, call.syscall, op.dest, call.err,
-        "Can't make overlay mount on " + normalize(op.dest) + " with options " + shown_opts);
+        "Can't make overlay mount on " + newroot_path(op.dest) + " with options " + shown_opts);
   }
   return boost::outcome_v2::success();
 }

@@ -107,6 +107,8 @@ std::string normalize(std::string_view path) {
   return out.empty() ? "/" : out;
 }
 
+std::string newroot_path(std::string_view path) { return "/newroot" + normalize(path); }
+
 int open_in_root(const RootDir& root, std::string_view path, int flags) {
   std::string rel = normalize(path).substr(1);
   if (rel.empty()) rel = ".";
@@ -139,20 +141,42 @@ static std::pair<std::string, std::string> split_last(std::string_view path) {
   return {parent, norm.substr(slash + 1)};
 }
 
+// A destination's parents are made before it, and a failure there names the whole destination
+// ("Can't mkdir parents for DEST", bwrap's words); the error's path stays the component that
+// failed, the evidence.
+static Error parents_failed(Error e, const RootDir& root, std::string_view path) {
+  e.message = "Can't mkdir parents for " + shown(root, path);
+  return e;
+}
+
+// A destination that exists but could not be opened as asked. ENOTDIR, ELOOP...: from a parent
+// (a file or a link loop on the way) or from the last component; the parent's own lookup tells
+// which.
+static Error lookup_failed(const RootDir& root, std::string_view path, int err,
+                           std::string_view step, const std::string& what) {
+  Error e = sys_error(std::string(step), "openat2", shown(root, path), err, what + shown(root, path));
+  const auto [parent_path, name] = split_last(path);
+  if (!name.empty() && normalize(path) != "/") {
+    const int parent = open_in_root(root, parent_path, O_PATH | O_DIRECTORY);
+    if (parent < 0) return parents_failed(std::move(e), root, path);
+    close(parent);
+  }
+  return e;
+}
+
 result<UniqueFd> ensure_dir(const RootDir& root, std::string_view path, mode_t mode,
                             mode_t parent_mode, std::string_view step) {
   int fd = open_in_root(root, path, O_PATH | O_DIRECTORY);
   if (fd >= 0) return UniqueFd(fd);
-  if (fd != -ENOENT) {
-    return sys_error(std::string(step), "openat2", shown(root, path), -fd,
-                     "Can't mkdir " + shown(root, path));
-  }
+  if (fd != -ENOENT) return lookup_failed(root, path, -fd, step, "Can't mkdir ");
   auto [parent_path, name] = split_last(path);
   if (name.empty() || name == "..") {
     return sys_error(std::string(step), "openat2", shown(root, path), ENOENT,
                      "Can't mkdir " + shown(root, path));
   }
-  BOOST_OUTCOME_TRY(parent, ensure_dir(root, parent_path, parent_mode, parent_mode, step));
+  auto made = ensure_dir(root, parent_path, parent_mode, parent_mode, step);
+  if (!made) return parents_failed(made.error(), root, path);
+  UniqueFd parent = std::move(made).value();
   if (mkdirat(parent.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
     return sys_error(std::string(step), "mkdirat", shown(root, path), errno,
                      "Can't mkdir " + shown(root, path));
@@ -172,18 +196,25 @@ result<ParentRef> ensure_parent(const RootDir& root, std::string_view path, mode
     return sys_error(std::string(step), "openat2", shown(root, path), EINVAL,
                      "Invalid destination " + shown(root, path));
   }
-  BOOST_OUTCOME_TRY(parent, ensure_dir(root, parent_path, parent_mode, parent_mode, step));
-  return ParentRef{std::move(parent), name};
+  auto parent = ensure_dir(root, parent_path, parent_mode, parent_mode, step);
+  if (!parent) return parents_failed(parent.error(), root, path);
+  return ParentRef{std::move(parent).value(), name};
 }
 
 result<UniqueFd> ensure_file(const RootDir& root, std::string_view path, mode_t mode,
                              mode_t parent_mode, std::string_view step) {
   int fd = open_in_root(root, path, O_PATH);
-  if (fd >= 0) return UniqueFd(fd);
-  if (fd != -ENOENT) {
-    return sys_error(std::string(step), "openat2", shown(root, path), -fd,
-                     "Can't create file at " + shown(root, path));
+  if (fd >= 0) {
+    UniqueFd existing(fd);
+    // A file is never mounted on a directory (the kernel refuses); say so as bwrap does.
+    struct stat st;
+    if (fstat(existing.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return sys_error(std::string(step), "openat2", shown(root, path), EISDIR,
+                       "Can't create file at " + shown(root, path));
+    }
+    return existing;
   }
+  if (fd != -ENOENT) return lookup_failed(root, path, -fd, step, "Can't create file at ");
   BOOST_OUTCOME_TRY(parent, ensure_parent(root, path, parent_mode, step));
   // O_EXCL|O_NOFOLLOW: if the name is a dangling symlink this fails with EEXIST instead of
   // creating the link's target, which could lie anywhere.

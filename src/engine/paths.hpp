@@ -53,4 +53,8 @@ result<ParentRef> ensure_parent(const RootDir& root, std::string_view path, mode
 // resolver clamps to the root.
 std::string normalize(std::string_view path);
 
+// A sandbox path as a mount error names it: "/newroot" + the path, the sandbox's root during
+// setup, as sources are shown under "/oldroot" (bwrap's own wording, which callers match).
+std::string newroot_path(std::string_view path);
+
 }  // namespace boxjail

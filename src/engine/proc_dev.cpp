@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 
 #include "engine/fs_ops.hpp"
 #include "engine/steps.hpp"
@@ -24,7 +25,7 @@ result<void> bind_fd_onto(FsContext& ctx, std::string_view step_name, int src_fd
                           const std::string& dest) {
   if (MountCall call = ctx.mounter.bind(src_fd, target_fd, recursive, attrs); !call.ok()) {
     return fail(step_name, call.syscall, dest, call.err,
-                "Can't bind mount " + src_shown + " on " + dest);
+                "Can't bind mount " + src_shown + " on " + newroot_path(dest));
   }
   return boost::outcome_v2::success();
 }
@@ -33,7 +34,7 @@ result<void> bind_fd_onto(FsContext& ctx, std::string_view step_name, int src_fd
 result<void> mount_onto(FsContext& ctx, std::string_view step_name, const FsRequest& fs,
                         int target_fd, UniqueFd* root, const std::string& dest) {
   if (MountCall call = ctx.mounter.mount_fs(fs, target_fd, root); !call.ok()) {
-    return fail(step_name, call.syscall, dest, call.err, "Can't mount " + fs.type + " on " + dest);
+    return fail(step_name, call.syscall, dest, call.err, "Can't mount " + fs.type + " on " + newroot_path(dest));
   }
   return boost::outcome_v2::success();
 }
@@ -140,7 +141,7 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
     int src = open_in_root(host, node_src, O_PATH);
     if (src < 0) {
       return fail(step::kMountDev, "openat2", "/oldroot" + node_src, -src,
-                  "Can't bind mount /oldroot" + node_src + " on " + node_dest);
+                  "Can't bind mount /oldroot" + node_src + " on " + newroot_path(node_dest));
     }
     UniqueFd src_fd(src);
     UniqueFd node(openat(dev.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -175,9 +176,19 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
                           {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "620"}},
                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC},
                          pts_dir.get(), nullptr, pts_dest));
-  // bwrap binds the caller's terminal on /dev/console when stdout is one.
-  if (isatty(1)) {
+  // bwrap binds the caller's terminal on /dev/console when stdout is one. By its path in the host
+  // root, as the device nodes above: fd 1 itself belongs to a mount of the caller's namespace,
+  // which open_tree cannot clone into this one (EINVAL).
+  char tty[PATH_MAX];
+  if (isatty(1) && ttyname_r(1, tty, sizeof tty) == 0) {
     const std::string console = dest + "/console";
+    const std::string tty_src = "/oldroot" + normalize(tty);
+    int src = open_in_root(host, tty, O_PATH);
+    if (src < 0) {
+      return fail(step::kMountDev, "openat2", tty_src, -src,
+                  "Can't bind mount " + tty_src + " on " + newroot_path(console));
+    }
+    UniqueFd src_fd(src);
     int created =
         openat(dev.get(), "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
     if (created < 0)
@@ -186,8 +197,8 @@ result<void> mount_dev(FsContext& ctx, const RootDir& root, const MountOp& op) {
     UniqueFd node(openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!node) return fail(step::kMountDev, "openat", console, errno, "Can't open " + console);
     // nosuid only, as bwrap binds it (see the device nodes above).
-    BOXJAIL_TRY(bind_fd_onto(ctx, step::kMountDev, 1, node.get(), false, MOUNT_ATTR_NOSUID,
-                             "the terminal on stdout", console));
+    BOXJAIL_TRY(bind_fd_onto(ctx, step::kMountDev, src_fd.get(), node.get(), false,
+                             MOUNT_ATTR_NOSUID, tty_src, console));
   }
   return boost::outcome_v2::success();
 }
