@@ -23,19 +23,8 @@ tmp=$(mktemp -d /tmp/boxjail-examples.XXXXXX)
 trap 'rm -rf -- "$tmp"' EXIT
 prefix=$tmp/prefix
 
-pass() { printf 'ok   %s\n' "$1"; }
-fail() {
-  printf 'FAIL %s\n' "$1"
-  if [[ -n ${2-} && -s $2 ]]; then sed 's/^/     | /' "$2" | tail -n 40; fi
-  exit 1
-}
-# check NAME CMD...: runs CMD with its output in a log, shown on failure.
-check() {
-  local name=$1
-  shift
-  local log=$tmp/log
-  if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name" "$log"; fi
-}
+# shellcheck source=scripts/check-lib.sh
+source "$src/scripts/check-lib.sh"
 
 check "install $build into a fresh prefix" cmake --install "$build" --prefix "$prefix"
 

@@ -8,6 +8,9 @@ pkgs=(build-essential cmake ninja-build pkg-config
       bubblewrap iproute2 util-linux procps
       uidmap  # newuidmap/newgidmap: --uid-range and --gid-range
       python3 python3-jsonschema  # scripts/check-spec-docs.py: docs/spec.md against its schemas
+      scdoc man-db groff-base  # the man pages (docs/man), and `man --warnings` on them
+      lintian file  # scripts/check-package.sh: the .deb
+      bash-completion zsh  # tests/completion_test.cpp: the completions in real shells
       qemu-system-x86 xz-utils zstd "$@")  # the VM stage (tests/vm)
 missing=()
 for p in "${pkgs[@]}"; do

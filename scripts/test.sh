@@ -2,6 +2,7 @@
 # Installs the dependencies, builds boxjail (release, -Werror), runs every test with ctest,
 # builds and runs the library examples against an installed copy (scripts/check-examples.sh),
 # checks docs/spec.md and real reports against the JSON Schemas (scripts/check-spec-docs.py),
+# builds the Debian package and checks it (scripts/package.sh, scripts/check-package.sh),
 # then the VM stage: Debian's own kernels under qemu with real AppArmor policy (tests/vm/README.md),
 # then every test again in the ASan+UBSan build.
 set -euo pipefail
@@ -14,6 +15,10 @@ ctest --preset release -j2
 bash scripts/check-examples.sh build/release
 # docs/spec.md's examples against the JSON Schemas, and real report streams against them.
 /usr/bin/python3 scripts/check-spec-docs.py --boxjail build/release/boxjail
+# The Debian package: its build (prefix /usr), its tree, lintian, and apt install/purge in a
+# throw-away root (scripts/check-package.sh).
+bash scripts/package.sh
+bash scripts/check-package.sh build/package build/release/boxjail
 bash tests/vm/run-stage.sh --build build/release
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (the dev preset).
 cmake --preset dev >/dev/null

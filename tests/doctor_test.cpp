@@ -49,6 +49,29 @@ class Doctor : public ::testing::Test {
   std::string mounts_before_;
 };
 
+// `doctor --help` is help, not a usage error (the top-level --help says each subcommand takes it),
+// and names the profile's optional binary.
+TEST(DoctorUsage, HelpGoesToStdoutWithStatusZero) {
+  const RunResult r = boxjail::test::run({"doctor", "--help"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("boxjail doctor --apparmor-profile [BINARY]"), std::string::npos) << r.out;
+  const RunResult bad = boxjail::test::run({"doctor", "--nope"});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_NE(bad.err.find("usage: boxjail doctor"), std::string::npos) << bad.err;
+}
+
+// A packager's build writes the profile for the installed path; any other operand is refused.
+TEST(DoctorUsage, AppArmorProfileForAGivenBinary) {
+  const RunResult r = boxjail::test::run({"doctor", "--apparmor-profile", "/usr/bin/boxjail"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\nprofile boxjail /usr/bin/boxjail flags=(unconfined) {\n  userns,\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(boxjail::test::run({"doctor", "--apparmor-profile", "relative"}).status, 1);
+}
+
 TEST_F(Doctor, RootUsesTheRootRung) {
   auto [status, j] = doctor(config("auto", "/nonexistent/boxjail-suid"), {});
   EXPECT_EQ(status, 0) << j.dump(2);

@@ -715,7 +715,8 @@ TEST_P(MountsJail, DevBindsTheTerminalOnStdoutAsConsole) {
   const auto out = r.out.find("stdout=");
   ASSERT_NE(console, std::string::npos) << r.out;
   ASSERT_NE(out, std::string::npos) << r.out;
-  const std::string a = r.out.substr(console + 8, r.out.find_first_of("\r\n", console) - console - 8);
+  const std::string a =
+      r.out.substr(console + 8, r.out.find_first_of("\r\n", console) - console - 8);
   const std::string b = r.out.substr(out + 7, r.out.find_first_of("\r\n", out) - out - 7);
   EXPECT_EQ(a, b) << r.out;
   EXPECT_EQ(a.rfind("88:", 0), 0u) << "a pty (major 136 = 0x88): " << r.out;
@@ -1136,8 +1137,8 @@ TEST_P(MountsSymlinkSafety, DanglingSymlinkAtAFileDestinationIsRefused) {
     EXPECT_EQ(r.out, "");
     // bwrap's words: "Can't create file X" for --file, "Can't create file at X" for a bind.
     const bool file_op = ops[ops.size() - 3] == "--file";
-    EXPECT_TRUE(contains(r.err, (file_op ? "Can't create file " : "Can't create file at ") +
-                                    ops.back()))
+    EXPECT_TRUE(
+        contains(r.err, (file_op ? "Can't create file " : "Can't create file at ") + ops.back()))
         << r.err;
     ASSERT_EQ(host_listing(victim_), "");
   }

@@ -160,6 +160,18 @@ INSTANTIATE_TEST_SUITE_P(RuntimeInterface, SpecFields,
                          });
 
 // Each kind of bad spec: its documented error (the JSON pointer), exit 1, the command never runs.
+// `run --log-level` is checked as the bwrap-style option is: a typo is a usage error, not silence.
+TEST(RunUsage, UnknownLogLevelIsRefused) {
+  bt::TempDir dir;
+  const std::string spec = dir.file(
+      "spec.json", json{{"version", boxjail::kSpecVersion}, {"command", {"/bin/true"}}}.dump());
+  const auto r = bt::run({"run", "--spec", spec, "--log-level", "loud"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Invalid --log-level loud (trace, debug, info, warn, error, off)"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_P(RunSpec, BadSpecsStartNothing) {
   bt::TempDir dir;
   ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);

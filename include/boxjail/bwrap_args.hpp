@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace boxjail {
@@ -55,5 +56,14 @@ std::optional<unsigned> parse_capability(const std::string& text);
 
 // The list of option names the parser accepts, for docs and tests (from the one option table).
 std::vector<std::string> option_names();
+
+// One row of the option table as --help, the man page test and the shell completions see it.
+struct OptionInfo {
+  std::string_view name;
+  std::string_view metavar;  // the operands' names, one word each ("SRC DEST"); empty: none
+  std::string_view help;     // '\n' where --help continues on a second line
+  bool repeatable;           // may be given more than once (--help, --version, --argv0 may not)
+};
+std::vector<OptionInfo> option_table();
 
 }  // namespace boxjail

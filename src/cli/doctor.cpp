@@ -27,7 +27,7 @@ constexpr int kNotUsable = 2;
 
 constexpr const char* kUsage =
     "usage: boxjail doctor [--json] [--config PATH] [-- JAIL OPTIONS... COMMAND...]\n"
-    "       boxjail doctor --apparmor-profile\n";
+    "       boxjail doctor --apparmor-profile [BINARY]\n";
 
 // What a real jail does, step for step; in probe mode the child exits 0 where it would exec.
 // Without jail options of the caller's, this one: every namespace (a user namespace included, as
@@ -64,6 +64,7 @@ std::string pad(std::string s, std::size_t width) {
 int doctor_main(const std::vector<std::string>& args) {
   bool json = false;
   bool profile = false;
+  std::string profile_for;  // the binary the profile attaches to; this one by default
   std::string config_path;
   // `-- OPTIONS`: the jail the caller will really run (a runtime's own argv), probed on every
   // rung: a verdict about another jail says nothing about this one.
@@ -73,16 +74,28 @@ int doctor_main(const std::vector<std::string>& args) {
       jail_args.emplace(args.begin() + static_cast<long>(i) + 1, args.end());
       break;
     }
+    if (args[i] == "--help") {
+      std::fputs(kUsage, stdout);
+      return kUsable;
+    }
     if (args[i] == "--json") {
       json = true;
     } else if (args[i] == "--apparmor-profile") {
       profile = true;
+      // A packager's build names the path the binary will be installed at.
+      if (i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] == '/') {
+        profile_for = args[++i];
+      }
     } else if (args[i] == "--config" && i + 1 < args.size()) {
       config_path = args[++i];
     } else {
       std::fputs(kUsage, stderr);
       return kUsageError;
     }
+  }
+  if (profile && !profile_for.empty()) {
+    std::fputs(apparmor_profile(profile_for).c_str(), stdout);
+    return kUsable;
   }
   if (profile) {
     char real[PATH_MAX];

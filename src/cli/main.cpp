@@ -6,6 +6,7 @@
 #include <boxjail/ladder.hpp>
 #include <boxjail/validate.hpp>
 
+#include "cli/completion.hpp"
 #include "cli/doctor.hpp"
 #include "cli/report.hpp"
 #include "cli/spec_cmd.hpp"
@@ -131,6 +132,17 @@ int seccomp_main(const std::vector<std::string>& args) {
   return 0;
 }
 
+constexpr const char* kSubcommandsHelp =
+    "\n"
+    "Subcommands (each takes --help):\n"
+    "    run --spec FILE|-|fd:N       Run the jail a JSON spec describes (boxjail.spec/v1)\n"
+    "    spec --from-args -- OPTIONS  Print the JSON spec these options make\n"
+    "    doctor [-- OPTIONS]          Say which rung of the ladder works here, and why not\n"
+    "    seccomp check|compile|pfc    Check or compile a seccomp policy file\n"
+    "    completion bash|zsh          Print a shell completion script\n"
+    "\n"
+    "Manual pages: boxjail(1), boxjail-suid(8), boxjail.toml(5).\n";
+
 // A jail whose command still runs after this long is presumed long-lived (a VM's): its monitor
 // sheds the setup image. Short jails (a build step, a test) never pay for the re-exec.
 constexpr int kShedAfterMs = 20;
@@ -159,6 +171,9 @@ static int checked_main(int argc, char** argv) {
   if (prog != "bwrap" && !args.empty() && args[0] == "seccomp") return seccomp_main(args);
   if (prog != "bwrap" && !args.empty() && args[0] == "doctor") {
     return boxjail::cli::doctor_main(args);
+  }
+  if (prog != "bwrap" && !args.empty() && args[0] == "completion") {
+    return boxjail::cli::completion_main(args);
   }
   boxjail::ParseContext ctx;
   for (char** e = environ; e && *e; ++e) ctx.environ.emplace_back(*e);
@@ -189,6 +204,8 @@ static int checked_main(int argc, char** argv) {
       std::printf("%s\n", boxjail::cli::run_usage());
     } else {
       std::fputs(boxjail::usage_text(invoked_as).c_str(), stdout);
+      // bwrap's --help ends with its options; boxjail's goes on with what bwrap lacks.
+      if (prog != "bwrap") std::fputs(kSubcommandsHelp, stdout);
     }
     return 0;
   }

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <string>
 
+#include "engine/log.hpp"
 #include "sys/fd.hpp"
 #include "sys/read_all.hpp"
 
@@ -91,6 +92,11 @@ result<Invocation> parse_run_args(const std::vector<std::string>& args, const Pa
     } else if (a == "--config") {
       inv.config_path = v;
     } else {
+      // The same check as the bwrap-style option's: a typo is an error, not silence.
+      log::Level level;
+      if (!log::parse_level(v, &level)) {
+        return usage_error("Invalid --log-level " + v + " (trace, debug, info, warn, error, off)");
+      }
       inv.log_level = v;
     }
   }

@@ -154,7 +154,8 @@ static Error parents_failed(Error e, const RootDir& root, std::string_view path)
 // which.
 static Error lookup_failed(const RootDir& root, std::string_view path, int err,
                            std::string_view step, const std::string& what) {
-  Error e = sys_error(std::string(step), "openat2", shown(root, path), err, what + shown(root, path));
+  Error e =
+      sys_error(std::string(step), "openat2", shown(root, path), err, what + shown(root, path));
   const auto [parent_path, name] = split_last(path);
   if (!name.empty() && normalize(path) != "/") {
     const int parent = open_in_root(root, parent_path, O_PATH | O_DIRECTORY);

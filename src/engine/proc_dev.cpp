@@ -34,7 +34,8 @@ result<void> bind_fd_onto(FsContext& ctx, std::string_view step_name, int src_fd
 result<void> mount_onto(FsContext& ctx, std::string_view step_name, const FsRequest& fs,
                         int target_fd, UniqueFd* root, const std::string& dest) {
   if (MountCall call = ctx.mounter.mount_fs(fs, target_fd, root); !call.ok()) {
-    return fail(step_name, call.syscall, dest, call.err, "Can't mount " + fs.type + " on " + newroot_path(dest));
+    return fail(step_name, call.syscall, dest, call.err,
+                "Can't mount " + fs.type + " on " + newroot_path(dest));
   }
   return boost::outcome_v2::success();
 }

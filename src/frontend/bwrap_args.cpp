@@ -933,6 +933,16 @@ std::vector<std::string> option_names() {
   return names;
 }
 
+std::vector<OptionInfo> option_table() {
+  std::vector<OptionInfo> rows;
+  rows.reserve(kOptions.size());
+  for (const Option& o : kOptions) {
+    rows.push_back(
+        {o.name, o.metavar, o.help, o.repeat != Repeat::Terminal && o.repeat != Repeat::Once});
+  }
+  return rows;
+}
+
 // libcap's cap_from_name, which bwrap uses, takes "cap_foo" in any case and plain numbers
 // (strtoul base 0). We also take the bare "foo" that libcap-ng's table knows, as boxjail's
 // other front ends do.

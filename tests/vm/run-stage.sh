@@ -71,6 +71,13 @@ payload() {
       esac
     done <"$src/modules.txt"
   fi
+  # What the Debian package installs for AppArmor, as this build wrote it (cmake/Packaging.cmake):
+  # the profile for the installed boxjail, and the maintainer scripts that load and unload it.
+  if [[ -f $src/package.txt ]]; then
+    mkdir -p "$dir/package"
+    cp "$build/generated/apparmor/boxjail" "$dir/package/apparmor-profile"
+    cp "$build/generated/debian/postinst" "$build/generated/debian/prerm" "$dir/package/"
+  fi
   if [[ -d $src/profiles-common ]]; then cp "$src"/profiles-common/* "$dir/profiles/"; fi
   if [[ -d $src/profiles-$suite ]]; then cp "$src"/profiles-"$suite"/* "$dir/profiles/"; fi
   echo "$dir"

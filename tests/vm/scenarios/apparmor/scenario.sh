@@ -158,5 +158,41 @@ if [ "$suite" = trixie ]; then
   status_is "$status" 0 "userns: the generated profile makes the userns rung work"
 fi
 
+# --- 9. the package's profile, loaded by its postinst and unloaded by its prerm ------------------
+# The build's profile attaches to the installed boxjail, here /usr/local/bin/boxjail (the release
+# build's prefix; the package's is /usr/bin/boxjail, checked by scripts/check-package.sh).
+grep -qx 'profile boxjail /usr/local/bin/boxjail flags=(unconfined) {' /payload/package/apparmor-profile &&
+  ok "package: the profile attaches to the installed boxjail" ||
+  fail "package: the profile attaches elsewhere: $(grep '^profile' /payload/package/apparmor-profile)"
+# The profiles generated above are named "boxjail" too: none may be loaded before the postinst.
+printf boxjail > /sys/kernel/security/apparmor/.remove 2>/dev/null || true
+grep -q '^boxjail ' /sys/kernel/security/apparmor/profiles && fail "package: a profile boxjail is still loaded before the postinst" || ok "package: no profile boxjail loaded before the postinst"
+cp /payload/package/apparmor-profile /etc/apparmor.d/boxjail
+set +e
+sh /payload/package/postinst configure > /tmp/postinst.out 2>&1
+status=$?
+set -e
+status_is "$status" 0 "package: postinst configure succeeds"
+if [ "$suite" = bookworm ]; then
+  contains /tmp/postinst.out "AppArmor older than 4.0 (no user namespace mediation); /etc/apparmor.d/boxjail not loaded" \
+    "package: on AppArmor 3.0 the postinst leaves the profile out, saying why"
+  grep -q '^boxjail ' /sys/kernel/security/apparmor/profiles && fail "package: loaded on AppArmor 3.0" || ok "package: not loaded on AppArmor 3.0"
+else
+  if /usr/sbin/apparmor_parser -QT /etc/apparmor.d/boxjail > /tmp/parse.out 2>&1; then ok "package: apparmor_parser -QT parses the profile"; else fail "package: apparmor_parser -QT:"; cat /tmp/parse.out; fi
+  lacks /tmp/postinst.out "warning" "package: the postinst loads it without a warning"
+  grep -q '^boxjail (unconfined)$' /sys/kernel/security/apparmor/profiles && ok "package: postinst loaded the profile" || fail "package: the profile is not loaded"
+  # A jail of the runtime's kind (a user namespace, as uid 1000) under the loaded profile.
+  set +e
+  as_user /usr/local/bin/boxjail --unshare-all --ro-bind / / --proc /proc --dev /dev -- \
+    /bin/busybox cat /proc/self/attr/apparmor/current > /tmp/pkg.out 2>/tmp/pkg.err
+  status=$?
+  set -e
+  status_is "$status" 0 "package: a user-namespace jail runs as uid 1000 under the profile"
+  contains /tmp/pkg.out "boxjail (unconfined)" "package: the jail's label is the package's profile"
+  sh /payload/package/prerm remove > /tmp/prerm.out 2>&1 && ok "package: prerm remove succeeds" || fail "package: prerm remove failed: $(cat /tmp/prerm.out)"
+  grep -q '^boxjail ' /sys/kernel/security/apparmor/profiles && fail "package: prerm left the profile loaded" || ok "package: prerm unloaded the profile"
+fi
+rm -f /etc/apparmor.d/boxjail
+
 echo "failures: $failures"
 exit "$failures"
