@@ -85,6 +85,18 @@ for page in man1/boxjail.1 man8/boxjail-suid.8 man5/boxjail.toml.5; do
 done
 pass "man --warnings: boxjail(1), boxjail-suid(8), boxjail.toml(5) render with no warning"
 
+# The optional drop-in link: configured on, installed, run under bwrap's name; then off again
+# (the package is built without it).
+link_root=$tmp/destdir-bwrap
+cmake -DBOXJAIL_BWRAP_SYMLINK=ON "$build" >/dev/null
+trap 'cmake -DBOXJAIL_BWRAP_SYMLINK=OFF "$build" >/dev/null; rm -rf -- "$tmp"' EXIT
+check "cmake --install with BOXJAIL_BWRAP_SYMLINK=ON" env DESTDIR="$link_root" cmake --install "$build"
+[[ $(readlink "$link_root/usr/bin/bwrap") == boxjail ]] || fail "bin/bwrap -> boxjail"
+[[ $("$link_root/usr/bin/bwrap" --version) == "bubblewrap 0.11.1" ]] ||
+  fail "bin/bwrap --version prints bwrap's line"
+cmake -DBOXJAIL_BWRAP_SYMLINK=OFF "$build" >/dev/null
+pass "BOXJAIL_BWRAP_SYMLINK=ON: bin/bwrap -> boxjail, which answers as bwrap (bubblewrap 0.11.1)"
+
 # --- 2. the package ------------------------------------------------------------------------------
 rm -f "$build"/boxjail_*.deb
 check "cpack -G DEB" bash -c "cd '$build' && cpack -G DEB"
