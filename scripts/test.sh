@@ -4,6 +4,7 @@
 # checks docs/spec.md and real reports against the JSON Schemas (scripts/check-spec-docs.py),
 # builds the Debian package and checks it (scripts/package.sh, scripts/check-package.sh),
 # then the VM stage: Debian's own kernels under qemu with real AppArmor policy (tests/vm/README.md),
+# then the fuzzing stage (scripts/fuzz.sh: each libFuzzer harness for a minute),
 # then every test again in the ASan+UBSan build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,8 @@ bash scripts/check-examples.sh build/release
 bash scripts/package.sh
 bash scripts/check-package.sh build/package build/release/boxjail
 bash tests/vm/run-stage.sh --build build/release
+# Every parser of untrusted input fuzzed for a minute under ASan + UBSan (tests/fuzz).
+bash scripts/fuzz.sh 60
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (the dev preset).
 cmake --preset dev >/dev/null
 cmake --build --preset dev

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The bwrap-compatible command line parser. One table, kOptions, drives parsing, --help and
-// option_names(), so the three cannot drift apart. Behaviour and wording follow bubblewrap
+// The bwrap-compatible command line parser. One table, kOptions, drives parsing, --help, the
+// shell completions and option_names(), so they cannot drift apart. Behaviour and wording follow bubblewrap
 // 0.11.1's parse_args_recurse(); comments mark the quirks kept on purpose, because callers
 // written against bwrap observe them.
 #include <boxjail/bwrap_args.hpp>
