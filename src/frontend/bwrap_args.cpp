@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The bwrap-compatible command line parser. One table, kOptions, drives parsing, --help, the
-// shell completions and option_names(), so they cannot drift apart. Behaviour and wording follow bubblewrap
-// 0.11.1's parse_args_recurse(); comments mark the quirks kept on purpose, because callers
-// written against bwrap observe them.
+// shell completions and option_names(), so they cannot drift apart. Behaviour and wording follow
+// bubblewrap 0.11.1's parse_args_recurse(); comments mark the quirks kept on purpose, because
+// callers written against bwrap observe them.
 #include <boxjail/bwrap_args.hpp>
 #include <boxjail/cgroup_limits.hpp>
 #include <boxjail/id_ranges.hpp>
