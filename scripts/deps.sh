@@ -12,6 +12,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       lintian file  # scripts/check-package.sh: the .deb
       bash-completion zsh  # tests/completion_test.cpp: the completions in real shells
       clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and the sanitizers' runtimes
+      clang-format clang-tidy cppcheck  # scripts/lint.sh
       qemu-system-x86 xz-utils zstd "$@")  # the VM stage (tests/vm)
 missing=()
 for p in "${pkgs[@]}"; do

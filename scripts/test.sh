@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds boxjail (release, -Werror), runs every test with ctest,
+# Installs the dependencies, builds boxjail (release, -Werror), runs the static checks
+# (scripts/lint.sh), runs every test with ctest,
 # builds and runs the library examples against an installed copy (scripts/check-examples.sh),
 # checks docs/spec.md and real reports against the JSON Schemas (scripts/check-spec-docs.py),
 # builds the Debian package and checks it (scripts/package.sh, scripts/check-package.sh),
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake --preset release -DBOXJAIL_BUILD_TESTS=ON >/dev/null
 cmake --build --preset release
+# clang-format, cppcheck and clang-tidy, zero findings (scripts/lint.sh, .clang-tidy).
+bash scripts/lint.sh build/release
 ctest --preset release -j2
 # The library as installed: the examples built against a fresh prefix (docs/examples).
 bash scripts/check-examples.sh build/release

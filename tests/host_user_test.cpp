@@ -57,17 +57,17 @@ TEST(HostUser, InAUserNamespaceOfItsOwn) {
   bt::ReportFile report;
   bt::RunOpts o;
   o.keep_fds = {report.fd};
-  auto jail = bt::spawn({"--host-user", "65534:65534", "--supplementary-group",
-                         std::to_string(kGroup), "--unshare-user", "--unshare-pid", "--ro-bind",
-                         "/", "/", "--proc", "/proc", "--dev", "/dev", "--report-fd",
-                         std::to_string(report.fd), "sh", "-c",
-                         "echo $$ > /dev/null; cat /proc/self/uid_map /proc/self/gid_map "
-                         "/proc/self/setgroups; id -u; id -G; grep -E '^(CapEff|CapPrm|CapBnd)' "
-                         "/proc/self/status; cat " +
-                             group_file + "; cat " + root_file +
-                             " 2>/dev/null || echo denied; stat -L -c %i /proc/self/ns/user; "
-                             "echo ready; read x; exit 0"},
-                        o);
+  auto jail =
+      bt::spawn({"--host-user", "65534:65534", "--supplementary-group", std::to_string(kGroup),
+                 "--unshare-user", "--unshare-pid", "--ro-bind", "/", "/", "--proc", "/proc",
+                 "--dev", "/dev", "--report-fd", std::to_string(report.fd), "sh", "-c",
+                 "echo $$ > /dev/null; cat /proc/self/uid_map /proc/self/gid_map "
+                 "/proc/self/setgroups; id -u; id -G; grep -E '^(CapEff|CapPrm|CapBnd)' "
+                 "/proc/self/status; cat " +
+                     group_file + "; cat " + root_file +
+                     " 2>/dev/null || echo denied; stat -L -c %i /proc/self/ns/user; "
+                     "echo ready; read x; exit 0"},
+                o);
   std::string out;
   for (auto line = jail->read_line(); line && *line != "ready"; line = jail->read_line()) {
     out += *line + "\n";

@@ -45,15 +45,24 @@ int processes_with(const std::string& marker) {
 struct HostState {
   std::set<std::string> fds;
   std::string mounts;
-  std::set<std::string> tmp;  // /tmp, but the harness's own temp dirs (other tests run alongside)
+  std::set<std::string> tmp;  // /tmp, but the harness's own temp files (other tests run alongside)
 };
+
+// What the harness itself makes in /tmp, in this test process or a parallel one (ctest -j2).
+bool harness_temp(const std::string& name) {
+  for (const char* prefix :
+       {"boxjail-test-", "boxjail-bin-", "boxjail-diag-", "boxjail-host-file"}) {
+    if (name.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
 
 HostState host_state() {
   HostState s;
   s.fds = entries("/proc/self/fd");
   s.mounts = boxjail::test::host_mountinfo();
   for (const auto& e : entries("/tmp")) {
-    if (e.rfind("boxjail-test-", 0) != 0) s.tmp.insert(e);
+    if (!harness_temp(e)) s.tmp.insert(e);
   }
   return s;
 }

@@ -61,11 +61,11 @@ TEST_P(Rlimits, HitForReal) {
                            opts());
   EXPECT_EQ(big.status, 128 + SIGXFSZ) << big.err;
   // NOFILE: no fd at or above the limit (high enough for whatever the caller left open).
-  const auto fds = bt::run({"--rlimit", "NOFILE=64", "--ro-bind", "/", "/", "--dev", "/dev",
-                            "sh", "-c",
-                            "exec 9</dev/null && echo 9-ok; (exec 70</dev/null) 2>/dev/null || "
-                            "echo 70-refused"},
-                           opts());
+  const auto fds =
+      bt::run({"--rlimit", "NOFILE=64", "--ro-bind", "/", "/", "--dev", "/dev", "sh", "-c",
+               "exec 9</dev/null && echo 9-ok; (exec 70</dev/null) 2>/dev/null || "
+               "echo 70-refused"},
+              opts());
   EXPECT_EQ(fds.status, 0) << fds.err;
   EXPECT_EQ(fds.out, "9-ok\n70-refused\n");
 }

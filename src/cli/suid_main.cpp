@@ -276,10 +276,8 @@ static int checked_main(int argc, char** argv) {
     options.on_started = [report_fd](const boxjail::Started& s) {
       boxjail::report::write_line(report_fd, boxjail::report::started("setuid", s));
     };
-  }
-  // The jail ended: the monitor, long without privilege, says what its cgroup saw (without a
-  // report, run() prints the notes itself).
-  if (report_fd >= 0) {
+    // The jail ended: the monitor, long without privilege, says what its cgroup saw (without a
+    // report, run() prints the notes itself).
     options.on_cgroup_end = [report_fd](const boxjail::CgroupUsage& usage) {
       boxjail::print_cgroup_notes(usage);
       boxjail::report::write_line(report_fd, boxjail::report::cgroup_end(usage));

@@ -381,6 +381,7 @@ result<void> setup_and_exec(const ChildArgs& a) {
   umask(old_umask);
   signal(SIGCHLD, SIG_DFL);
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (auto& kv : env) envp.push_back(kv.data());
   envp.push_back(nullptr);
   std::vector<char*> argv;

@@ -2,10 +2,12 @@
 #include <boxjail/error.hpp>
 
 #include "engine/error_json.hpp"
+#include "sys/decimal.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace boxjail {
@@ -115,7 +117,8 @@ std::string serialize(const Error& e, std::size_t limit) {
       continue;
     }
     const std::size_t keep = longest->size() - excess - marker.size();
-    *longest = longest->substr(0, keep / 2) + marker + longest->substr(longest->size() - keep / 2);
+    // The first and the last keep/2 bytes stay, the middle becomes the marker.
+    longest->replace(keep / 2, longest->size() - 2 * (keep / 2), marker);
   }
   return encode(s);
 }
@@ -137,7 +140,13 @@ result<ErrorRecord> deserialize(const std::string& bytes) {
   e.syscall = fields[1];
   e.path = fields[2];
   e.source = fields[3];
-  e.err = std::atoi(fields[4].c_str());
+  // The errno as the child wrote it (std::to_string of a non-negative int); anything else is a
+  // record nobody of ours wrote.
+  const auto err = sys::parse_decimal(fields[4]);
+  if (!err || *err > INT_MAX) {
+    return make_error("monitor", "malformed error record from the sandbox child");
+  }
+  e.err = static_cast<int>(*err);
   e.message = fields[5];
   for (size_t i = 6; i + 1 < fields.size(); i += 2)
     e.evidence.emplace_back(fields[i], fields[i + 1]);

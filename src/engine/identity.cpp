@@ -19,8 +19,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 #include "engine/steps.hpp"
+#include "sys/decimal.hpp"
 #include "sys/fd.hpp"
 #include "sys/file_at.hpp"
 
@@ -52,7 +55,7 @@ std::string map_text(unsigned inside, unsigned outside, bool overflow_root, cons
 result<std::string> identity_of_own_map(const char* path) {
   UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
   if (!fd) return sys_error(std::string(step::kLockUserns), "open", path, errno, "Can't read");
-  std::string text(64 * 1024, '\0');
+  std::string text(std::size_t{64} * 1024, '\0');
   const ssize_t n = read(fd.get(), text.data(), text.size());
   if (n < 0) return sys_error(std::string(step::kLockUserns), "read", path, errno, "Can't read");
   text.resize(static_cast<size_t>(n));
@@ -60,11 +63,20 @@ result<std::string> identity_of_own_map(const char* path) {
   std::size_t at = 0;
   while (at < text.size()) {
     const std::size_t end = text.find('\n', at);
-    unsigned long long first = 0, lower = 0, count = 0;
-    const std::string line = text.substr(at, end - at);
-    if (std::sscanf(line.c_str(), "%llu %llu %llu", &first, &lower, &count) == 3) {
-      out +=
-          std::to_string(first) + " " + std::to_string(first) + " " + std::to_string(count) + "\n";
+    // The kernel's own format: three decimal numbers separated by blanks.
+    std::vector<std::uint64_t> fields;
+    std::string_view line = std::string_view(text).substr(at, end - at);
+    while (!line.empty()) {
+      const std::size_t start = line.find_first_not_of(' ');
+      if (start == std::string_view::npos) break;
+      line.remove_prefix(start);
+      const std::size_t len = std::min(line.find(' '), line.size());
+      if (auto v = sys::parse_decimal(line.substr(0, len))) fields.push_back(*v);
+      line.remove_prefix(len);
+    }
+    if (fields.size() == 3) {
+      out += std::to_string(fields[0]) + " " + std::to_string(fields[0]) + " " +
+             std::to_string(fields[2]) + "\n";
     }
     if (end == std::string::npos) break;
     at = end + 1;

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -170,9 +171,20 @@ bool syscall_known(const std::string& name, const std::vector<std::uint32_t>& ar
 int kernel_version_cmp(const std::string& wanted) {
   utsname u{};
   uname(&u);
-  unsigned a = 0, b = 0, x = 0, y = 0;
-  std::sscanf(u.release, "%u.%u", &a, &b);
-  std::sscanf(wanted.c_str(), "%u.%u", &x, &y);
+  // "MAJOR.MINOR" and what follows: the numbers as far as they go, 0 where there is none.
+  auto major_minor = [](std::string_view v) {
+    unsigned n[2] = {0, 0};
+    for (unsigned& part : n) {
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), part);
+      if (ec != std::errc()) break;
+      v.remove_prefix(static_cast<std::size_t>(end - v.data()));
+      if (v.empty() || v.front() != '.') break;
+      v.remove_prefix(1);
+    }
+    return std::pair<unsigned, unsigned>{n[0], n[1]};
+  };
+  const auto [a, b] = major_minor(u.release);
+  const auto [x, y] = major_minor(wanted);
   if (a != x) return a < x ? -1 : 1;
   if (b != y) return b < y ? -1 : 1;
   return 0;
@@ -556,8 +568,9 @@ result<std::string> resolve_seccomp_policy_path(const std::string& name_or_path)
     const std::string path = dir + "/" + file;
     if (access(path.c_str(), F_OK) == 0) return trusted(path);
   }
-  Error e = make_error(kStep, "no seccomp policy named \"" + name_or_path + "\" in " + dirs[0] +
-                                  (dirs.size() > 1 ? " or " + dirs[1] : ""));
+  std::string where;
+  for (const auto& dir : dirs) where += (where.empty() ? "" : " or ") + dir;
+  Error e = make_error(kStep, "no seccomp policy named \"" + name_or_path + "\" in " + where);
   e.path = name_or_path;
   e.err = ENOENT;
   return e;
@@ -604,9 +617,9 @@ std::string cache_key(std::string_view text) {
   const scmp_version* v = seccomp_version();
   utsname u{};
   uname(&u);
-  std::string key = "boxjail-seccomp-cache 1\nboxjail " BOXJAIL_VERSION "\nlibseccomp " +
-                    std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                    std::to_string(v->micro) + "\nkernel " + u.release + " " + u.machine + "\n";
+  std::string key = std::string("boxjail-seccomp-cache 1\nboxjail ") + BOXJAIL_VERSION;
+  key += "\nlibseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->micro) + "\nkernel " + u.release + " " + u.machine + "\n";
   key += std::to_string(text.size()) + "\n";
   key.append(text);
   return key;

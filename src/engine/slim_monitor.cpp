@@ -3,9 +3,9 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,7 +91,8 @@ namespace {
 // second one the last component of `path` in the first.
 bool is_jail_cgroup(long parent, long dir, const std::string& path) {
   struct statfs fs {};
-  struct stat a {}, b {};
+  struct stat a {};
+  struct stat b {};
   const std::string name = path.substr(path.rfind('/') + 1);
   return fstatfs(static_cast<int>(dir), &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC &&
          fstatfs(static_cast<int>(parent), &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC &&
@@ -123,8 +124,8 @@ int slim_monitor_main(int argc, char** argv) {
     cgroup = JailCgroup::adopt(argv[8], UniqueFd(static_cast<int>(parent_fd)),
                                UniqueFd(static_cast<int>(dir_fd)));
   }
-  const Supervised s{static_cast<pid_t>(child), static_cast<pid_t>(wait_for), -1,
-                     static_cast<int>(signal_fd), {}};
+  const Supervised s{
+      static_cast<pid_t>(child), static_cast<pid_t>(wait_for), -1, static_cast<int>(signal_fd), {}};
   const int status = *forward_until_exit(s, -1);
   write_exit_code(static_cast<int>(json_fd), status);
   if (cgroup) print_cgroup_notes(cgroup.end());

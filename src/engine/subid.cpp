@@ -124,6 +124,7 @@ result<void> run_id_mapper(const char* program, pid_t pid, std::uint32_t inside,
     args.push_back(std::to_string(r.count));
   }
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int p[2];

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <boxjail/id_ranges.hpp>
 
-
 #include "sys/decimal.hpp"
 
 namespace boxjail {

@@ -53,7 +53,6 @@ nlohmann::ordered_json cgroup_end(const CgroupUsage& u) {
   return j;
 }
 
-
 nlohmann::ordered_json exit(int status) {
   auto j = event("exit");
   j["exit_status"] = status;

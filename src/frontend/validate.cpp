@@ -194,8 +194,8 @@ result<void> check_id_ranges(const Spec& spec, const Caller& caller) {
   }
   const uid_t uid = spec.uid.value_or(caller.uid);
   const gid_t gid = spec.gid.value_or(caller.gid);
-  for (auto problem : {id_ranges_problem(spec.uid_ranges, uid, "uid"),
-                       id_ranges_problem(spec.gid_ranges, gid, "gid")}) {
+  for (const auto& problem : {id_ranges_problem(spec.uid_ranges, uid, "uid"),
+                              id_ranges_problem(spec.gid_ranges, gid, "gid")}) {
     if (!problem.empty()) return refuse("--uid-range/--gid-range: " + problem);
   }
   // devpts mounts only where uid and gid 0 are mapped; without ranges boxjail maps 0 itself in a
