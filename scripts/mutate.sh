@@ -72,7 +72,7 @@ MUTATIONS = [
     ("bounding-set-kept", "src/engine/identity.cpp",
      "prctl(kept ? PR_CAPBSET_READ : PR_CAPBSET_DROP, cap, 0, 0, 0)",
      "prctl(PR_CAPBSET_READ, cap, 0, 0, 0)",
-     "Process*:Differential*:HostRootJail*"),
+     "Process*:Differential*:*HostRootJail*"),
     ("setgroups-allowed", "src/engine/identity.cpp",
      'write_file_at(proc_pid_dir, "setgroups", "deny\\n")',
      'write_file_at(proc_pid_dir, "setgroups", "allow\\n")',
@@ -80,10 +80,10 @@ MUTATIONS = [
     ("old-root-left-attached", "src/engine/rootfs.cpp",
      '  if (umount2(".", MNT_DETACH) != 0)\n    return fail(step::kDetachOldRoot, "umount2(MNT_DETACH)", "/oldroot", errno, "unmount old root");',
      "",
-     "Mounts*:HostRootJail*:Smoke*"),
+     "Mounts*:*HostRootJail*:Smoke*"),
     ("nested-userns-not-limited", "src/engine/child.cpp",
      'const char* limit = plan.nested_userns ? "1" : "0";', 'const char* limit = "9";',
-     "Process*:Differential*:HostRootJail*"),
+     "Process*:Differential*:*HostRootJail*"),
     ("pdeathsig-not-rearmed", "src/engine/parent_death.cpp",
      "  prctl(PR_SET_PDEATHSIG, SIGKILL);\n  if (getppid() != expected) _exit(1);",
      "  if (getppid() != expected) _exit(1);",
@@ -93,11 +93,11 @@ MUTATIONS = [
      "*DieWithParent*"),
     ("signals-not-forwarded", "src/engine/monitor.cpp",
      "kill(s.child, static_cast<int>(si.ssi_signo));", "(void)si;",
-     "Process*:SlimMonitor*:Differential*"),
+     "*ProcessSignals*:*SlimMonitor*"),
     ("keep-fd-closes-nothing", "src/engine/child.cpp",
      "if (syscall(SYS_close_range, first, last, CLOSE_RANGE_CLOEXEC) == 0) return 0;",
      "if (first <= last) return 0;",
-     "RunSpec*:Process*"),
+     "*RunSpec*:Process*"),
     ("seccomp-cache-group-writable", "src/engine/seccomp_policy.cpp",
      "(st.st_mode & 022) == 0", "(st.st_mode & 002) == 0",
      "Seccomp*"),
@@ -106,26 +106,26 @@ MUTATIONS = [
      "Seccomp*"),
     ("helper-group-writable", "src/cli/suid_main.cpp",
      "((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0)", "false",
-     "Ladder*:HelperRefuses*:Install*"),
+     "Ladder*:*HelperRefuses*:*Install*"),
     ("helper-not-setuid-root", "src/cli/suid_main.cpp",
      "if (st.st_uid != 0 || (st.st_mode & S_ISUID) == 0) {", "if (false) {",
-     "Ladder*:HelperRefuses*:Install*"),
+     "Ladder*:*HelperRefuses*:*Install*"),
     ("setuid-hostname-without-uts", "src/frontend/validate.cpp",
      "if (s.hostname && !s.unshare_uts) {", "if (false) {",
-     "Validate*:Ladder*:PrivilegeSplit*"),
+     "Validate*:Ladder*:*PrivilegeSplit*"),
     ("setuid-labels", "src/frontend/validate.cpp",
      "if (s.exec_label || s.file_label) {", "if (false) {",
-     "Validate*:Ladder*:PrivilegeSplit*"),
+     "Validate*:Ladder*:*PrivilegeSplit*"),
     ("setuid-overlays", "src/frontend/validate.cpp",
      '      return refuse("overlay mounts (--overlay, --tmp-overlay, --ro-overlay)");',
      "      continue;",
-     "Validate*:Ladder*:PrivilegeSplit*"),
+     "Validate*:Ladder*:*PrivilegeSplit*"),
     ("setuid-cap-add", "src/frontend/validate.cpp",
      "if (s.caps.specified && s.caps.mask != 0) {", "if (false) {",
-     "Validate*:Ladder*:PrivilegeSplit*"),
+     "Validate*:Ladder*:*PrivilegeSplit*"),
     ("setuid-userns2", "src/frontend/validate.cpp",
      "  if (s.userns2_fd != -1) {\n", "  if (false) {\n",
-     "Validate*:Ladder*:PrivilegeSplit*"),
+     "Validate*:Ladder*:*PrivilegeSplit*"),
     ("denial-any-syscall-in-mount-steps", "src/ladder/ladder.cpp",
      "return (permission || limit) && mount_family(e.syscall);", "return permission || limit;",
      "Ladder*:StepErrors*"),
@@ -147,7 +147,7 @@ MUTATIONS = [
      "Diagnose*:Doctor*:Ladder*"),
     ("broker-allows-any-attr", "src/engine/mount_broker.cpp",
      "if (attrs != MOUNT_ATTR_RDONLY) return {EPERM, kPolicy};", "",
-     "MountBroker*:PrivilegeSplit*:Ladder*"),
+     "*MountBroker*:*PrivilegeSplit*:Ladder*"),
 ]
 
 def sh(cmd, timeout=None):
@@ -164,6 +164,11 @@ for name, path, old, _, _ in selected:
 if os.environ.get("MUTATE_CHECK") == "1":
     sys.exit(print(f"mutate: {len(selected)} mutations, each applies once") or 0)
 tests = os.path.join(build, "tests", "boxjail_tests")
+# The guarding tests must pass before anything is planted, or every mutation would look killed.
+baseline = ":".join(sorted({m[4] for m in selected}))
+if not full and sh([tests, "--gtest_filter=" + baseline, "--gtest_brief=1"], timeout=1800).returncode:
+    sys.exit("mutate.sh: the tests fail without any mutation: fix them first")
+print(f"baseline: the guarding tests pass unmutated", flush=True)
 killed, survived, invalid = [], [], []
 for name, path, old, new, gfilter in selected:
     text = open(path).read()

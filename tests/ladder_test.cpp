@@ -713,7 +713,9 @@ TEST_F(Ladder, HelperSpeaksAsBwrapUnderItsName) {
   // Under its own name it keeps its own.
   o.argv0.clear();
   r = bt::run({"--ro-bind", "/nonexistent-source", "/x", "true"}, o);
-  EXPECT_EQ(r.err.rfind("boxjail-suid: resolve-sources: ", 0), 0u) << r.err;
+  EXPECT_EQ(
+      r.err.rfind("boxjail-suid: setuid rung: resolve-sources: open /nonexistent-source: ", 0), 0u)
+      << r.err;
 }
 
 // The setuid rung keeps the caller's own supplementary groups (bwrap's setuid mode): dropping one

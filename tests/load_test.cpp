@@ -48,11 +48,17 @@ struct HostState {
   std::set<std::string> tmp;  // /tmp, but the harness's own temp files (other tests run alongside)
 };
 
-// What the harness itself makes in /tmp, in this test process or a parallel one (ctest -j2).
-bool harness_temp(const std::string& name) {
-  for (const char* prefix :
+// The /tmp entries a jail could leave: boxjail's own names (its base tmpfs holds newroot/ and
+// scratch/, bind-data files and overlay dirs), but not what the harness makes for this test or a
+// parallel one (ctest -j2), nor anybody else's (a compiler's, a shell's: /tmp is shared).
+bool could_be_a_jails(const std::string& name) {
+  for (const char* harness :
        {"boxjail-test-", "boxjail-bin-", "boxjail-diag-", "boxjail-host-file"}) {
-    if (name.rfind(prefix, 0) == 0) return true;
+    if (name.rfind(harness, 0) == 0) return false;
+  }
+  for (const char* ours :
+       {"boxjail", "newroot", "oldroot", "scratch", "bind-data-", "tmp-overlay-"}) {
+    if (name.rfind(ours, 0) == 0) return true;
   }
   return false;
 }
@@ -62,7 +68,7 @@ HostState host_state() {
   s.fds = entries("/proc/self/fd");
   s.mounts = boxjail::test::host_mountinfo();
   for (const auto& e : entries("/tmp")) {
-    if (!harness_temp(e)) s.tmp.insert(e);
+    if (could_be_a_jails(e)) s.tmp.insert(e);
   }
   return s;
 }

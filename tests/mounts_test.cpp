@@ -10,13 +10,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -980,7 +983,13 @@ class MountsSymlinkSafety : public HostUntouched<std::tuple<bool, bool>> {
  protected:
   void SetUp() override {
     HostUntouched::SetUp();
-    victim_ = tmp_.path() + "/victim";
+    // Outside /tmp: while the operations run the base tmpfs covers the host's /tmp, so a victim
+    // there would hide an escape (it would land in that tmpfs, never on the host).
+    char parent[] = "/var/tmp/boxjail-victim-XXXXXX";
+    ASSERT_NE(mkdtemp(parent), nullptr);
+    ASSERT_EQ(chmod(parent, 0755), 0);
+    victim_parent_ = parent;
+    victim_ = victim_parent_ + "/victim";
     plant_ = tmp_.path() + "/plant";
     // The victim is writable by the jail's user, so an escape would have effects to see.
     make_dir(victim_, 0777, true);
@@ -1015,6 +1024,8 @@ class MountsSymlinkSafety : public HostUntouched<std::tuple<bool, bool>> {
     EXPECT_EQ(host_listing(victim_), "") << "something was created through a symlink on the host";
     EXPECT_EQ(host_mode(victim_), 0777u);
     EXPECT_EQ(host_listing(plant_), plant_listing_);
+    std::error_code ec;
+    std::filesystem::remove_all(victim_parent_, ec);
     HostUntouched::TearDown();
   }
   bool nobody() const { return std::get<0>(GetParam()); }
@@ -1048,7 +1059,8 @@ class MountsSymlinkSafety : public HostUntouched<std::tuple<bool, bool>> {
             {"--overlay-src", lower_, "--tmp-overlay", dest}};
   }
 
-  std::string victim_, plant_, src_dir_, src_file_, lower_, plant_listing_, root_probe_;
+  std::string victim_parent_, victim_, plant_, src_dir_, src_file_, lower_, plant_listing_,
+      root_probe_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Mounts, MountsSymlinkSafety,
@@ -1136,6 +1148,11 @@ TEST_P(MountsSymlinkSafety, DanglingSymlinkAtAFileDestinationIsRefused) {
     EXPECT_EQ(r.status, 1) << describe(r);
     EXPECT_EQ(r.out, "");
     // bwrap's words: "Can't create file X" for --file, "Can't create file at X" for a bind.
+    // "/nowhere" is a host path too while the operations run: nothing may be created there.
+    if (host_exists("/nowhere")) {
+      ADD_FAILURE() << "/nowhere was created on the host";
+      unlink("/nowhere");
+    }
     const bool file_op = ops[ops.size() - 3] == "--file";
     EXPECT_TRUE(
         contains(r.err, (file_op ? "Can't create file " : "Can't create file at ") + ops.back()))
@@ -1172,6 +1189,48 @@ TEST(MountsPropagation, JailMountsAreSlavesOfTheHost) {
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "slave\ncontained\ngone\n") << r.err;
   }
+}
+
+// A racing caller: while jails are set up, another process swaps a directory the jail writes
+// under (/r/flip, a host directory bound into it) with a symlink to the victim on the host, over
+// and over (renameat2 RENAME_EXCHANGE, atomic). Whatever each jail meets, a directory or the
+// link, nothing may be created, mounted or chmod'ed in the victim: every destination is resolved
+// in the new root (openat2 RESOLVE_IN_ROOT, or the O_PATH walk), where the link's target is not
+// the host's.
+TEST_P(MountsSymlinkSafety, RacingSwapsOfADestinationsParentNeverReachTheHost) {
+  char race_dir[] = "/var/tmp/boxjail-race-XXXXXX";
+  ASSERT_NE(mkdtemp(race_dir), nullptr);
+  const std::string race = race_dir;
+  ASSERT_EQ(chmod(race.c_str(), 0777), 0);
+  make_dir(race + "/flip", 0777, true);
+  make_symlink(victim_, race + "/swap");  // the host's path: "/" is the host's during setup
+  std::atomic<bool> stop{false};
+  std::atomic<long> swaps{0};
+  std::thread swapper([&] {
+    while (!stop) {
+      if (renameat2(AT_FDCWD, (race + "/flip").c_str(), AT_FDCWD, (race + "/swap").c_str(),
+                    RENAME_EXCHANGE) == 0) {
+        ++swaps;
+      }
+    }
+  });
+  std::vector<std::vector<std::string>> ops = creating_ops("/r/flip/new");
+  ops.push_back({"--chmod", "0700", "/r/flip"});
+  ops.push_back({"--remount-ro", "/r/flip"});
+  int ran = 0;
+  for (int i = 0; i < 120; ++i) {
+    auto args = with(scratch_root(), {"--unshare-ipc", "--bind", race, "/r"});
+    append(args, ops[static_cast<std::size_t>(i) % ops.size()]);
+    const auto r = jail_sh(args, "true", opts());
+    if (r.status == 0) ++ran;
+  }
+  stop = true;
+  swapper.join();
+  EXPECT_GT(swaps.load(), 100) << "the race never ran";
+  EXPECT_GT(ran, 0) << "no jail got through: the race proved nothing";
+  std::error_code ec;
+  std::filesystem::remove_all(race, ec);
+  // TearDown: the victim still empty, mode 0777; the host's mount table unchanged.
 }
 
 }  // namespace

@@ -216,15 +216,20 @@ TEST_P(RunSpec, BadSpecsStartNothing) {
   o.as_nobody = nobody();
   auto missing = bt::run({"run", "--spec", dir.path() + "/none.json"}, o);
   EXPECT_EQ(missing.status, 1);
-  EXPECT_EQ(missing.err, "boxjail: parse-spec: Can't open spec " + dir.path() +
-                             "/none.json: No such file or directory\n");
+  EXPECT_EQ(missing.err, "boxjail: parse-spec: open " + dir.path() +
+                             "/none.json: Can't open spec " + dir.path() +
+                             "/none.json: No such file or directory (ENOENT)\n");
   auto closed = bt::run({"run", "--spec", "fd:77"}, o);
   EXPECT_EQ(closed.status, 1);
-  EXPECT_EQ(closed.err, "boxjail: parse-spec: Can't read spec fd:77: Bad file descriptor\n");
+  EXPECT_EQ(
+      closed.err,
+      "boxjail: parse-spec: read fd:77: Can't read spec fd:77: Bad file descriptor (EBADF)\n");
   o.stdin_data = std::string((16 << 20) + 1, ' ');
   auto huge = bt::run({"run", "--spec", "-"}, o);
   EXPECT_EQ(huge.status, 1);
-  EXPECT_EQ(huge.err, "boxjail: parse-spec: The spec is larger than 16 MiB: File too large\n");
+  EXPECT_EQ(
+      huge.err,
+      "boxjail: parse-spec: read -: The spec is larger than 16 MiB: File too large (EFBIG)\n");
   auto unknown_option = bt::run({"run", "--spec", "-", "--unshare-net"}, o);
   EXPECT_EQ(unknown_option.status, 1);
   EXPECT_NE(unknown_option.err.find("Unknown option --unshare-net"), std::string::npos)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Step errors: for each setup step, the syscall that step makes first is denied with the
-// harness's seccomp filter (EPERM, then EACCES), as root and as uid 65534. boxjail must exit 1
-// and lead with ONE line, "boxjail: <rung> rung: <step>: ...: <strerror> (<ENAME>)", naming
+// harness's seccomp filter (EPERM, then EACCES), as root and as uid 65534, and through the setuid
+// helper; then the host running out of fds, memory and mounts (ResourceFailures). boxjail must exit
+// 1 and lead with ONE line, "boxjail: <rung> rung: <step>: ...: <strerror> (<ENAME>)", naming
 // exactly that step and errno, followed only by indented cause/fix lines (and, as uid 65534, the
 // next rung's attempt); its --report-fd JSON must name the same step and errno and attribute it
 // to the caller's seccomp filter (the harness's). Nothing may be left behind: the host's mount
@@ -38,7 +39,7 @@
 //     boxjail installs a filter denying execve through --add-seccomp-fd, the last thing before
 //     the exec: that is bwrap's own mechanism, and the failure is the exec step's.
 //   * caller-fs-ids, limit-capabilities, unprivileged-setup, drop-privileges: steps of the setuid
-//     rung only (this file runs boxjail as root and as uid 65534 on the root and userns rungs);
+//     rung only (StepErrorsSetuid below runs the other steps through the helper as uid 65534);
 //     setfsuid and capset cannot be made to fail without also failing the helper's own checks,
 //     and each is verified from the kernel's side in privilege_split_test.cpp (the status fields
 //     of the setup process while it works, the attacks it must refuse) and on every setuid run
@@ -56,6 +57,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -336,6 +338,172 @@ INSTANTIATE_TEST_SUITE_P(StepErrors, StepErrorsExec,
                          ::testing::Combine(::testing::Bool(), ::testing::Values(EPERM, EACCES)),
                          [](const ::testing::TestParamInfo<std::tuple<bool, int>>& info) {
                            return std::string(std::get<0>(info.param) ? "Nobody" : "Root") +
+                                  (std::get<1>(info.param) == EPERM ? "_EPERM" : "_EACCES");
+                         });
+
+// ---- Resource failures --------------------------------------------------------------------
+// Not a denial but the host running out: of fds (a low RLIMIT_NOFILE, set by util-linux's
+// prlimit right before boxjail starts), of memory for a new process (clone3 answers ENOMEM), of
+// mounts (the kernel's fs.mount-max gives ENOSPC; a host-wide sysctl, so the filter answers as it
+// would). Each ends with exit 1 and one line naming the step and the errno, and nothing left.
+
+// "boxjail: <rung> rung: <step>: <syscall> ...: <message> (<ENAME>)" with a step boxjail names
+// (or "boxjail: config: ...", the one step before any rung, which also needs an fd). The errno
+// is named once, at the end.
+void expect_resource_failure(const RunResult& r, const std::string& rung, int err) {
+  EXPECT_EQ(r.status, 1) << r.err;
+  const std::string first = r.err.substr(0, r.err.find('\n'));
+  const bool config = first.rfind("boxjail: config: ", 0) == 0;
+  const std::string prefix = config ? "boxjail: " : "boxjail: " + rung + " rung: ";
+  ASSERT_EQ(first.rfind(prefix, 0), 0u) << r.err;
+  const std::string step_name =
+      first.substr(prefix.size(), first.find(':', prefix.size()) - prefix.size());
+  const bool known = step_name == "monitor" || step_name == "config" ||
+                     std::any_of(step::kOrder.begin(), step::kOrder.end(),
+                                 [&](const auto& info) { return info.name == step_name; });
+  EXPECT_TRUE(known) << "not a step: " << step_name << " in " << r.err;
+  const std::string name = std::string("(") + strerrorname_np(err) + ")";
+  ASSERT_GE(first.size(), name.size()) << r.err;
+  EXPECT_EQ(first.substr(first.size() - name.size()), name) << r.err;
+  EXPECT_EQ(first.find(name), first.size() - name.size()) << "named twice: " << first;
+}
+
+class ResourceFailures : public ::testing::TestWithParam<bool> {};
+
+// Every limit from "stdio only" up: each run either works or fails cleanly at one step; the
+// sweep passes through the status channel, the clone, the base tmpfs, the binds and /proc.
+TEST_P(ResourceFailures, OutOfFdsAtEveryStep) {
+  if (access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/prlimit (util-linux)";
+  const bool nobody = GetParam();
+  const std::string mounts_before = boxjail::test::host_mountinfo();
+  std::set<std::string> failed_at;
+  bool ran = false;
+  for (int limit = 3; limit <= 24; ++limit) {
+    SCOPED_TRACE("RLIMIT_NOFILE " + std::to_string(limit));
+    RunOpts o;
+    o.as_nobody = nobody;
+    o.program = "/usr/bin/prlimit";
+    RunResult r =
+        boxjail::test::run({"--nofile=" + std::to_string(limit), boxjail::test::boxjail_binary(),
+                            "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev",
+                            "/dev", "--tmpfs", "/tmp", "--", "/bin/sh", "-c", "echo ran"},
+                           o);
+    if (r.status == 0) {
+      EXPECT_EQ(r.out, "ran\n");
+      ran = true;
+      continue;
+    }
+    expect_resource_failure(r, nobody ? "userns" : "root", EMFILE);
+    failed_at.insert(r.err.substr(0, r.err.find(':', r.err.find("rung: ") + 6)));
+    expect_nothing_left(mounts_before);
+  }
+  EXPECT_TRUE(ran) << "no limit up to 24 fds let the jail run";
+  EXPECT_GE(failed_at.size(), 4u) << "the sweep met fewer steps than expected";
+}
+
+TEST_P(ResourceFailures, OutOfMemoryForTheClone) {
+  const bool nobody = GetParam();
+  const std::string mounts_before = boxjail::test::host_mountinfo();
+  RunOpts o;
+  o.as_nobody = nobody;
+  Deny d = deny_all("clone3");
+  d.err = ENOMEM;
+  o.deny = {d};
+  RunResult r = boxjail::test::run(with_root({"--unshare-pid", "/bin/true"}), o);
+  expect_resource_failure(r, nobody ? "userns" : "root", ENOMEM);
+  EXPECT_NE(r.err.find(std::string(step::kCloneNamespaces) + ": clone3"), std::string::npos)
+      << r.err;
+  // Running out of memory is no reason to try the setuid helper.
+  EXPECT_EQ(r.err.find("setuid rung"), std::string::npos) << r.err;
+  expect_nothing_left(mounts_before);
+}
+
+TEST_P(ResourceFailures, OutOfMountsAtTheFirstMount) {
+  const bool nobody = GetParam();
+  const std::string mounts_before = boxjail::test::host_mountinfo();
+  RunOpts o;
+  o.as_nobody = nobody;
+  Deny d = deny_all("move_mount");
+  d.err = ENOSPC;
+  o.deny = {d};
+  RunResult r = boxjail::test::run(with_root({"/bin/true"}), o);
+  expect_resource_failure(r, nobody ? "userns" : "root", ENOSPC);
+  // As bwrap says it: the limit that bites is fs.mount-max, not a full disk.
+  EXPECT_NE(r.err.find(": Limit exceeded; check that /proc/sys/fs/mount-max is sufficient, "
+                       "typically 100000 (ENOSPC)\n"),
+            std::string::npos)
+      << r.err;
+  expect_nothing_left(mounts_before);
+}
+
+INSTANTIATE_TEST_SUITE_P(StepErrors, ResourceFailures, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Nobody" : "Root";
+                         });
+
+// ---- The setuid rung ------------------------------------------------------------------------
+// The same denials, met by the setuid helper (uid 65534, ladder.mode = "setuid"): the filter the
+// harness installs binds the helper too (a filter survives a setuid exec when the installer held
+// CAP_SYS_ADMIN). The line names the setuid rung and the step.
+class StepErrorsSetuid : public ::testing::TestWithParam<std::tuple<StepCase, int>> {};
+
+TEST_P(StepErrorsSetuid, OneLineNamingTheStep) {
+  const auto& [c, err] = GetParam();
+  const std::string mounts_before = boxjail::test::host_mountinfo();
+  boxjail::test::TempDir dir;
+  const std::string config =
+      boxjail::test::ladder_config(dir, "setuid", boxjail::test::setuid_helper_binary());
+  RunOpts o;
+  o.as_nobody = true;
+  o.fd_data = c.fd_data;
+  Deny d = c.deny;
+  d.err = err;
+  o.deny = {d};
+  std::vector<std::string> args = {"--config", config};
+  args.insert(args.end(), c.args.begin(), c.args.end());
+  args.insert(args.end(), c.command.begin(), c.command.end());
+  RunResult r = boxjail::test::run(args, o);
+  EXPECT_EQ(r.status, 1) << r.err;
+  const std::string prefix = "boxjail: setuid rung: " + std::string(c.step) + ": ";
+  EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << "expected step " << c.step << ", got:\n" << r.err;
+  const std::string first = r.err.substr(0, r.err.find('\n'));
+  const std::string suffix = std::string(": ") + strerror(err) + " (" + strerrorname_np(err) + ")";
+  ASSERT_GE(first.size(), suffix.size()) << r.err;
+  EXPECT_EQ(first.substr(first.size() - suffix.size()), suffix) << r.err;
+  EXPECT_EQ(r.out, "");
+  expect_nothing_left(mounts_before);
+  EXPECT_EQ(boxjail::test::count_processes_of(boxjail::test::setuid_helper_binary()), 0)
+      << "helper processes left behind";
+}
+
+// The steps the helper runs itself, with a user namespace (the runtime's kind of jail) where
+// the step needs one.
+std::vector<StepCase> setuid_cases() {
+  std::vector<StepCase> out;
+  for (const auto& c : step_cases()) {
+    for (const char* name : {"CloneNamespaces", "CloneNamespacesUserns",
+                             "LoopbackUp",      "SetHostname",
+                             "MakeRootRslave",  "MountBaseTmpfs",
+                             "PivotRoot",       "BindMount",
+                             "RemountRo",       "MountProcNew",
+                             "MountDev",        "MountTmpfs",
+                             "MakeDir",         "WriteFile",
+                             "BindData",        "MakeSymlink",
+                             "DetachOldRoot",   "NewSession",
+                             "NoNewPrivs",      "Seccomp"}) {
+      if (c.name == name) out.push_back(c);
+    }
+  }
+  // fork(2) is first met by boxjail starting the helper, whose own steps come after.
+  out.push_back({"HelperFork", "helper-exec", deny_all("clone"), kRoRoot});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(StepErrors, StepErrorsSetuid,
+                         ::testing::Combine(::testing::ValuesIn(setuid_cases()),
+                                            ::testing::Values(EPERM, EACCES)),
+                         [](const ::testing::TestParamInfo<std::tuple<StepCase, int>>& info) {
+                           return std::get<0>(info.param).name +
                                   (std::get<1>(info.param) == EPERM ? "_EPERM" : "_EACCES");
                          });
 

@@ -36,20 +36,10 @@ std::vector<DiagnosedFailure> diagnose_failures(const LadderResult& result, cons
 
 std::string failure_text(const std::string& prog, const DiagnosedFailure& f, bool level_prefix) {
   const Error& e = f.error;
-  if (e.err == 0 || e.rung.empty()) {
-    Error plain = e;
-    plain.level_prefix = level_prefix;
-    return format_error_line(prog, plain) + "\n";
-  }
-  std::string line = level_prefix ? "<3>" : "";
-  line += prog + ": " + e.rung + " rung: " + e.step + ": ";
-  // The call and its target, unless bwrap's wording already starts with them ("execvp X").
-  if (!e.syscall.empty() && e.message.rfind(e.syscall, 0) != 0) {
-    line += e.syscall;
-    if (!e.path.empty()) line += " " + e.path;
-    line += ": ";
-  }
-  line += describe(e) + " (" + errno_name(e.err) + ")\n";
+  Error first = e;
+  first.level_prefix = level_prefix;
+  std::string line = format_error_line(prog, first) + "\n";
+  if (first.err == 0 || first.rung.empty()) return line;
   if (!f.denial && !f.diagnosis.known) return line;
   if (f.diagnosis.known) {
     line += "  cause: " + f.diagnosis.cause + "\n";

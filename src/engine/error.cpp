@@ -37,16 +37,36 @@ std::string format_error_line(const std::string& prog, const Error& e) {
   std::string line = e.level_prefix ? "<3>" : "";
   line += prog + ": ";
   // Under the name "bwrap" the wording must match bwrap's byte for byte after the prefix (callers
-  // grep for it); under our own name the stable step name leads, so a reader sees where it failed.
-  if (prog != "bwrap" && !e.step.empty() && e.step != "parse-args" && e.step != "validate-spec") {
-    line += e.step + ": ";
-  }
+  // grep for it).
   if (prog == "bwrap") {
     for (const auto& [key, wording] : e.evidence) {
       if (key == kBwrapWording) return line + wording;
     }
+    return line + describe(e);
   }
-  line += describe(e);
+  // Under our own name every error has one shape: the rung (of a call that failed on it) and the
+  // stable step name lead, then the call and its target, the message, and the errno by name. A
+  // refusal of the request itself (no errno) is the same on every rung: no rung is named.
+  if (!e.rung.empty() && e.err != 0) line += e.rung + " rung: ";
+  if (!e.step.empty() && e.step != "parse-args" && e.step != "validate-spec") {
+    line += e.step + ": ";
+  }
+  // The call and its target, unless the message already starts with them ("execvp X").
+  if (e.err != 0 && !e.syscall.empty() && e.message.rfind(e.syscall, 0) != 0) {
+    line += e.syscall;
+    if (!e.path.empty()) line += " " + e.path;
+    line += ": ";
+  }
+  // bwrap's hint for a mount's ENOSPC names the errno mid-line; ours ends the line with it.
+  const bool mount_limit = e.err == ENOSPC && e.syscall.find("mount") != std::string::npos;
+  const std::string text =
+      mount_limit ? e.message +
+                        ": Limit exceeded; check that /proc/sys/fs/mount-max is sufficient, "
+                        "typically 100000"
+                  : describe(e);
+  line += text;
+  const std::string name = "(" + errno_name(e.err) + ")";
+  if (e.err != 0 && text.find(name) == std::string::npos) line += " " + name;
   return line;
 }
 
