@@ -53,6 +53,19 @@ TEST(LadderIsDenial, MountStepsCountOnlyTheirMountCalls) {
   EXPECT_FALSE(is_denial(failure("mount-tmpfs", "openat2", EPERM)));
 }
 
+// At the map steps only the kernel refusing the write is a denial: reading /etc/subuid or
+// running newuidmap (--uid-range) fails the same on every rung, so it must not climb.
+TEST(LadderIsDenial, MapStepsCountOnlyTheKernelsWrite) {
+  using boxjail::is_denial;
+  for (const char* step : {"write-setgroups", "write-uid-map", "write-gid-map"}) {
+    EXPECT_TRUE(is_denial(failure(step, "write", EPERM))) << step;
+    for (const char* other : {"open", "read", "newuidmap", "newgidmap", "fork"}) {
+      EXPECT_FALSE(is_denial(failure(step, other, EPERM))) << step << " " << other;
+      EXPECT_FALSE(is_denial(failure(step, other, EACCES))) << step << " " << other;
+    }
+  }
+}
+
 TEST(LadderRetry, SafeUntilAOneShotInputWasConsumed) {
   using boxjail::retry_is_safe;
   std::string why;

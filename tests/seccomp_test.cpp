@@ -423,6 +423,24 @@ TEST(SeccompParse, PolicyOptionIsBoxjailsOwnAndLastWins) {
 
 namespace {
 
+// A policy found by name must be writable by nobody but root or the caller: one another user
+// owns, or its group or others may write, is refused (it would choose the filter of every jail
+// naming it).
+TEST(SeccompCache, APolicyFoundByNameMustBeTheCallersOrRoots) {
+  TempDir dir;
+  const std::string path = dir.file("p.json", R"({"defaultAction":"SCMP_ACT_ALLOW"})");
+  EXPECT_TRUE(boxjail::trusted_policy_file(path)) << "root's, 0644";
+  for (const mode_t mode : {0664, 0646, 0666}) {
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+    const auto r = boxjail::trusted_policy_file(path);
+    ASSERT_FALSE(r) << std::oct << mode;
+    EXPECT_NE(r.error().message.find("refusing a policy writable by others"), std::string::npos);
+  }
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  ASSERT_EQ(chown(path.c_str(), 12345, 0), 0);
+  EXPECT_FALSE(boxjail::trusted_policy_file(path)) << "another user's";
+}
+
 TEST(SeccompCache, HitReturnsTheSameProgramAndIgnoresUnsafeEntries) {
   // One byte more than the shipped policy: not among the precompiled entries the build wrote,
   // so the per-user cache is what answers.
@@ -459,21 +477,30 @@ TEST(SeccompCache, HitReturnsTheSameProgramAndIgnoresUnsafeEntries) {
   ASSERT_TRUE(other);
   EXPECT_EQ(other.value(), fresh.value());
 
-  // An entry others could have written is ignored (and replaced).
-  chmod(entry.c_str(), 0666);
-  auto unsafe = boxjail::compile_seccomp_policy_text(text, "default.json", dir);
-  ASSERT_TRUE(unsafe);
-  EXPECT_EQ(unsafe.value(), fresh.value());
-  // So is a directory others can enter.
-  {
-    std::ofstream out(entry, std::ios::binary | std::ios::trunc);
-    out << data.substr(0, data.size() - fresh.value().size()) << planted;
+  // An entry others could have written is ignored (and replaced): writable by its group, then
+  // by everyone.
+  for (const mode_t mode : {0620, 0666}) {
+    {
+      std::ofstream out(entry, std::ios::binary | std::ios::trunc);
+      out << data.substr(0, data.size() - fresh.value().size()) << planted;
+    }
+    chmod(entry.c_str(), mode);
+    auto unsafe = boxjail::compile_seccomp_policy_text(text, "default.json", dir);
+    ASSERT_TRUE(unsafe);
+    EXPECT_EQ(unsafe.value(), fresh.value()) << std::oct << mode;
   }
-  chmod(entry.c_str(), 0600);
-  chmod(dir.c_str(), 0755);
-  auto open_dir = boxjail::compile_seccomp_policy_text(text, "default.json", dir);
-  ASSERT_TRUE(open_dir);
-  EXPECT_EQ(open_dir.value(), fresh.value());
+  // So is a directory its group or others can enter.
+  for (const mode_t mode : {0750, 0755}) {
+    {
+      std::ofstream out(entry, std::ios::binary | std::ios::trunc);
+      out << data.substr(0, data.size() - fresh.value().size()) << planted;
+    }
+    chmod(entry.c_str(), 0600);
+    chmod(dir.c_str(), mode);
+    auto open_dir = boxjail::compile_seccomp_policy_text(text, "default.json", dir);
+    ASSERT_TRUE(open_dir);
+    EXPECT_EQ(open_dir.value(), fresh.value()) << std::oct << mode;
+  }
   // Errors are never cached.
   auto bad = boxjail::compile_seccomp_policy_text("{}", "bad.json", top.path() + "/cache2");
   EXPECT_FALSE(bad);

@@ -244,3 +244,85 @@ TEST(ValidateErrors, CarryLevelPrefix) {
 }
 
 }  // namespace
+
+namespace {
+
+// The setuid helper's own rules (check_setuid_spec), one refusal at a time: each request alone
+// is refused for an unprivileged caller, with step "setuid-policy" and the reason named; root may
+// ask for all of them (the helper gives root nothing it does not have). A jail of the runtime's
+// kind passes.
+TEST(ValidateSetuid, EveryRuleRefusesItsRequestAlone) {
+  const Caller caller{.uid = 1000, .gid = 1000, .via_setuid_helper = true};
+  const Caller root{.uid = 0, .gid = 0, .via_setuid_helper = true};
+  Spec ok;
+  ok.unshare_user = true;
+  ok.unshare_uts = true;
+  ok.hostname = "vm";
+  ok.uid = 0;
+  ok.gid = 0;
+  ok.ops.push_back({.kind = boxjail::OpKind::Tmpfs, .dest = "/tmp"});
+  ASSERT_TRUE(boxjail::check_setuid_spec(ok, caller)) << "the runtime's kind of jail";
+  struct Case {
+    const char* what;  // in the refusal's message
+    void (*change)(Spec&);
+  };
+  const Case cases[] = {
+      {"--cap-add",
+       [](Spec& s) {
+         s.caps.specified = true;
+         s.caps.mask = 1ULL << 13;
+       }},
+      {"--userns:", [](Spec& s) { s.userns_fd = 3; }},
+      {"--uid-range/--gid-range",
+       [](Spec& s) {
+         s.uid_ranges.push_back({1, 100000, 10});
+       }},
+      {"--uid-range/--gid-range",
+       [](Spec& s) {
+         s.gid_ranges.push_back({1, 100000, 10});
+       }},
+      {"--userns2", [](Spec& s) { s.userns2_fd = 3; }},
+      {"--pidns", [](Spec& s) { s.pidns_fd = 3; }},
+      {"--userns-block-fd", [](Spec& s) { s.userns_block_fd = 3; }},
+      {"--uid other than your own",
+       [](Spec& s) {
+         s.unshare_user = false;
+         s.uid = 0;
+         s.gid.reset();
+       }},
+      {"--gid other than your own",
+       [](Spec& s) {
+         s.unshare_user = false;
+         s.uid.reset();
+         s.gid = 0;
+       }},
+      {"--hostname without --unshare-uts", [](Spec& s) { s.unshare_uts = false; }},
+      {"--exec-label/--file-label", [](Spec& s) { s.exec_label = "x"; }},
+      {"--exec-label/--file-label", [](Spec& s) { s.file_label = "x"; }},
+      {"overlay mounts",
+       [](Spec& s) { s.ops.push_back({.kind = boxjail::OpKind::Overlay, .dest = "/o"}); }},
+      {"overlay mounts",
+       [](Spec& s) { s.ops.push_back({.kind = boxjail::OpKind::TmpOverlay, .dest = "/o"}); }},
+      {"overlay mounts",
+       [](Spec& s) { s.ops.push_back({.kind = boxjail::OpKind::RoOverlay, .dest = "/o"}); }},
+      {"--size", [](Spec& s) { s.ops[0].size = 4096; }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    Spec s = ok;
+    c.change(s);
+    const auto refused = boxjail::check_setuid_spec(s, caller);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().step, "setuid-policy");
+    EXPECT_NE(refused.error().message.find(c.what), std::string::npos) << refused.error().message;
+    EXPECT_TRUE(boxjail::check_setuid_spec(s, root)) << "root is refused nothing";
+  }
+  // Its own ids without a user namespace are the caller's to ask for.
+  Spec own = ok;
+  own.unshare_user = false;
+  own.uid = 1000;
+  own.gid = 1000;
+  EXPECT_TRUE(boxjail::check_setuid_spec(own, caller));
+}
+
+}  // namespace

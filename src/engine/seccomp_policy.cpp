@@ -543,8 +543,9 @@ bool plain_name(const std::string& s) {
   return !s.empty() && s.find('/') == std::string::npos && s != "." && s != "..";
 }
 
-// A policy found by name must not be writable by anyone but root or the caller.
-result<std::string> trusted(const std::string& path) {
+}  // namespace
+
+result<std::string> trusted_policy_file(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return sys_error(kStep, "stat", path, errno, "stat " + path);
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != 0 && st.st_uid != geteuid())) {
@@ -552,8 +553,6 @@ result<std::string> trusted(const std::string& path) {
   }
   return path;
 }
-
-}  // namespace
 
 result<std::string> resolve_seccomp_policy_path(const std::string& name_or_path) {
   if (!plain_name(name_or_path)) return name_or_path;
@@ -566,7 +565,7 @@ result<std::string> resolve_seccomp_policy_path(const std::string& name_or_path)
 #endif
   for (const auto& dir : dirs) {
     const std::string path = dir + "/" + file;
-    if (access(path.c_str(), F_OK) == 0) return trusted(path);
+    if (access(path.c_str(), F_OK) == 0) return trusted_policy_file(path);
   }
   std::string where;
   for (const auto& dir : dirs) where += (where.empty() ? "" : " or ") + dir;

@@ -38,6 +38,10 @@ struct SeccompPolicy {
 // the source tree's seccomp/ (build tree use); anything with a '/' is a path.
 result<std::string> resolve_seccomp_policy_path(const std::string& name_or_path);
 
+// A policy found by name chooses the filter of every jail that names it: the file must be owned
+// by root or the caller, and writable by neither its group nor others. `path` when it is.
+result<std::string> trusted_policy_file(const std::string& path);
+
 // Every problem of the policy text (empty when it is valid). Each Error has step
 // "seccomp-policy", path = file and the JSON pointer in evidence "pointer".
 std::vector<Error> check_seccomp_policy(std::string_view json_text, const std::string& file);
