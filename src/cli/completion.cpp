@@ -11,6 +11,8 @@
 #include <linux/capability.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -120,7 +122,8 @@ std::vector<std::string> capability_names() {
     const char* name = capng_capability_to_name(static_cast<capng_type_t>(c));
     if (name == nullptr) continue;
     std::string upper = "CAP_";
-    for (const char* p = name; *p; ++p) upper.push_back(static_cast<char>(std::toupper(*p)));
+    for (const char* p = name; *p; ++p)
+      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
     names.push_back(upper);
   }
   return names;
