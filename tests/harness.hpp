@@ -104,6 +104,17 @@ class TempDir {
 
 bool bwrap_available();
 
+// The binaries under test were built with ASan+UBSan (the dev preset): their runtime is a shared
+// library the loader must open, and it needs fds of its own (UBSan's vptr check probes memory
+// through a pipe), so a test that starves boxjail of fds would test the runtime instead.
+constexpr bool sanitized_build() {
+#ifdef BOXJAIL_TEST_SANITIZED
+  return true;
+#else
+  return false;
+#endif
+}
+
 // User namespaces denied to the program, as a container runtime's profile denies them: clone3
 // answers ENOSYS (its flags are out of seccomp's sight), so the engine falls back to clone(2),
 // whose CLONE_NEWUSER the filter refuses with `err`, as it does unshare(CLONE_NEWUSER).
