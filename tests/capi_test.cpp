@@ -4,6 +4,7 @@
 // the callers it refuses (a second thread, an ignored SIGCHLD). Every test but
 // RefusesASecondThread stays single-threaded: boxjail_spawn requires it.
 #include <boxjail/boxjail.h>
+#include <seccomp.h>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -450,3 +451,117 @@ TEST(CApi, NullArguments) {
 TEST(CApi, Version) { EXPECT_STREQ(boxjail_version(), BOXJAIL_VERSION); }
 
 }  // namespace
+
+// ---- Injected failures leave the caller as it was ----------------------------------------------
+// The library runs in the caller's process, so what a failed setup leaks is the caller's: each
+// case denies one syscall of the setup (a seccomp filter in a forked copy of this test, inherited
+// by the jail's processes) and compares the copy's fds and children before and after.
+
+namespace {
+
+struct InjectedFailure {
+  const char* name;
+  const char* syscall;
+  int err;
+};
+
+std::string fd_listing() {
+  std::string out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    // The iterator's own directory fd is open while it lists: leave it out by its target.
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && target.string().rfind("/proc/", 0) == 0 &&
+        target.string().find("/fd") != std::string::npos)
+      continue;
+    out += entry.path().filename().string() + "->" + target.string() + " ";
+  }
+  return out;
+}
+
+bool deny(const char* syscall, int err) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return false;
+  const bool ok = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(static_cast<unsigned>(err)),
+                                   seccomp_syscall_resolve_name(syscall), 0) == 0 &&
+                  seccomp_load(ctx) == 0;
+  seccomp_release(ctx);
+  return ok;
+}
+
+class CApiInjected : public ::testing::TestWithParam<InjectedFailure> {};
+
+}  // namespace
+
+TEST_P(CApiInjected, FailedSpawnLeaksNoFdAndNoChild) {
+  const InjectedFailure& c = GetParam();
+  json j = spec("echo ran");
+  j["unshare_uts"] = true;
+  j["hostname"] = "jail";
+  j["ops"].push_back({{"kind", "tmpfs"}, {"dest", "/tmp"}});
+  j["ops"].push_back({{"kind", "dir"}, {"dest", "/tmp/d"}});
+  const std::string text = j.dump();
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  const pid_t copy = fork();
+  ASSERT_GE(copy, 0);
+  if (copy == 0) {
+    close(report[0]);
+    const std::string before = fd_listing() + "children: " + std::to_string(children().size());
+    if (!deny(c.syscall, c.err)) _exit(3);
+    boxjail_jail* jail = nullptr;
+    char* error = nullptr;
+    const int rc = boxjail_spawn(text.data(), text.size(), &jail, &error);
+    std::string step = error ? json::parse(error, nullptr, false).value("step", "?") : "";
+    int status = -1;
+    if (rc == 0) {
+      char* wait_error = nullptr;
+      if (boxjail_wait(jail, &status, &wait_error) != 0) step = "wait";
+      boxjail_string_free(wait_error);
+      boxjail_jail_free(jail);
+    }
+    boxjail_string_free(error);
+    const std::string after = fd_listing() + "children: " + std::to_string(children().size());
+    const std::string out = std::to_string(rc) + "\n" + std::to_string(status) + "\n" + step +
+                            "\n" + before + "\n" + after + "\n";
+    _exit(write(report[1], out.data(), out.size()) == static_cast<ssize_t>(out.size()) ? 0 : 4);
+  }
+  close(report[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(report[0], buf, sizeof buf)) > 0;) out.append(buf, size_t(n));
+  close(report[0]);
+  int st = 0;
+  ASSERT_EQ(waitpid(copy, &st, 0), copy);
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "the forked copy failed: " << st;
+  std::istringstream lines(out);
+  std::string rc, status, step, before, after;
+  std::getline(lines, rc);
+  std::getline(lines, status);
+  std::getline(lines, step);
+  std::getline(lines, before);
+  std::getline(lines, after);
+  // The denial took effect: the spawn failed (naming a step), or the jail's setup did and the
+  // sandbox exited 1 (a step past the point of no return in the child).
+  EXPECT_TRUE((rc == "-1" && !step.empty() && step != "?") || (rc == "0" && status == "1"))
+      << c.syscall << ": rc " << rc << " status " << status << " step " << step;
+  EXPECT_EQ(after, before) << "denying " << c.syscall << " (step " << step << ")";
+}
+
+INSTANTIATE_TEST_SUITE_P(CApi, CApiInjected,
+                         ::testing::Values(InjectedFailure{"Clone3", "clone3", ENOMEM},
+                                           InjectedFailure{"Openat2", "openat2", EMFILE},
+                                           InjectedFailure{"Socketpair", "socketpair", EMFILE},
+                                           InjectedFailure{"Fsmount", "fsmount", EMFILE},
+                                           InjectedFailure{"Fsopen", "fsopen", EPERM},
+                                           InjectedFailure{"OpenTree", "open_tree", EPERM},
+                                           InjectedFailure{"MoveMount", "move_mount", EPERM},
+                                           InjectedFailure{"MountSetattr", "mount_setattr", EPERM},
+                                           InjectedFailure{"PivotRoot", "pivot_root", EPERM},
+                                           InjectedFailure{"Sethostname", "sethostname", EPERM},
+                                           InjectedFailure{"Mkdirat", "mkdirat", EACCES},
+                                           InjectedFailure{"Capset", "capset", EPERM},
+                                           InjectedFailure{"Execve", "execve", EACCES}),
+                         [](const ::testing::TestParamInfo<InjectedFailure>& info) {
+                           return info.param.name;
+                         });

@@ -9,15 +9,18 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <linux/mount.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -334,6 +337,172 @@ TEST(PrivilegeSplit, EveryPathAndDataOperationRunsAsTheCallerWithoutCapabilities
   EXPECT_EQ(bt::host_mountinfo(), mounts_before);
   EXPECT_EQ(bt::count_processes_of(bt::setuid_helper_binary()), 0) << "helper left running";
 }
+
+// ---- Stalling and killing the helper -----------------------------------------------------------
+// The caller controls when the helper's waits end (the data of --file, --block-fd) and may signal
+// every process of the run (each has the caller's real uid): at each wait it stops one of them
+// for a while, or sends it SIGTERM or SIGKILL. What must hold, by bwrap's rules where it has them
+// and by the helper's own where privilege is at stake:
+//  * a stopped process resumes and the jail finishes as asked;
+//  * SIGTERM to boxjail or the helper's monitor ends the setup (the monitor ends the sandbox,
+//    whatever its namespaces); to a setup process it is that process's default action, except
+//    where the kernel ignores it (a pid namespace's init, from outside);
+//  * SIGKILL of a process of the setup ends the jail; of a monitor after the privilege drop, the
+//    sandbox goes on unless --die-with-parent (as bwrap's does); but the privileged stage never
+//    outlives the helper's monitor, asked or not;
+//  * either way, every process of the run ends and no mount is left on the host.
+
+enum class Wait { File, BlockFd };
+enum class Game { StopThenContinue, Terminate, Kill };
+enum class Role { Setup, Sandbox, HelperMonitor, Boxjail };
+
+struct StallCase {
+  Wait wait;
+  Role role;
+  Game game;
+  bool pidns;
+  bool die_with_parent;
+};
+
+std::string stall_case_name(const ::testing::TestParamInfo<StallCase>& info) {
+  static const char* const kRole[] = {"Setup", "Sandbox", "HelperMonitor", "Boxjail"};
+  static const char* const kGame[] = {"StopThenContinue", "Terminate", "Kill"};
+  const StallCase& c = info.param;
+  return std::string(c.wait == Wait::File ? "File_" : "BlockFd_") +
+         kRole[static_cast<int>(c.role)] + "_" + kGame[static_cast<int>(c.game)] +
+         (c.pidns ? "_Pidns" : "") + (c.die_with_parent ? "_DieWithParent" : "");
+}
+
+// Whether the jail ends at once (true) or goes on until the caller's waits end (false).
+bool ends_at_once(const StallCase& c) {
+  switch (c.game) {
+    case Game::StopThenContinue:
+      return false;
+    case Game::Terminate:
+      return !(c.role == Role::Sandbox && c.pidns);
+    case Game::Kill:
+      if (c.role == Role::Setup || c.role == Role::Sandbox) return true;
+      if (c.role == Role::HelperMonitor && c.wait == Wait::File) return true;
+      return c.die_with_parent;
+  }
+  return false;
+}
+
+// Signals `pid` as the caller would: from a process of uid 65534.
+bool signal_as_caller(pid_t pid, int sig) {
+  const pid_t killer = fork();
+  if (killer == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(2);
+    _exit(kill(pid, sig) == 0 ? 0 : 1);
+  }
+  int st = 0;
+  return waitpid(killer, &st, 0) == killer && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+// Whether the process behind `pidfd` has ended (a zombie counts: it runs nothing).
+bool ended(int pidfd, int timeout_ms) {
+  pollfd p{pidfd, POLLIN, 0};
+  return poll(&p, 1, timeout_ms) == 1;
+}
+
+class HelperStall : public ::testing::TestWithParam<StallCase> {};
+
+TEST_P(HelperStall, StalledResumesKilledLeavesNothing) {
+  const StallCase& c = GetParam();
+  const std::string mounts_before = bt::host_mountinfo();
+  TempDir dir;
+  const std::string config = bt::ladder_config(dir, "setuid", bt::setuid_helper_binary());
+  Pipe file_data, block;
+  std::vector<std::string> args = {"--config", config, "--ro-bind", "/", "/", "--tmpfs", "/tmp"};
+  if (c.pidns) args.insert(args.end(), {"--unshare-pid", "--proc", "/proc"});
+  if (c.die_with_parent) args.emplace_back("--die-with-parent");
+  args.insert(args.end(), {"--file", std::to_string(file_data.read_end), "/tmp/f", "--block-fd",
+                           std::to_string(block.read_end), "cat", "/tmp/f"});
+  auto jail = bt::spawn(
+      args,
+      {.as_nobody = true, .keep_fds = {file_data.read_end, block.read_end}, .private_run = true});
+  if (c.wait == Wait::BlockFd) {
+    ASSERT_TRUE(wait_blocked_reading(file_data.read_end)) << "never read the --file data";
+    file_data.finish("data\n");
+  }
+  const auto blocked =
+      wait_blocked_reading(c.wait == Wait::File ? file_data.read_end : block.read_end);
+  ASSERT_TRUE(blocked) << "nothing blocked at the wait";
+  // The run's processes at this wait, from the blocked one up to the test's own child; each is
+  // watched through a pidfd taken now, so that a reused pid cannot pass for it later.
+  std::vector<pid_t> chain;
+  for (pid_t p = *blocked; p > 1 && p != getpid(); p = parent_of(p)) chain.push_back(p);
+  const std::vector<Role> roles =
+      c.wait == Wait::File
+          ? std::vector<Role>{Role::Setup, Role::Sandbox, Role::HelperMonitor, Role::Boxjail}
+          : std::vector<Role>{Role::Sandbox, Role::HelperMonitor, Role::Boxjail};
+  ASSERT_EQ(chain.size(), roles.size()) << "not the processes this test knows";
+  EXPECT_EQ(proc_file(chain.back(), "comm"), "boxjail\n");
+  std::vector<int> pidfds;
+  for (pid_t p : chain) {
+    pidfds.push_back(static_cast<int>(syscall(SYS_pidfd_open, p, 0)));
+    ASSERT_GE(pidfds.back(), 0);
+  }
+  const auto at = std::find(roles.begin(), roles.end(), c.role);
+  ASSERT_NE(at, roles.end());
+  const pid_t target = chain[static_cast<size_t>(at - roles.begin())];
+  const auto finish_waits = [&] {
+    if (c.wait == Wait::File) file_data.finish("data\n");
+    block.finish("x");
+  };
+
+  if (c.game == Game::StopThenContinue) {
+    ASSERT_TRUE(signal_as_caller(target, SIGSTOP));
+    finish_waits();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_TRUE(signal_as_caller(target, SIGCONT));
+    const RunResult r = jail->wait(30);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "data\n");
+  } else if (ends_at_once(c)) {
+    // The waits stay unfinished: the jail ends without them.
+    ASSERT_TRUE(signal_as_caller(target, c.game == Game::Kill ? SIGKILL : SIGTERM));
+    const RunResult r = jail->wait(10);
+    EXPECT_EQ(r.err.find("harness: timeout"), std::string::npos) << "the jail did not end";
+    EXPECT_NE(r.status, 0) << "the jail went on without the process the caller ended";
+    EXPECT_EQ(r.out, "");
+    for (size_t i = 0; i < pidfds.size(); ++i) {
+      EXPECT_TRUE(ended(pidfds[i], 5000)) << "process " << chain[i] << " still runs";
+    }
+    finish_waits();
+  } else {
+    ASSERT_TRUE(signal_as_caller(target, c.game == Game::Kill ? SIGKILL : SIGTERM));
+    EXPECT_FALSE(ended(pidfds[0], 300)) << "the blocked process ended";
+    finish_waits();
+    const RunResult r = jail->wait(10);
+    EXPECT_EQ(r.err.find("harness: timeout"), std::string::npos) << "the jail did not end";
+    EXPECT_EQ(r.out, "data\n") << "the command did not run";
+  }
+  for (size_t i = 0; i < pidfds.size(); ++i) {
+    EXPECT_TRUE(ended(pidfds[i], 5000)) << "process " << chain[i] << " still runs";
+    close(pidfds[i]);
+  }
+  EXPECT_EQ(bt::host_mountinfo(), mounts_before);
+}
+
+std::vector<StallCase> stall_cases() {
+  std::vector<StallCase> out;
+  for (const Wait wait : {Wait::File, Wait::BlockFd}) {
+    for (const Role role : {Role::Setup, Role::Sandbox, Role::HelperMonitor, Role::Boxjail}) {
+      if (wait == Wait::BlockFd && role == Role::Setup) continue;  // done by then
+      for (const Game game : {Game::StopThenContinue, Game::Terminate, Game::Kill}) {
+        for (const bool pidns : {true, false}) {
+          out.push_back({wait, role, game, pidns, false});
+          if (game == Game::Kill) out.push_back({wait, role, game, pidns, true});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(PrivilegeSplit, HelperStall, ::testing::ValuesIn(stall_cases()),
+                         stall_case_name);
 #endif
 
 // ---- Bind sources by fd ----------------------------------------------------------------------

@@ -707,6 +707,38 @@ TEST_P(ProcessSignals, ForwardedToCommand) {
   }
 }
 
+// A signal that arrives before the command exists (here, while the setup waits at --block-fd
+// for data that never comes) ends the setup: boxjail exits with the signal's status at once, and
+// the sandbox's process is gone, pid 1 of a namespace (which the kernel shields from it) too.
+// bwrap differs: its monitor dies of the signal and leaves the child waiting, to run the command
+// unsupervised once the fd is written (docs/migrating-from-bwrap.md).
+TEST_P(ProcessSignals, BeforeTheCommandEndsTheSetup) {
+  if (against_bwrap()) GTEST_SKIP() << "bwrap leaves its child waiting";
+  for (const bool pidns : {false, true}) {
+    for (const int sig : {SIGTERM, SIGHUP, SIGINT}) {
+      SCOPED_TRACE(std::string(strsignal(sig)) + (pidns ? ", --unshare-pid" : ""));
+      Pipe info, block;
+      RunOpts o = opts();
+      o.keep_fds = {info.w, block.r};
+      std::vector<std::string> args = kRootBind;
+      if (pidns) args.emplace_back("--unshare-pid");
+      args = cat(args, {"--info-fd", std::to_string(info.w), "--block-fd", std::to_string(block.r),
+                        "echo", "ran"});
+      auto jail = spawn(args, o);
+      info.close_w();
+      block.close_r();
+      const auto child = info_child_pid(info.read_all());
+      ASSERT_TRUE(child.has_value()) << jail->wait().err;
+      ASSERT_EQ(jail->send_signal(sig), 0);
+      const auto r = jail->wait(10);
+      EXPECT_EQ(r.err.find("harness: timeout"), std::string::npos) << "boxjail did not end";
+      EXPECT_EQ(r.status, 128 + sig) << r.err;
+      EXPECT_EQ(r.out, "");
+      EXPECT_TRUE(eventually([&] { return !process_alive(*child); }, 5)) << "the sandbox lives on";
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // --die-with-parent: SIGKILL the process that started boxjail; the jailed command dies too
 

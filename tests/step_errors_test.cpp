@@ -353,12 +353,14 @@ INSTANTIATE_TEST_SUITE_P(StepErrors, StepErrorsExec,
 void expect_resource_failure(const RunResult& r, const std::string& rung, int err) {
   EXPECT_EQ(r.status, 1) << r.err;
   const std::string first = r.err.substr(0, r.err.find('\n'));
-  const bool config = first.rfind("boxjail: config: ", 0) == 0;
+  // Out of memory in the monitor (before or after the rung's attempt) has no rung: "memory".
+  const bool config =
+      first.rfind("boxjail: config: ", 0) == 0 || first.rfind("boxjail: memory: ", 0) == 0;
   const std::string prefix = config ? "boxjail: " : "boxjail: " + rung + " rung: ";
   ASSERT_EQ(first.rfind(prefix, 0), 0u) << r.err;
   const std::string step_name =
       first.substr(prefix.size(), first.find(':', prefix.size()) - prefix.size());
-  const bool known = step_name == "monitor" || step_name == "config" ||
+  const bool known = step_name == "monitor" || step_name == "config" || step_name == "memory" ||
                      std::any_of(step::kOrder.begin(), step::kOrder.end(),
                                  [&](const auto& info) { return info.name == step_name; });
   EXPECT_TRUE(known) << "not a step: " << step_name << " in " << r.err;
@@ -420,6 +422,68 @@ TEST_P(ResourceFailures, OutOfMemoryForTheClone) {
       << r.err;
   // Running out of memory is no reason to try the setuid helper.
   EXPECT_EQ(r.err.find("setuid rung"), std::string::npos) << r.err;
+  expect_nothing_left(mounts_before);
+}
+
+// The address space too small for what the run allocates (RLIMIT_AS, set by prlimit): from the
+// lowest limit at which boxjail's main runs at all (below it glibc's static start-up fails, before
+// any code of boxjail's: found by --version, which allocates next to nothing) up to one that lets
+// the jail run, every run works or fails with one "memory" line, never an abort or a crash.
+TEST_P(ResourceFailures, OutOfAddressSpace) {
+  if (access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/prlimit (util-linux)";
+  if (boxjail::test::sanitized_build()) {
+    GTEST_SKIP() << "ASan reserves terabytes of shadow memory: no RLIMIT_AS lets it start";
+  }
+  const bool nobody = GetParam();
+  const std::string mounts_before = boxjail::test::host_mountinfo();
+  RunOpts o;
+  o.as_nobody = nobody;
+  o.program = "/usr/bin/prlimit";
+  const auto limited = [&](long kib, std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"--as=" + std::to_string(kib * 1024), boxjail::test::boxjail_binary()});
+    return boxjail::test::run(args, o);
+  };
+  long floor = 1024;
+  while (floor < 64 * 1024 && limited(floor, {"--version"}).status != 0) floor += 64;
+  ASSERT_LT(floor, 64 * 1024) << "boxjail --version never ran";
+  bool ran = false;
+  int failed = 0;
+  for (long kib = floor + 64; kib <= floor + 64 * 48 && !ran; kib += 64) {
+    SCOPED_TRACE("RLIMIT_AS " + std::to_string(kib) + " KiB");
+    const RunResult r =
+        limited(kib, {"--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+                      "--tmpfs", "/tmp", "--", "/bin/sh", "-c", "echo ran"});
+    if (r.status == 0) {
+      EXPECT_EQ(r.out, "ran\n");
+      ran = true;
+      continue;
+    }
+    expect_resource_failure(r, nobody ? "userns" : "root", ENOMEM);
+    ++failed;
+    expect_nothing_left(mounts_before);
+  }
+  EXPECT_TRUE(ran) << "no limit up to 3 MiB above the floor let the jail run";
+  EXPECT_GE(failed, 1) << "the sweep never ran out of memory in boxjail";
+}
+
+// Memory for the sandbox's stack refused (mmap answers ENOMEM): the engine clones fork-like
+// instead and malloc falls back to brk, so the jail runs. (The userns rung's jail without a pid
+// namespace is one whose child would share the monitor's memory on a stack of its own.) The command
+// is boxjail's own static binary: a dynamic one's loader cannot map its libraries without mmap
+// (ld.so then crashes).
+TEST_P(ResourceFailures, NoMmapForTheStack) {
+  const bool nobody = GetParam();
+  const std::string mounts_before = boxjail::test::host_mountinfo();
+  RunOpts o;
+  o.as_nobody = nobody;
+  Deny d = deny_all("mmap");
+  d.err = ENOMEM;
+  o.deny = {d};
+  if (boxjail::test::sanitized_build()) GTEST_SKIP() << "ASan cannot start without mmap";
+  RunResult r = boxjail::test::run(with_root({boxjail::test::boxjail_binary(), "--version"}), o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("boxjail ", 0), 0u) << r.out;
   expect_nothing_left(mounts_before);
 }
 

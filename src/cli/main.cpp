@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -310,11 +311,19 @@ static int checked_main(int argc, char** argv) {
 
 // No exception may leave main: a failed allocation (an input too large for the memory left) or a
 // library's throw ends boxjail with its cause on stderr, never with an abort.
+// Out of memory, the line is written without allocating: the name is argv[0]'s last component
+// as it stands (bwrap or boxjail), the rest a constant.
 int main(int argc, char** argv) {
+  const char* name = argc > 0 && argv[0] ? argv[0] : "boxjail";
+  if (const char* slash = std::strrchr(name, '/')) name = slash + 1;
   try {
     return checked_main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs(name, stderr);
+    std::fputs(": memory: malloc: Out of memory: Cannot allocate memory (ENOMEM)\n", stderr);
+    return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "boxjail", e.what());
+    std::fprintf(stderr, "%s: internal error: %s\n", name, e.what());
     return 1;
   }
 }

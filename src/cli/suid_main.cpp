@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -297,8 +298,14 @@ static int checked_main(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return checked_main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    if (drop_before_writing()) {
+      std::fputs("boxjail-suid: memory: malloc: Out of memory: Cannot allocate memory (ENOMEM)\n",
+                 stderr);
+    }
+    return 1;
   } catch (const std::exception& e) {
-    if (drop_before_writing()) std::fprintf(stderr, "boxjail-suid: %s\n", e.what());
+    if (drop_before_writing()) std::fprintf(stderr, "boxjail-suid: internal error: %s\n", e.what());
     return 1;
   }
 }

@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "engine/channel.hpp"
 #include "engine/fs_ops.hpp"
@@ -240,12 +242,34 @@ result<void> keep_only_fds(std::vector<int> keep, int channel) {
   return success();
 }
 
+// The setup takes the signals the caller sends it as bwrap's child does: their default action
+// (a namespace's init ignores what comes from outside, by the kernel's rule). The monitor blocked
+// them to read them from its signalfd and this process inherited the block: left blocked, a
+// SIGTERM for a setup that waits on the caller (--file data, --block-fd) would wait with it.
+// Handlers first: this process may run in the monitor's memory (spawn.cpp's shared-memory
+// clone), where a handler of the caller's must never run.
+void take_signals_during_setup(const sigset_t& caller_mask) {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction sa {};
+    if (sigaction(sig, nullptr, &sa) != 0) continue;  // SIGKILL, SIGSTOP, libc's own
+    if ((sa.sa_flags & SA_SIGINFO) != 0 || (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)) {
+      signal(sig, SIG_DFL);
+    }
+  }
+  sigset_t mask = caller_mask;
+  sigaddset(&mask, SIGCHLD);  // the setuid rung's setup process is reaped by waitpid
+  sigprocmask(SIG_SETMASK, &mask, nullptr);
+}
+
 result<void> setup_and_exec(const ChildArgs& a) {
   const Spec& spec = a.spec;
   const Plan& plan = a.plan;
+  take_signals_during_setup(a.original_mask);
   // Not getppid() != monitor_pid: in a new pid namespace getppid() is 0 (the parent lives
-  // outside it) and every --unshare-pid run would die here.
-  if (spec.die_with_parent) die_with_parent_of_channel(a.channel);
+  // outside it) and every --unshare-pid run would die here. On the setuid rung the privileged
+  // stage never outlives its monitor, asked or not: nothing would be left to supervise or report
+  // what it does with the caller's requests (the drop below clears it; --die-with-parent re-arms).
+  if (spec.die_with_parent || plan.setuid) die_with_parent_of_channel(a.channel);
   // Closed before waiting for the go-ahead: the monitor writes --info-fd and closes it, and a
   // caller that reads it to EOF before writing the maps for --userns-block-fd (as bwrap lets it)
   // would wait forever while this copy stayed open.
@@ -352,6 +376,10 @@ result<void> setup_and_exec(const ChildArgs& a) {
   // they go on before the fork; --seccomp binds only the command, right before execve.
   if (a.add_seccomp) BOXJAIL_TRY(install_seccomp_programs(*a.add_seccomp));
   if (plan.needs_pid1) {
+    // pid 1 waits for the forwarded signals with sigwaitinfo: blocked again before the fork, so
+    // that none sent from now on is lost (or kills it) before it waits.
+    sigset_t forwarded = forwarded_signals();
+    sigprocmask(SIG_BLOCK, &forwarded, nullptr);
     // pid 1 never execs, so nothing gives this back: the command cannot ptrace it, open its
     // /proc/1/mem or process_vm_writev it (the kernel then wants CAP_SYS_PTRACE over the user
     // namespace pid 1's memory belongs to, the host's), even with every capability in its own
@@ -471,10 +499,24 @@ void add_child_evidence(Error& e, const Plan& plan) {
 }  // namespace
 
 void child_main(const ChildArgs& args) {
-  auto r = setup_and_exec(args);
-  Error e = std::move(r).error();
-  add_child_evidence(e, args.plan);
-  channel::send_error(args.channel, e);
+  // No exception may unwind out of the sandbox's process: it may run on a stack of its own in the
+  // monitor's memory, with the monitor's frames above it. Out of memory is a failure of the setup
+  // like any other, told to the monitor when a record can still be made.
+  try {
+    auto r = setup_and_exec(args);
+    Error e = std::move(r).error();
+    add_child_evidence(e, args.plan);
+    channel::send_error(args.channel, e);
+  } catch (const std::bad_alloc&) {
+    try {
+      channel::send_error(args.channel,
+                          sys_error("memory", "malloc", "", ENOMEM, "Out of memory during setup"));
+    } catch (const std::bad_alloc&) {
+      static constexpr char kLine[] =
+          "boxjail: memory: malloc: Out of memory during setup: Cannot allocate memory (ENOMEM)\n";
+      (void)!write(STDERR_FILENO, kLine, sizeof kLine - 1);
+    }
+  }
   _exit(1);
 }
 

@@ -191,6 +191,7 @@ std::optional<int> poll_exit(const Supervised& s) {
 
 result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s) {
   std::optional<Error> setup_error;
+  std::optional<int> ended_by;  // the signal that ended the setup
   SetupOutcome out;
   // The command's own record, sent right before its execve: the kernel names its sender.
   auto on_exec = [&](const channel::Message& msg) {
@@ -238,8 +239,23 @@ result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s) {
       }
       continue;  // the records first: an exit seen below must not hide the record before it
     }
-    if (fds[2].revents & POLLIN) {
+    if ((fds[2].revents & POLLIN) && out.exec_started) {
       out.exit_status = forward_until_exit(s, 0);
+    } else if (fds[2].revents & POLLIN) {
+      // Before the command exists, a signal for it ends the setup. Forwarded, it might never
+      // act: a namespace's init ignores it from outside by the kernel's rule, and the setuid
+      // rung's privileged stage must not wait on after its caller asked it to end. SIGKILL
+      // reaches every process the monitor may signal; the status is the signal's own.
+      signalfd_siginfo si;
+      const ssize_t got = read(s.signal_fd, &si, sizeof si);
+      if (got == sizeof si && static_cast<int>(si.ssi_signo) != SIGCHLD) {
+        if (!ended_by) ended_by = static_cast<int>(si.ssi_signo);
+        kill(s.child, SIGKILL);
+      } else if (got == sizeof si) {
+        out.exit_status = poll_exit(s);
+      } else if (got < 0 && errno != EINTR && errno != EAGAIN) {
+        return sys_error("monitor", "read", "signalfd", errno, "read");
+      }
     } else if ((fds[1].revents & POLLIN) || n == 0) {
       out.exit_status = poll_exit(s);
     }
@@ -252,6 +268,13 @@ result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s) {
     if (!msg) break;
     if (msg->kind == channel::Kind::Exec) on_exec(*msg);
     if (msg->kind == channel::Kind::Fail) setup_error = std::move(msg->error);
+  }
+  if (ended_by && !out.exec_started) {
+    if (!out.exit_status && !s.parent_reaps) {
+      while (waitpid(s.wait_for, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    out.exit_status = 128 + *ended_by;
   }
   if (!setup_error && !out.exec_started && out.exit_status && s.parent_reaps) {
     setup_error =
