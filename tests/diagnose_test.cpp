@@ -872,3 +872,27 @@ TEST(DiagnoseProfile, GrantsUsernsToThePath) {
 }
 
 }  // namespace
+
+// ENOSYS from a call of a newer kernel, with no filter on the caller: the kernel lacks the call,
+// and the report says which release brought it. With a filter, the filter is the suspect.
+TEST(DiagnoseRules, KernelWithoutTheCallIsNamed) {
+  FakeHost h;
+  ordinary_host(h);
+  h.write("proc/sys/kernel/osrelease", "5.4.0-200-generic\n");
+  Diagnosis d = boxjail::diagnose(
+      "", failure("detach-old-root", "mount_setattr(MS_PRIVATE, AT_RECURSIVE)", ENOSYS), h.facts());
+  expect_known(d, "kernel-lacks-syscall");
+  EXPECT_NE(d.cause.find("This kernel (5.4.0-200-generic) has no "
+                         "mount_setattr(MS_PRIVATE, AT_RECURSIVE): the call came with Linux 5.12"),
+            std::string::npos)
+      << d.cause;
+  EXPECT_NE(d.fixes[0].find("Linux 5.12 or later"), std::string::npos) << d.fixes[0];
+  // A call the table does not know, or one under a filter: not this rule.
+  EXPECT_NE(boxjail::diagnose("", failure("bind-mount", "mount", ENOSYS), h.facts()).rule,
+            "kernel-lacks-syscall");
+  FakeHost filtered;
+  container_with_seccomp(filtered);
+  expect_known(
+      boxjail::diagnose("", failure("clone-namespaces", "clone3", ENOSYS), filtered.facts()),
+      "caller-seccomp");
+}

@@ -241,6 +241,20 @@ RunResult jail_sh(std::vector<std::string> jail_args, const std::string& script,
   return run(jail_args, opts);
 }
 
+std::vector<Deny> deny_new_mount_api() {
+  std::vector<Deny> out;
+  for (const char* call :
+       {"open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr"}) {
+    out.push_back({call, ENOSYS});
+  }
+  return out;
+}
+
+bool classic_mounts_forced() {
+  const char* v = getenv("BOXJAIL_TEST_MOUNTS");
+  return v && std::string(v) == "classic";
+}
+
 std::string bpf_denying(const std::string& syscall_name, int err) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) return {};
@@ -406,7 +420,12 @@ namespace {
     }
   }
   for (const auto& [name, value] : opts.env) setenv(name.c_str(), value.c_str(), 1);
-  install_denials(opts.deny);
+  std::vector<Deny> deny = opts.deny;
+  if (classic_mounts_forced() && !opts.use_bwrap) {
+    const auto classic = deny_new_mount_api();
+    deny.insert(deny.end(), classic.begin(), classic.end());
+  }
+  install_denials(deny);
   if (opts.as_nobody) {
     if (setgroups(opts.groups.size(), opts.groups.data()) != 0) die_in_child("setgroups");
     if (setresgid(65534, 65534, 65534) != 0) die_in_child("setresgid");

@@ -104,6 +104,15 @@ class TempDir {
 
 bool bwrap_available();
 
+// A kernel without the new mount API (before 5.2) or mount_setattr (before 5.12), as a seccomp
+// filter makes it: every call of that API answers ENOSYS, so boxjail's probe picks classic
+// mount(2) for the run.
+std::vector<Deny> deny_new_mount_api();
+
+// BOXJAIL_TEST_MOUNTS=classic in the environment: every boxjail run of the suite gets
+// deny_new_mount_api() (ctest runs the mount, jail and differential suites so a second time).
+bool classic_mounts_forced();
+
 // The binaries under test were built with ASan+UBSan (the dev preset): their runtime is a shared
 // library the loader must open, and it needs fds of its own (UBSan's vptr check probes memory
 // through a pipe), so a test that starves boxjail of fds would test the runtime instead.

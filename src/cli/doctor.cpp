@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/report.hpp"
+#include "sys/kernel_features.hpp"
 
 namespace boxjail::cli {
 namespace {
@@ -201,6 +202,9 @@ int doctor_main(const std::vector<std::string>& args) {
     j["ladder_mode"] = std::string(to_string(cfg.mode));
     j["setuid_helper"] = cfg.setuid_helper;
     j["caller_uid"] = getuid();
+    j["kernel"] = sys::kernel_release();
+    j["mounts"] = {{"path", sys::kernel_has_mount_setattr() ? "new-mount-api" : "classic"},
+                   {"description", sys::mount_path_description()}};
     j["usable"] = usable.has_value();
     j["rung"] = usable ? nlohmann::json(std::string(to_string(*usable))) : nlohmann::json();
     j["rungs"] = nlohmann::json::array();
@@ -217,9 +221,10 @@ int doctor_main(const std::vector<std::string>& args) {
     return usable ? kUsable : kNotUsable;
   }
 
-  std::printf("boxjail doctor: config %s, ladder.mode = %s, setuid helper %s, caller uid %u\n\n",
+  std::printf("boxjail doctor: config %s, ladder.mode = %s, setuid helper %s, caller uid %u\n",
               cfg.path.empty() ? "(none: built-in defaults)" : cfg.path.c_str(),
               std::string(to_string(cfg.mode)).c_str(), cfg.setuid_helper.c_str(), getuid());
+  std::printf("mounts on this kernel: %s\n\n", sys::mount_path_description().c_str());
   std::printf("%s%s%s%s%s\n", pad("RUNG", 7).c_str(), pad("RESULT", 8).c_str(),
               pad("STEP", 18).c_str(), pad("ERRNO", 7).c_str(), "CAUSE");
   for (const auto& row : rows) {

@@ -7,7 +7,10 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "diagnose/rules.hpp"
 
@@ -37,6 +40,23 @@ constexpr std::string_view kUnknownCause =
     "checked are listed; the kernel log (`sudo journalctl -k`) may name the denial "
     "(apparmor=\"DENIED\", avc: denied, or a seccomp audit record).";
 
+// The calls boxjail may make that a kernel it supports can lack, and the release that added each
+// (the fallbacks are in the engine; a call that reaches the diagnosis with ENOSYS had none left).
+std::optional<std::string_view> syscall_since(std::string_view call) {
+  static constexpr std::pair<std::string_view, std::string_view> kSince[] = {
+      {"open_tree", "5.2"},         {"move_mount", "5.2"}, {"fsopen", "5.2"},
+      {"fsconfig", "5.2"},          {"fsmount", "5.2"},    {"fspick", "5.2"},
+      {"mount_setattr", "5.12"},    {"clone3", "5.3"},     {"pidfd_open", "5.3"},
+      {"pidfd_send_signal", "5.1"}, {"openat2", "5.6"},    {"faccessat2", "5.8"},
+      {"close_range", "5.9"},       {"statx", "4.11"},     {"memfd_create", "3.17"},
+      {"execveat", "3.19"},         {"seccomp", "3.17"},
+  };
+  for (const auto& [name, since] : kSince) {
+    if (name == call) return since;
+  }
+  return std::nullopt;
+}
+
 // One evaluation: looks facts up (host facts first, then the Error's own evidence, so a caller
 // that forgot add_child_evidence still gets it) and remembers each fact it consulted.
 class Evaluation {
@@ -50,6 +70,15 @@ class Evaluation {
     // privilege was refused", shared by the retry rule and the attribution rules.
     if (name == "error.privileged_step") {
       return Fact{std::string(name), is_denial(e_) ? "yes" : "no", "error"};
+    }
+    // The Linux release that brought the failed call, for the calls boxjail makes that older
+    // kernels lack ("mount_setattr(MS_PRIVATE, AT_RECURSIVE)" is mount_setattr's).
+    if (name == "error.syscall_since") {
+      const std::string call = e_.syscall.substr(0, e_.syscall.find('('));
+      if (auto since = syscall_since(call)) {
+        return Fact{std::string(name), std::string(*since), "boxjail's table of kernel calls"};
+      }
+      return std::nullopt;
     }
     consult(name);
     return lookup(name);

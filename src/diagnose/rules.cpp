@@ -348,6 +348,23 @@ const std::vector<Rule>& rule_table() {
                     "setenforce 1`."},
       },
       {
+          // A call of a newer kernel than this one, with no seccomp filter to blame: the kernel
+          // itself answered ENOSYS.
+          .id = "kernel-lacks-syscall",
+          .rungs = {},
+          .steps = {},
+          .errnos = {ENOSYS},
+          .all = {{"error.syscall_since", Exists, ""}, {"self.seccomp", Equals, "0"}},
+          .any = {},
+          .cause = "This kernel ({kernel.release|of unknown release}) has no {syscall}: the call "
+                   "came with Linux {error.syscall_since}, and step {step} has no other way to "
+                   "do its work here.",
+          .fixes = {"Run the jail on Linux {error.syscall_since} or later.",
+                    "`boxjail --version` and `boxjail doctor` say which way this kernel mounts "
+                    "(the new mount API or classic mount(2)); docs/design.md lists what each "
+                    "kernel gets."},
+      },
+      {
           .id = "caller-seccomp",
           .rungs = {},
           // Any step the ladder counts as a privilege denial; a plain file step's EPERM has

@@ -313,8 +313,8 @@ result<void> setup_and_exec(const ChildArgs& a) {
     if (plan.setuid) {
       return build_new_root_unprivileged(spec, plan, host_root.get(), a.resolver);
     }
-    DirectMounter direct;
-    return build_new_root(spec, plan, direct, host_root.get(), a.resolver);
+    const auto mounter = kernel_mounter();
+    return build_new_root(spec, plan, *mounter, host_root.get(), a.resolver);
   }();
   if (!built) return std::move(built).error();
   UniqueFd base = std::move(built).value();

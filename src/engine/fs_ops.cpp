@@ -16,6 +16,7 @@
 #include "engine/mounts.hpp"
 #include "engine/rootfs.hpp"
 #include "engine/steps.hpp"
+#include "sys/kernel_features.hpp"
 
 namespace boxjail {
 namespace {
@@ -307,11 +308,13 @@ result<void> do_overlay(FsContext& ctx, const RootDir& root, const MountOp& op,
 }
 
 // The setuid rung binds only what the caller can read, --bind-fd sources included (the privileged
-// side checks again, mount_broker.cpp). faccessat2 without AT_EACCESS checks the real ids, the
-// caller's; on the very inode opened, so no path swap can slip in between.
+// side checks again, mount_broker.cpp). access by the real ids, the caller's, on the very inode
+// opened (sys::access_fd), so no path swap can slip in between.
 result<void> check_caller_may_read(int fd, const std::string& shown) {
-  if (syscall(SYS_faccessat2, fd, "", R_OK, AT_EMPTY_PATH) != 0) {
-    return sys_error(std::string(step::kResolveSources), "faccessat2", shown, errno,
+  int err = 0;
+  const char* call = sys::access_fd(fd, R_OK, &err);
+  if (err != 0) {
+    return sys_error(std::string(step::kResolveSources), call, shown, err,
                      "Can't read source path " + shown +
                          " (the setuid rung binds only what the caller can read)");
   }

@@ -18,6 +18,7 @@
 
 #include "engine/steps.hpp"
 #include "sys/fd_passing.hpp"
+#include "sys/kernel_features.hpp"
 
 namespace boxjail {
 namespace {
@@ -126,10 +127,10 @@ MountCall check_bind(int src_fd, bool recursive) {
   struct stat st;
   if (fstat(src_fd, &st) != 0) return {errno, "fstat"};
   if (S_ISDIR(st.st_mode) && !recursive) return {EPERM, kPolicy};
-  if (syscall(SYS_faccessat2, src_fd, "", R_OK, AT_EMPTY_PATH) != 0 &&
-      syscall(SYS_faccessat2, src_fd, "", W_OK, AT_EMPTY_PATH) != 0) {
-    return {EACCES, "faccessat2"};
-  }
+  int readable = 0, writable = 0;
+  const char* call = sys::access_fd(src_fd, R_OK, &readable);
+  sys::access_fd(src_fd, W_OK, &writable);
+  if (readable != 0 && writable != 0) return {EACCES, call};
   return {};
 }
 
@@ -194,9 +195,10 @@ MountCall MountBrokerClient::call(const std::string& request, const int* fds, in
   std::memcpy(&err, answer.data.data(), sizeof err);
   if (err != 0) {
     // The name of the failed call: one of a fixed set, so its literal outlives this message.
-    static constexpr const char* kNames[] = {
-        "fsopen", "fsconfig", "fsmount", "move_mount", "open_tree",  "mount_setattr", "mount",
-        "mkdir",  "fchdir",   "open",    "fstat",      "faccessat2", "mount-broker"};
+    static constexpr const char* kNames[] = {"fsopen",    "fsconfig",      "fsmount", "move_mount",
+                                             "open_tree", "mount_setattr", "mount",   "mkdir",
+                                             "fchdir",    "open",          "fstat",   "faccessat2",
+                                             "faccessat", "mount-broker"};
     const std::string_view name(answer.data.data() + sizeof err);
     const char* known = kPolicy;
     for (const char* n : kNames) {

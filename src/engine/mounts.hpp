@@ -13,8 +13,11 @@
 // Every mount is built detached with the new mount API (Linux 5.2+; mount_setattr 5.12+), given its
 // final flags while nobody can see it, and attached to a destination fd resolved inside the new
 // root: no window where a bind is writable before its read-only remount, no path resolved twice.
+// Older kernels get ClassicMounter, which stages each mount where nobody can see it instead.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,5 +64,26 @@ class DirectMounter final : public Mounter {
   MountCall mount_fs(const FsRequest& fs, int target_fd, UniqueFd* root) override;
   MountCall set_attr(int target_fd, unsigned attrs) override;
 };
+
+// The same calls with classic mount(2), for kernels without mount_setattr (before 5.12):
+// mounts_classic.cpp says how, and what it cannot promise.
+class ClassicMounter final : public Mounter {
+ public:
+  MountCall make_base(UniqueFd* base) override;
+  MountCall bind(int src_fd, int target_fd, bool recursive, unsigned attrs) override;
+  MountCall mount_fs(const FsRequest& fs, int target_fd, UniqueFd* root) override;
+  MountCall set_attr(int target_fd, unsigned attrs) override;
+
+ private:
+  std::string new_stage(bool directory, MountCall* call);
+  MountCall staged(bool directory, bool need_point, int target_fd, UniqueFd* root,
+                   const std::function<int(const std::string&)>& do_mount,
+                   const std::function<MountCall(int, const std::string&)>& finish);
+  UniqueFd staging_;  // base/staging, mode 0700, made with the base
+  unsigned next_stage_ = 0;
+};
+
+// The Mounter this kernel takes, chosen once per process by probing (sys::mount_api()).
+std::unique_ptr<Mounter> kernel_mounter();
 
 }  // namespace boxjail

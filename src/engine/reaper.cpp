@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <linux/close_range.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "engine/child.hpp"
+#include "sys/kernel_features.hpp"
 
 namespace boxjail {
 namespace {
@@ -17,13 +19,25 @@ namespace {
 // command, and holding a copy would keep the caller's pipes open after the command closed them.
 void close_other_fds(std::vector<int> keep) {
   std::sort(keep.begin(), keep.end());
+  // close_range is 5.9; before it every number below the fd limit is closed one by one (pid 1
+  // does this once, and /proc, which could list the open ones, may not be in the sandbox).
+  const auto close_between = [](unsigned first, unsigned last) {
+    if (sys::kernel_features().close_range) {
+      close_range(first, last, 0);
+      return;
+    }
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    const rlim_t end = std::min<rlim_t>(lim.rlim_cur, static_cast<rlim_t>(last) + 1);
+    for (rlim_t fd = first; fd < end; ++fd) close(static_cast<int>(fd));
+  };
   unsigned from = 3;
   for (int k : keep) {
     if (k < static_cast<int>(from)) continue;
-    if (static_cast<unsigned>(k) > from) close_range(from, static_cast<unsigned>(k) - 1, 0);
+    if (static_cast<unsigned>(k) > from) close_between(from, static_cast<unsigned>(k) - 1);
     from = static_cast<unsigned>(k) + 1;
   }
-  close_range(from, ~0U, 0);
+  close_between(from, ~0U);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/steps.hpp"
+#include "sys/kernel_features.hpp"
 #include "sys/syscalls.hpp"
 
 namespace boxjail {
@@ -22,6 +23,20 @@ namespace {
 Error fail(std::string_view step_name, const char* syscall, const char* path, int err,
            const char* message) {
   return sys_error(std::string(step_name), syscall, path, err, message);
+}
+
+// MS_PRIVATE on every mount of the tree whose root `root_fd` is: mount_setattr where the kernel
+// has it; before 5.12 mount(2) on ".", with the cwd moved to that root (no /proc to name the fd
+// by once the pivot is done; "." is the mount's root itself, whatever is stacked on its mount
+// point), where it stays: the unmount that follows takes "." too. 0 or -1 with errno.
+int make_tree_private(int root_fd) {
+  if (sys::kernel_has_mount_setattr()) {
+    mount_attr attr{};
+    attr.propagation = MS_PRIVATE;
+    return sys::mount_setattr(root_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, attr);
+  }
+  if (fchdir(root_fd) != 0) return -1;
+  return mount(nullptr, ".", nullptr, MS_PRIVATE | MS_REC, nullptr);
 }
 
 // Whether this namespace's root is rootfs, the initial ramfs a system booted from an initramfs
@@ -74,11 +89,8 @@ result<void> move_over_rootfs(int host_root_fd, const std::vector<RootfsChild>& 
     UniqueFd at(openat(host_root_fd, child.mount_point.c_str(),
                        O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!at) continue;  // below another child, gone with it
-    mount_attr attr{};
-    attr.propagation = MS_PRIVATE;
     if (fchdir(at.get()) != 0) continue;
-    if (sys::mount_setattr(at.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, attr) != 0 ||
-        (umount2(".", MNT_DETACH) != 0 && errno != EINVAL)) {
+    if (make_tree_private(at.get()) != 0 || (umount2(".", MNT_DETACH) != 0 && errno != EINVAL)) {
       return fail(step::kDetachOldRoot, "umount2(MNT_DETACH)", "/oldroot", errno,
                   "unmount old root");
     }
@@ -124,11 +136,11 @@ result<void> enter_new_root(int base_fd, int host_root_fd) {
   // rprivate first: on a slave tree the unmount would otherwise be a propagation event. Through
   // the fd: newroot is no longer below the host's root, so only the old tree changes, and the
   // sandbox's own mounts keep their slave propagation from the host.
-  mount_attr attr{};
-  attr.propagation = MS_PRIVATE;
-  if (sys::mount_setattr(host_root_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, attr) != 0) {
-    return fail(step::kDetachOldRoot, "mount_setattr(MS_PRIVATE, AT_RECURSIVE)", "/oldroot", errno,
-                "Failed to make old root rprivate");
+  if (make_tree_private(host_root_fd) != 0) {
+    return fail(step::kDetachOldRoot,
+                sys::kernel_has_mount_setattr() ? "mount_setattr(MS_PRIVATE, AT_RECURSIVE)"
+                                                : "mount(MS_PRIVATE|MS_REC)",
+                "/oldroot", errno, "Failed to make old root rprivate");
   }
   if (umount2(".", MNT_DETACH) != 0)
     return fail(step::kDetachOldRoot, "umount2(MNT_DETACH)", "/oldroot", errno, "unmount old root");

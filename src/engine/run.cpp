@@ -37,6 +37,7 @@
 #include "engine/steps.hpp"
 #include "engine/subid.hpp"
 #include "sys/fd.hpp"
+#include "sys/kernel_features.hpp"
 #include "sys/syscalls.hpp"
 
 namespace boxjail {
@@ -214,6 +215,9 @@ result<std::unique_ptr<StartedJail>> start_jail(const Spec& spec, const RunOptio
   if ((spec.exec_label || spec.file_label) && !selinux_enabled()) {
     return make_error("validate-spec", "labeling not supported on this system");
   }
+  // The kernel's calls are probed here, once, in the monitor: the sandbox's processes inherit
+  // the answer (a copy, or this very memory), and none probes later under the jail's filters.
+  (void)sys::kernel_features();
   Caller caller = current_caller();
   caller.via_setuid_helper = options.setuid_helper;
   Plan plan = make_plan(spec, caller, caller.is_root() ? effective_caps() : 0);

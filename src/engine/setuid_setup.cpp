@@ -65,8 +65,8 @@ result<UniqueFd> build_new_root_unprivileged(const Spec& spec, const Plan& plan,
     setup_process(spec, plan, host_root_fd, resolver, theirs.get(), privileged);
   }
   theirs.reset();
-  DirectMounter direct;
-  auto base = serve_mount_requests(mine.get(), direct);
+  const auto mounter = kernel_mounter();
+  auto base = serve_mount_requests(mine.get(), *mounter);
   if (!base) kill(pid, SIGKILL);  // a malformed request: the setup process is not ours to trust
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -10,6 +10,7 @@
 
 #include "engine/host_ids.hpp"
 #include "engine/log.hpp"
+#include "sys/kernel_features.hpp"
 
 #include <cap-ng.h>
 #include <strings.h>
@@ -900,7 +901,9 @@ std::string version_text(const std::string& prog) {
   if (prog == "bwrap") return "bubblewrap 0.11.1\n";
   return std::string("boxjail ") + BOXJAIL_VERSION +
          "\ncompatible with: bubblewrap 0.11.1 command line\n"
-         "features: userns root clone3 openat2 mount-api overlay devpts signal-forwarding\n";
+         "features: userns root clone3 openat2 mount-api overlay devpts signal-forwarding\n"
+         "mounts on this kernel: " +
+         sys::mount_path_description() + "\n";
 }
 
 std::string usage_text(const std::string& prog) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# boot.sh [--cache DIR] --kernel bookworm|trixie --payload DIR [--no-switch-root] [--timeout S]
+# boot.sh [--cache DIR] --kernel bookworm|trixie|bullseye --payload DIR [--no-switch-root] [--timeout S]
 #         [--bin FILE]...
 #
 # Boots one of Debian's own kernels under qemu with AppArmor on, runs the payload's scenario.sh
@@ -29,7 +29,7 @@ timeout=300
 extra_bins=()
 
 usage() {
-  echo "usage: $0 [--cache DIR] --kernel bookworm|trixie --payload DIR [--no-switch-root]" \
+  echo "usage: $0 [--cache DIR] --kernel bookworm|trixie|bullseye --payload DIR [--no-switch-root]" \
     "[--timeout S] [--bin FILE]..." >&2
   exit 2
 }
@@ -45,7 +45,7 @@ while (($#)); do
     *) echo "boot.sh: unknown argument $1" >&2; usage ;;
   esac
 done
-[[ $suite == bookworm || $suite == trixie ]] || usage
+[[ $suite == bookworm || $suite == trixie || $suite == bullseye ]] || usage
 [[ -f $payload/scenario.sh ]] || { echo "boot.sh: $payload/scenario.sh missing" >&2; exit 2; }
 [[ $timeout =~ ^[0-9]+$ ]] || usage
 

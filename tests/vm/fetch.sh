@@ -2,7 +2,7 @@
 # fetch.sh [CACHE_DIR] — get Debian's own kernels and the guest userspace for the VM stage.
 #
 # For each suite (bookworm = Debian 12, kernel 6.1, AppArmor 3.0; trixie = Debian 13, kernel
-# 6.12, AppArmor 4.1) this downloads .deb files with a private apt configuration, unpacks them
+# 6.12, AppArmor 4.1; bullseye = Debian 11, its 5.10 kernel only) this downloads .deb files with a private apt configuration, unpacks them
 # (nothing is installed on the host, the host's apt state is never written), turns the
 # kernel's bzImage into an ELF vmlinux and builds the cached base initramfs. A suite whose
 # READY stamp matches this script's layout is left alone, so a warm cache does no network.
@@ -13,6 +13,9 @@ set -euo pipefail
 
 CACHE=${1:-/var/cache/boxjail-vm}
 SUITES=(bookworm trixie)
+# Suites whose kernel alone is wanted, booted with bookworm's userspace: Debian 11's 5.10, for
+# the old-kernel scenario (bullseye's libc6 is not usrmerged; the guest needs none of its files).
+KERNEL_SUITES=(bullseye)
 # Bump when the cache layout or the base initramfs contents change: stale suites get rebuilt.
 LAYOUT=2
 # Packages unpacked into each suite's sysroot. The kernel comes from linux-image-amd64's
@@ -225,12 +228,60 @@ fetch_suite() {
   mv "$ready.tmp" "$ready"
 }
 
-for suite in "${SUITES[@]}"; do fetch_suite "$suite"; done
+# A kernel-only suite: its kernel, and bookworm's root and base initramfs by symlink.
+fetch_kernel_suite() {
+  local suite=$1 dir=$CACHE/$1
+  local ready=$dir/READY
+  if [[ -f $ready ]] && grep -qx "layout=$LAYOUT" "$ready"; then
+    return 0
+  fi
+  echo "fetch.sh: preparing $suite's kernel in $dir" >&2
+  mkdir -p "$dir/debs"
+  write_apt_conf "$suite" "$dir/apt"
+  local -a apt=(-c "$dir/apt/apt.conf" -q)
+  if ! compgen -G "$dir/apt/lists/*_Packages*" >/dev/null; then
+    apt-get "${apt[@]}" update >"$dir/apt/update.log" 2>&1 || true
+    compgen -G "$dir/apt/lists/*_dists_${suite}_main_binary-amd64_Packages*" >/dev/null ||
+      skip "apt-get update for $suite got no package list (no network?): $(grep -m1 -E '^(E|W|Err):' "$dir/apt/update.log" || tail -1 "$dir/apt/update.log")"
+  fi
+  local kpkg
+  kpkg=$( (apt-cache "${apt[@]}" show --no-all-versions linux-image-amd64 2>/dev/null || true) |
+    sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1)
+  [[ -n $kpkg ]] || die "$suite: cannot resolve linux-image-amd64"
+  if ! compgen -G "$dir/debs/${kpkg}_*.deb" >/dev/null; then
+    (cd "$dir/debs" && apt-get "${apt[@]}" download "$kpkg" >>"$dir/apt/download.log" 2>&1) ||
+      skip "apt-get download $kpkg ($suite) failed: $(tail -1 "$dir/apt/download.log")"
+  fi
+  local kdeb vmlinuz release
+  kdeb=$(compgen -G "$dir/debs/${kpkg}_*.deb" | head -1)
+  rm -rf "$dir/kernel.tmp"
+  mkdir -p "$dir/kernel.tmp"
+  dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$dir/kernel.tmp" --wildcards './boot/*'
+  vmlinuz=$(compgen -G "$dir/kernel.tmp/boot/vmlinuz-*" | head -1)
+  [[ -n $vmlinuz ]] || die "$kdeb has no boot/vmlinuz-*"
+  release=${vmlinuz##*/vmlinuz-}
+  extract_vmlinux "$vmlinuz" "$dir/kernel.tmp/vmlinux"
+  echo "$release" >"$dir/kernel.tmp/release"
+  rm -rf "$dir/kernel"
+  mv "$dir/kernel.tmp" "$dir/kernel"
+  ln -sfn ../bookworm/root "$dir/root"
+  ln -sfn ../bookworm/base.cpio "$dir/base.cpio"
+  {
+    echo "layout=$LAYOUT"
+    echo "kernel=$release"
+    echo "pkg=$(dpkg-deb -f "$kdeb" Package)=$(dpkg-deb -f "$kdeb" Version)"
+    echo "userspace=bookworm"
+  } >"$ready.tmp"
+  mv "$ready.tmp" "$ready"
+}
 
-for suite in "${SUITES[@]}"; do
+for suite in "${SUITES[@]}"; do fetch_suite "$suite"; done
+for suite in "${KERNEL_SUITES[@]}"; do fetch_kernel_suite "$suite"; done
+
+for suite in "${SUITES[@]}" "${KERNEL_SUITES[@]}"; do
   dir=$CACHE/$suite
   echo "$suite: kernel $(cat "$dir/kernel/release") in $dir/kernel/vmlinux" \
     "($(($(stat -c %s "$dir/kernel/vmlinux") >> 20)) MiB), base initramfs $dir/base.cpio" \
-    "($(($(stat -c %s "$dir/base.cpio") >> 20)) MiB)"
+    "($(($(stat -L -c %s "$dir/base.cpio") >> 20)) MiB)"
   sed -n 's/^pkg=/  /p' "$dir/READY"
 done

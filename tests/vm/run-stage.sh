@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The VM stage: boots Debian's own kernels under qemu with AppArmor and runs the AppArmor
 # scenarios (tests/vm/scenarios/apparmor) on Debian 12's 6.1 and Debian 13's 6.12, and the
-# rootfs scenario (a jail where the root is the initramfs, which pivot_root cannot leave), and the
-# cgroup scenario (cgroup v2 with every controller, which the host cannot offer).
+# rootfs scenario (a jail where the root is the initramfs, which pivot_root cannot leave), the
+# cgroup scenario (cgroup v2 with every controller, which the host cannot offer), and the
+# old-kernel scenario on Debian 11's 5.10 (classic mounts: no mount_setattr) and on 6.1.
 #
 #   bash tests/vm/run-stage.sh [--build DIR] [--cache DIR] [--only NAME]
 #
@@ -109,6 +110,8 @@ run apparmor-6.1 bookworm "$here/scenarios/apparmor"
 run apparmor-6.12 trixie "$here/scenarios/apparmor"
 run rootfs-6.1 bookworm "$here/scenarios/rootfs" --no-switch-root
 run cgroup-6.12 trixie "$here/scenarios/cgroup"
+run oldkernel-5.10 bullseye "$here/scenarios/oldkernel"
+run oldkernel-6.1 bookworm "$here/scenarios/oldkernel"
 if ((failed)); then
   echo "vm stage: $failed run(s) failed"
   exit 1
