@@ -16,11 +16,11 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
-#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -96,40 +96,16 @@ bool read_proc_file(const std::string& path, std::string* text) {
   return true;
 }
 
-// The id of the mount a fd is on: statx's STATX_MNT_ID (5.8), else /proc/self/fdinfo (3.15).
-// -1 with errno set if neither tells. Before 5.14 fdinfo is closed to a process whose fs uid is
-// not its euid (the setuid rung's privileged side, whose fs uid is the caller's): for our own
-// fdinfo alone, fs uid 0 for the read.
+// The id of the mount a fd is on, where statx tells it (STATX_MNT_ID, 5.8); -1 before that.
+// (/proc/self/fdinfo would tell too, but before 5.14 it is closed to the setuid rung's privileged
+// side, whose fs uid is the caller's, in a user namespace where host root is no one.)
 int mount_id_of(int fd) {
   struct statx sx {};
   if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) == 0 &&
       (sx.stx_mask & STATX_MNT_ID) != 0) {
     return static_cast<int>(sx.stx_mnt_id);
   }
-  std::string text;
-  const std::string path = "/proc/self/fdinfo/" + std::to_string(fd);
-  bool read = read_proc_file(path, &text);
-  if (!read && errno == EACCES && geteuid() == 0) {
-    const uid_t fsuid = static_cast<uid_t>(setfsuid(0));
-    read = read_proc_file(path, &text);
-    const int err = errno;
-    setfsuid(fsuid);
-    errno = err;
-  }
-  if (!read) return -1;
-  const auto at = text.find("mnt_id:");
-  if (at == std::string::npos) {
-    errno = EPROTO;
-    return -1;
-  }
-  char* end = nullptr;
-  errno = 0;
-  const long id = std::strtol(text.c_str() + at + 7, &end, 10);
-  if (errno != 0 || end == text.c_str() + at + 7 || id < 0 || id > INT_MAX) {
-    errno = EPROTO;
-    return -1;
-  }
-  return static_cast<int>(id);
+  return -1;
 }
 
 // mountinfo's escapes (\040 for a space, \011, \012, \134) undone.
@@ -150,6 +126,7 @@ std::string unescape(const std::string& s) {
 
 struct MountEntry {
   int parent = -1;
+  dev_t dev = 0;      // the filesystem's, as st_dev
   std::string point;  // absolute, in this process's root
 };
 
@@ -164,7 +141,14 @@ bool read_mounts(std::map<int, MountEntry>* out_map) {
     std::istringstream f(line);
     int id = -1, parent = -1;
     std::string devno, root, point;
-    if (f >> id >> parent >> devno >> root >> point) out[id] = {parent, unescape(point)};
+    if (!(f >> id >> parent >> devno >> root >> point)) continue;
+    const auto colon = devno.find(':');
+    const unsigned major = static_cast<unsigned>(std::strtoul(devno.c_str(), nullptr, 10));
+    const unsigned minor =
+        colon == std::string::npos
+            ? 0
+            : static_cast<unsigned>(std::strtoul(devno.c_str() + colon + 1, nullptr, 10));
+    out[id] = {parent, makedev(major, minor), unescape(point)};
   }
   return true;
 }
@@ -193,15 +177,24 @@ UniqueFd open_below(int top_fd, const std::string& rel) {
 
 // The flags `attrs` added to every mount of the tree whose root `top_fd` is, staged at `point`.
 // Submounts are found in mountinfo (the kernel has no recursive remount before mount_setattr),
-// each reached by its path below the top and used only if the mount reached is that very one.
+// each reached by its path below the top, which cannot leave the tree nor follow a symlink. The
+// remount goes through the reached fd, which the kernel accepts only at a mount's root (EINVAL
+// anywhere else); that it is the very mount expected is checked by its id where statx gives it
+// (5.8), by its filesystem otherwise. A mount stacked under another at the same point is reached
+// as its cover, which gets its turn too; the covered one keeps its flags, out of every path's
+// reach. Anything else (a tree that moved under us) fails the bind rather than skip a mount.
 MountCall remount_tree(int top_fd, const std::string& point, unsigned attrs, bool recursive) {
   const unsigned long add = ms_flags(attrs);
   if (MountCall call = remount_adding(top_fd, add); !call.ok()) return call;
   if (!recursive) return {};
-  const int top_id = mount_id_of(top_fd);
-  if (top_id < 0) return failed("open");
   std::map<int, MountEntry> mounts;
   if (!read_mounts(&mounts)) return failed("open");
+  // The top is the one mount on our fresh staging node.
+  int top_id = -1;
+  for (const auto& [id, m] : mounts) {
+    if (m.point == point) top_id = id;
+  }
+  if (top_id < 0) return {ENOENT, "mount"};
   // The tree below the top, parents before children (ids do not say the order: walk it).
   std::vector<int> tree{top_id};
   for (size_t i = 0; i < tree.size(); ++i) {
@@ -209,18 +202,22 @@ MountCall remount_tree(int top_fd, const std::string& point, unsigned attrs, boo
       if (m.parent == tree[i] && id != tree[i]) tree.push_back(id);
     }
   }
+  const auto stacked_at = [&](const std::string& p) {
+    int n = 0;
+    for (int id : tree) n += mounts.at(id).point == p ? 1 : 0;
+    return n > 1;
+  };
   for (size_t i = 1; i < tree.size(); ++i) {
     const MountEntry& m = mounts.at(tree[i]);
     if (m.point.compare(0, point.size() + 1, point + "/") != 0) return {EXDEV, "mount"};
     UniqueFd sub = open_below(top_fd, m.point.substr(point.size() + 1));
     if (!sub) return failed("open");
     const int reached = mount_id_of(sub.get());
-    if (reached != tree[i]) {
-      // Covered by a later mount at the same point (that one is in the tree and gets its turn),
-      // unless the tree moved under us: then the path leads elsewhere and the remount must not
-      // be skipped quietly.
-      const auto other = mounts.find(reached);
-      if (other != mounts.end() && other->second.point == m.point) continue;
+    struct stat st;
+    if (fstat(sub.get(), &st) != 0) return failed("fstat");
+    const bool same = reached >= 0 ? reached == tree[i] : st.st_dev == m.dev;
+    if (!same) {
+      if (stacked_at(m.point)) continue;  // the cover: in the tree, remounted in its turn
       return {EBUSY, "mount"};
     }
     if (MountCall call = remount_adding(sub.get(), add); !call.ok()) return call;

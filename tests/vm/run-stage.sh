@@ -110,8 +110,8 @@ run apparmor-6.1 bookworm "$here/scenarios/apparmor"
 run apparmor-6.12 trixie "$here/scenarios/apparmor"
 run rootfs-6.1 bookworm "$here/scenarios/rootfs" --no-switch-root
 run cgroup-6.12 trixie "$here/scenarios/cgroup"
-run oldkernel-5.10 bullseye "$here/scenarios/oldkernel"
-run oldkernel-6.1 bookworm "$here/scenarios/oldkernel"
+run oldkernel-5.10 bullseye "$here/scenarios/oldkernel" --bin "$build/tests/vm_deny"
+run oldkernel-6.1 bookworm "$here/scenarios/oldkernel" --bin "$build/tests/vm_deny"
 if ((failed)); then
   echo "vm stage: $failed run(s) failed"
   exit 1

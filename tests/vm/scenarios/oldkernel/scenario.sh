@@ -85,6 +85,31 @@ status_is "$status" 0 "setuid rung: the per-VM jail runs"
 [ "$status" = 0 ] || sed 's/^/    | /' /tmp/suid.err
 contains /tmp/suid.out "refused" "setuid rung: the root is read-only"
 
+# --- further back: this kernel with the calls older ones lack answering ENOSYS (vm_deny) ----------
+# Ubuntu 20.04's 5.4 and RHEL 8's 4.18 have no statx mount id (5.8), openat2 (5.6), faccessat2
+# (5.8), close_range (5.9); 4.18 no new mount API (5.2), clone3 or pidfd_open (5.3). On this
+# kernel's procfs, older than 5.14, /proc/self/fdinfo is closed to the setuid rung's privileged
+# side (its fs uid is the caller's), which the mount ids then come from.
+old_calls=statx,openat2,faccessat2,close_range,open_tree,move_mount,fsopen,fsconfig,fsmount,fspick,mount_setattr,clone3,pidfd_open,pidfd_send_signal
+for who in 0 1000; do
+  set +e
+  /usr/local/bin/vm_deny "$old_calls" "$who" $bj --unshare-all --ro-bind / / --proc /proc --dev /dev \
+    --tmpfs /tmp -- /bin/busybox sh -c 'touch /x 2>/dev/null || echo refused; echo data >/tmp/t && cat /tmp/t' >/tmp/old-$who.out 2>/tmp/old-$who.err
+  status=$?
+  set -e
+  status_is "$status" 0 "uid $who, as on 4.18: the core jail runs"
+  [ "$status" = 0 ] || sed 's/^/    | /' /tmp/old-$who.err
+  contains /tmp/old-$who.out "refused" "uid $who, as on 4.18: the root is read-only"
+done
+set +e
+BOXJAIL_CONFIG=/tmp/setuid.toml /usr/local/bin/vm_deny "$old_calls" 1000 $bj --unshare-user --unshare-pid \
+  --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp -- /bin/busybox sh -c 'touch /x 2>/dev/null || echo refused' >/tmp/old-suid.out 2>/tmp/old-suid.err
+status=$?
+set -e
+status_is "$status" 0 "setuid rung, as on 4.18: the per-VM jail runs"
+[ "$status" = 0 ] || sed 's/^/    | /' /tmp/old-suid.err
+contains /tmp/old-suid.out "refused" "setuid rung, as on 4.18: the root is read-only"
+
 # --- nothing left behind ------------------------------------------------------------------------
 if [ "$(cat /proc/self/mountinfo)" = "$mounts_before" ]; then ok "no mount left on the host"; else fail "the host's mounts changed"; fi
 left=$(ps -o comm 2>/dev/null | grep -c boxjail || true)
