@@ -151,15 +151,51 @@ MUTATIONS = [
     ("broker-allows-any-attr", "src/engine/mount_broker.cpp",
      "if (attrs != MOUNT_ATTR_RDONLY) return {EPERM, kPolicy};", "",
      "*MountBroker*:*PrivilegeSplit*:Ladder*"),
+    # Issue 17's signals and memory.
+    ("setup-keeps-signals-blocked", "src/engine/child.cpp",
+     "  take_signals_during_setup(a.original_mask);\n", "",
+     "*HelperStall*:*ProcessSignals*"),
+    ("signal-before-command-forwarded", "src/engine/monitor.cpp",
+     "        kill(s.child, SIGKILL);\n      } else if (got == sizeof si) {",
+     "        kill(s.child, static_cast<int>(si.ssi_signo));\n      } else if (got == sizeof si) {",
+     "*HelperStall*:*ProcessSignals*"),
+    ("privileged-stage-outlives-monitor", "src/engine/child.cpp",
+     "if (spec.die_with_parent || plan.setuid) die_with_parent_of_channel(a.channel);",
+     "if (spec.die_with_parent) die_with_parent_of_channel(a.channel);",
+     "*HelperStall*"),
+    ("out-of-memory-aborts", "src/cli/main.cpp",
+     "  } catch (const std::bad_alloc&) {\n    std::fputs(name, stderr);",
+     "  } catch (const std::length_error&) {\n    std::fputs(name, stderr);",
+     "*ResourceFailures*:*BoundedInput*"),
+    # Issue 18's classic mount path (its tests force it: the sixth field is their environment).
+    ("classic-skips-submounts", "src/engine/mounts_classic.cpp",
+     "  if (!recursive) return {};\n  std::map<int, MountEntry> mounts;",
+     "  return {};\n  std::map<int, MountEntry> mounts;",
+     "Mounts*", {"BOXJAIL_TEST_MOUNTS": "classic"}),
+    ("classic-binds-in-place", "src/engine/mounts_classic.cpp",
+     "  if (do_mount(fd_path(node.get())) != 0) return failed(\"mount\");",
+     "  if (do_mount(fd_path(target_fd)) != 0) return failed(\"mount\");",
+     "Mounts*:Jail/ClassicMounts*:Jail/OlderKernels*", {"BOXJAIL_TEST_MOUNTS": "classic"}),
+    ("classic-walk-follows-links", "src/engine/mounts_classic.cpp",
+     "cur = UniqueFd(openat(cur.get(), part.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));",
+     "cur = UniqueFd(openat(cur.get(), part.c_str(), O_PATH | O_CLOEXEC));",
+     "Mounts*:Jail/OlderKernels*", {"BOXJAIL_TEST_MOUNTS": "classic"}),
+    ("classic-remount-drops-flags", "src/engine/mounts_classic.cpp",
+     "MS_REMOUNT | MS_BIND | flags | add", "MS_REMOUNT | MS_BIND | add",
+     "Mounts*:Differential*", {"BOXJAIL_TEST_MOUNTS": "classic"}),
+    ("probe-ignores-enosys", "src/sys/kernel_features.cpp",
+     "bool has(long rc) { return rc == 0 || errno != ENOSYS; }", "bool has(long) { return true; }",
+     "Jail/ClassicMounts*:Jail/OlderKernels*"),
 ]
 
-def sh(cmd, timeout=None):
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+def sh(cmd, timeout=None, env=None):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                          env=env)
 
 selected = [m for m in MUTATIONS if not only or m[0] in only]
 if only - {m[0] for m in MUTATIONS}:
     sys.exit("mutate.sh: unknown mutation(s): " + " ".join(sorted(only - {m[0] for m in MUTATIONS})))
-for name, path, old, _, _ in selected:
+for name, path, old, *_ in selected:
     count = open(path).read().count(old)
     if count != 1:
         sys.exit(f"mutate.sh: {name}: the original text is in {path} {count} times, not once: "
@@ -168,12 +204,19 @@ if os.environ.get("MUTATE_CHECK") == "1":
     sys.exit(print(f"mutate: {len(selected)} mutations, each applies once") or 0)
 tests = os.path.join(build, "tests", "boxjail_tests")
 # The guarding tests must pass before anything is planted, or every mutation would look killed.
-baseline = ":".join(sorted({m[4] for m in selected}))
-if not full and sh([tests, "--gtest_filter=" + baseline, "--gtest_brief=1"], timeout=1800).returncode:
-    sys.exit("mutate.sh: the tests fail without any mutation: fix them first")
+def env_of(m):
+    return {**os.environ, **(m[5] if len(m) > 5 else {})}
+groups = {}  # one baseline run per environment, over every filter run in it
+for m in selected:
+    groups.setdefault(tuple(sorted((m[5] if len(m) > 5 else {}).items())), set()).add(m[4])
+for extra, filters in groups.items():
+    if not full and sh([tests, "--gtest_filter=" + ":".join(sorted(filters)), "--gtest_brief=1"],
+                       timeout=1800, env={**os.environ, **dict(extra)}).returncode:
+        sys.exit("mutate.sh: the tests fail without any mutation: fix them first")
 print(f"baseline: the guarding tests pass unmutated", flush=True)
 killed, survived, invalid = [], [], []
-for name, path, old, new, gfilter in selected:
+for m in selected:
+    name, path, old, new, gfilter = m[:5]
     text = open(path).read()
     backup = path + ".mutate-orig"
     shutil.copy2(path, backup)
@@ -188,7 +231,7 @@ for name, path, old, new, gfilter in selected:
             cmd = ["ctest", "--test-dir", build, "-j2", "--stop-on-failure"] if full else \
                   [tests, "--gtest_filter=" + gfilter, "--gtest_brief=1"]
             try:
-                r = sh(cmd, timeout=900)
+                r = sh(cmd, timeout=900, env=env_of(m))
                 dead = r.returncode != 0
             except subprocess.TimeoutExpired:
                 dead = True

@@ -217,7 +217,13 @@ result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s) {
       return sys_error("monitor", "poll", "", errno, "poll");
     }
     if (fds[0].revents != 0) {
-      BOOST_OUTCOME_TRY(msg, channel::receive(s.channel));
+      auto received = channel::receive(s.channel);
+      // A sandbox we killed (ended_by) may leave its end reset rather than closed: its end.
+      if (!received && ended_by) {
+        channel_open = false;
+        continue;
+      }
+      BOOST_OUTCOME_TRY(msg, std::move(received));
       if (!msg) {
         channel_open = false;
       } else if (msg->kind == channel::Kind::Exec) {
@@ -264,7 +270,9 @@ result<SetupOutcome> await_exec(const Spec& spec, const Supervised& s) {
   while (channel_open) {
     pollfd p{s.channel, POLLIN, 0};
     if (poll(&p, 1, 0) <= 0) break;
-    BOOST_OUTCOME_TRY(msg, channel::receive(s.channel));
+    auto received = channel::receive(s.channel);
+    if (!received && ended_by) break;
+    BOOST_OUTCOME_TRY(msg, std::move(received));
     if (!msg) break;
     if (msg->kind == channel::Kind::Exec) on_exec(*msg);
     if (msg->kind == channel::Kind::Fail) setup_error = std::move(msg->error);
