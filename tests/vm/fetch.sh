@@ -168,17 +168,13 @@ build_base() {
   mv "$out.tmp" "$out"
 }
 
-fetch_suite() {
-  local suite=$1 dir=$CACHE/$1
-  local ready=$dir/READY
-  if [[ -f $ready ]] && grep -qx "layout=$LAYOUT" "$ready"; then
-    return 0
-  fi
-  echo "fetch.sh: preparing $suite in $dir" >&2
-  mkdir -p "$dir/debs" "$dir/kernel"
+# suite_lists SUITE DIR: the suite's package lists in DIR/apt, fetched once (a later run reuses
+# them, so the versions it picks stay the same). Prints the kernel package linux-image-amd64
+# depends on.
+suite_lists() {
+  local suite=$1 dir=$2
   write_apt_conf "$suite" "$dir/apt"
   local -a apt=(-c "$dir/apt/apt.conf" -q)
-  # Lists are fetched once; a later run reuses them so the versions it picks stay the same.
   if ! compgen -G "$dir/apt/lists/*_Packages*" >/dev/null; then
     # apt-get update exits 0 when a source cannot be reached: what it left behind tells.
     apt-get "${apt[@]}" update >"$dir/apt/update.log" 2>&1 || true
@@ -189,20 +185,29 @@ fetch_suite() {
   kpkg=$( (apt-cache "${apt[@]}" show --no-all-versions linux-image-amd64 2>/dev/null || true) |
     sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1)
   [[ -n $kpkg ]] || die "$suite: cannot resolve linux-image-amd64"
-  local pkg
-  for pkg in "$kpkg" "${USERSPACE[@]}"; do
+  echo "$kpkg"
+}
+
+# download SUITE DIR PKG...: each package's .deb into DIR/debs, unless already there.
+download() {
+  local suite=$1 dir=$2 pkg
+  shift 2
+  mkdir -p "$dir/debs"
+  for pkg in "$@"; do
     compgen -G "$dir/debs/${pkg}_*.deb" >/dev/null && continue
-    (cd "$dir/debs" && apt-get "${apt[@]}" download "$pkg" >>"$dir/apt/download.log" 2>&1) ||
+    (cd "$dir/debs" && apt-get -c "$dir/apt/apt.conf" -q download "$pkg" >>"$dir/apt/download.log" 2>&1) ||
       skip "apt-get download $pkg ($suite) failed: $(tail -1 "$dir/apt/download.log")"
   done
+}
 
-  local kdeb
+# unpack_kernel DIR KPKG: DIR/kernel/vmlinux (an ELF, see extract_vmlinux) and its release.
+unpack_kernel() {
+  local dir=$1 kpkg=$2 kdeb vmlinuz release
   kdeb=$(compgen -G "$dir/debs/${kpkg}_*.deb" | head -1)
   # Only the bzImage and its config are wanted: the module tree is hundreds of MB.
   rm -rf "$dir/kernel.tmp"
   mkdir -p "$dir/kernel.tmp"
   dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$dir/kernel.tmp" --wildcards './boot/*'
-  local vmlinuz release
   vmlinuz=$(compgen -G "$dir/kernel.tmp/boot/vmlinuz-*" | head -1)
   [[ -n $vmlinuz ]] || die "$kdeb has no boot/vmlinuz-*"
   release=${vmlinuz##*/vmlinuz-}
@@ -210,69 +215,55 @@ fetch_suite() {
   echo "$release" >"$dir/kernel.tmp/release"
   rm -rf "$dir/kernel"
   mv "$dir/kernel.tmp" "$dir/kernel"
+}
 
+# is_ready DIR: the suite in DIR was prepared with this layout.
+is_ready() { [[ -f $1/READY ]] && grep -qx "layout=$LAYOUT" "$1/READY"; }
+
+fetch_suite() {
+  local suite=$1 dir=$CACHE/$1
+  is_ready "$dir" && return 0
+  echo "fetch.sh: preparing $suite in $dir" >&2
+  mkdir -p "$dir/debs"
+  local kpkg pkg
+  kpkg=$(suite_lists "$suite" "$dir")
+  download "$suite" "$dir" "$kpkg" "${USERSPACE[@]}"
+  unpack_kernel "$dir" "$kpkg"
   prepare_root "$dir/root"
   for pkg in "${USERSPACE[@]}"; do
     unpack_deb "$(compgen -G "$dir/debs/${pkg}_*.deb" | head -1)" "$dir/root"
   done
   build_base "$dir/root" "$dir/base.cpio"
-
   {
     echo "layout=$LAYOUT"
-    echo "kernel=$release"
+    echo "kernel=$(cat "$dir/kernel/release")"
     local deb
     for deb in "$dir"/debs/*.deb; do
       echo "pkg=$(dpkg-deb -f "$deb" Package)=$(dpkg-deb -f "$deb" Version)"
     done
-  } >"$ready.tmp"
-  mv "$ready.tmp" "$ready"
+  } >"$dir/READY.tmp"
+  mv "$dir/READY.tmp" "$dir/READY"
 }
 
 # A kernel-only suite: its kernel, and bookworm's root and base initramfs by symlink.
 fetch_kernel_suite() {
   local suite=$1 dir=$CACHE/$1
-  local ready=$dir/READY
-  if [[ -f $ready ]] && grep -qx "layout=$LAYOUT" "$ready"; then
-    return 0
-  fi
+  is_ready "$dir" && return 0
   echo "fetch.sh: preparing $suite's kernel in $dir" >&2
   mkdir -p "$dir/debs"
-  write_apt_conf "$suite" "$dir/apt"
-  local -a apt=(-c "$dir/apt/apt.conf" -q)
-  if ! compgen -G "$dir/apt/lists/*_Packages*" >/dev/null; then
-    apt-get "${apt[@]}" update >"$dir/apt/update.log" 2>&1 || true
-    compgen -G "$dir/apt/lists/*_dists_${suite}_main_binary-amd64_Packages*" >/dev/null ||
-      skip "apt-get update for $suite got no package list (no network?): $(grep -m1 -E '^(E|W|Err):' "$dir/apt/update.log" || tail -1 "$dir/apt/update.log")"
-  fi
   local kpkg
-  kpkg=$( (apt-cache "${apt[@]}" show --no-all-versions linux-image-amd64 2>/dev/null || true) |
-    sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1)
-  [[ -n $kpkg ]] || die "$suite: cannot resolve linux-image-amd64"
-  if ! compgen -G "$dir/debs/${kpkg}_*.deb" >/dev/null; then
-    (cd "$dir/debs" && apt-get "${apt[@]}" download "$kpkg" >>"$dir/apt/download.log" 2>&1) ||
-      skip "apt-get download $kpkg ($suite) failed: $(tail -1 "$dir/apt/download.log")"
-  fi
-  local kdeb vmlinuz release
-  kdeb=$(compgen -G "$dir/debs/${kpkg}_*.deb" | head -1)
-  rm -rf "$dir/kernel.tmp"
-  mkdir -p "$dir/kernel.tmp"
-  dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$dir/kernel.tmp" --wildcards './boot/*'
-  vmlinuz=$(compgen -G "$dir/kernel.tmp/boot/vmlinuz-*" | head -1)
-  [[ -n $vmlinuz ]] || die "$kdeb has no boot/vmlinuz-*"
-  release=${vmlinuz##*/vmlinuz-}
-  extract_vmlinux "$vmlinuz" "$dir/kernel.tmp/vmlinux"
-  echo "$release" >"$dir/kernel.tmp/release"
-  rm -rf "$dir/kernel"
-  mv "$dir/kernel.tmp" "$dir/kernel"
+  kpkg=$(suite_lists "$suite" "$dir")
+  download "$suite" "$dir" "$kpkg"
+  unpack_kernel "$dir" "$kpkg"
   ln -sfn ../bookworm/root "$dir/root"
   ln -sfn ../bookworm/base.cpio "$dir/base.cpio"
   {
     echo "layout=$LAYOUT"
-    echo "kernel=$release"
-    echo "pkg=$(dpkg-deb -f "$kdeb" Package)=$(dpkg-deb -f "$kdeb" Version)"
+    echo "kernel=$(cat "$dir/kernel/release")"
+    echo "pkg=$kpkg=$(dpkg-deb -f "$(compgen -G "$dir/debs/${kpkg}_*.deb" | head -1)" Version)"
     echo "userspace=bookworm"
-  } >"$ready.tmp"
-  mv "$ready.tmp" "$ready"
+  } >"$dir/READY.tmp"
+  mv "$dir/READY.tmp" "$dir/READY"
 }
 
 for suite in "${SUITES[@]}"; do fetch_suite "$suite"; done
