@@ -128,7 +128,9 @@ if [[ -z $depends ]]; then
   file -L "$build/boxjail" | grep -q 'statically linked' || fail "no Depends, yet boxjail is dynamic"
 fi
 pass "Depends: ${depends:-none (static binaries)}"
-lintian --fail-on error --tag-display-limit 0 "$deb" >"$tmp/lintian" 2>&1 ||
+# Its scratch files (mldbm-elf-*) in our own temp dir, removed with it, not in the host's /tmp.
+mkdir -p "$tmp/lintian-tmp"
+TMPDIR=$tmp/lintian-tmp lintian --fail-on error --tag-display-limit 0 "$deb" >"$tmp/lintian" 2>&1 ||
   fail "lintian: no error" "$tmp/lintian"
 pass "lintian: no error ($(grep -c '^W:' "$tmp/lintian" || true) warnings, in the log below)"
 sed 's/^/     | /' "$tmp/lintian"
