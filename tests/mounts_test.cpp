@@ -120,11 +120,6 @@ struct MountEntry {
   std::string super_options;  // filesystem options (size=, mode=, ptmxmode=, ...)
 };
 
-// A mount stacked under another at the same point: no path reaches it. On the classic mount
-// path (kernels before 5.12, no mount_setattr) a remount cannot reach it either, and it keeps its
-// own flags (docs/design.md); it stays invisible to any process that cannot unmount its cover.
-bool covered_on_classic_path(const std::vector<struct MountEntry>& all, const struct MountEntry& m);
-
 std::vector<MountEntry> parse_mountinfo(const std::string& text) {
   std::vector<MountEntry> out;
   for (const auto& line : lines_of(text)) {
@@ -150,6 +145,9 @@ std::vector<MountEntry> parse_mountinfo(const std::string& text) {
   return out;
 }
 
+// A mount stacked under another at the same point: no path reaches it. On the classic mount
+// path (kernels before 5.12, no mount_setattr) a remount cannot reach it either, and it keeps its
+// own flags (docs/design.md); it stays invisible to any process that cannot unmount its cover.
 bool covered_on_classic_path(const std::vector<MountEntry>& all, const MountEntry& m) {
   if (!boxjail::test::classic_mounts_forced()) return false;
   return std::any_of(all.begin(), all.end(), [&](const MountEntry& o) {

@@ -372,6 +372,16 @@ void expect_resource_failure(const RunResult& r, const std::string& rung, int er
 
 class ResourceFailures : public ::testing::TestWithParam<bool> {};
 
+// A run as root or uid 65534 in which every `syscall` fails with `err`.
+RunOpts failing(bool nobody, const char* syscall, int err) {
+  RunOpts o;
+  o.as_nobody = nobody;
+  Deny d = deny_all(syscall);
+  d.err = err;
+  o.deny = {d};
+  return o;
+}
+
 // Every limit from "stdio only" up: each run either works or fails cleanly at one step; the
 // sweep passes through the status channel, the clone, the base tmpfs, the binds and /proc.
 TEST_P(ResourceFailures, OutOfFdsAtEveryStep) {
@@ -411,11 +421,7 @@ TEST_P(ResourceFailures, OutOfFdsAtEveryStep) {
 TEST_P(ResourceFailures, OutOfMemoryForTheClone) {
   const bool nobody = GetParam();
   const std::string mounts_before = boxjail::test::host_mountinfo();
-  RunOpts o;
-  o.as_nobody = nobody;
-  Deny d = deny_all("clone3");
-  d.err = ENOMEM;
-  o.deny = {d};
+  const RunOpts o = failing(nobody, "clone3", ENOMEM);
   RunResult r = boxjail::test::run(with_root({"--unshare-pid", "/bin/true"}), o);
   expect_resource_failure(r, nobody ? "userns" : "root", ENOMEM);
   EXPECT_NE(r.err.find(std::string(step::kCloneNamespaces) + ": clone3"), std::string::npos)
@@ -475,11 +481,7 @@ TEST_P(ResourceFailures, OutOfAddressSpace) {
 TEST_P(ResourceFailures, NoMmapForTheStack) {
   const bool nobody = GetParam();
   const std::string mounts_before = boxjail::test::host_mountinfo();
-  RunOpts o;
-  o.as_nobody = nobody;
-  Deny d = deny_all("mmap");
-  d.err = ENOMEM;
-  o.deny = {d};
+  const RunOpts o = failing(nobody, "mmap", ENOMEM);
   if (boxjail::test::sanitized_build()) GTEST_SKIP() << "ASan cannot start without mmap";
   RunResult r = boxjail::test::run(with_root({boxjail::test::boxjail_binary(), "--version"}), o);
   EXPECT_EQ(r.status, 0) << r.err;
@@ -490,11 +492,7 @@ TEST_P(ResourceFailures, NoMmapForTheStack) {
 TEST_P(ResourceFailures, OutOfMountsAtTheFirstMount) {
   const bool nobody = GetParam();
   const std::string mounts_before = boxjail::test::host_mountinfo();
-  RunOpts o;
-  o.as_nobody = nobody;
-  Deny d = deny_all("move_mount");
-  d.err = ENOSPC;
-  o.deny = {d};
+  const RunOpts o = failing(nobody, "move_mount", ENOSPC);
   RunResult r = boxjail::test::run(with_root({"/bin/true"}), o);
   expect_resource_failure(r, nobody ? "userns" : "root", ENOSPC);
   // As bwrap says it: the limit that bites is fs.mount-max, not a full disk.

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "sys/fd.hpp"
+#include "sys/mountinfo.hpp"
 
 namespace boxjail::diag {
 
@@ -64,23 +65,10 @@ std::vector<std::string> mounts_over_proc(std::string_view mountinfo) {
   // present on most ordinary hosts: listing it would make every host look "masked".
   static constexpr std::array<std::string_view, 1> kHarmless = {"/proc/sys/fs/binfmt_misc"};
   std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < mountinfo.size()) {
-    auto end = mountinfo.find('\n', pos);
-    if (end == std::string_view::npos) end = mountinfo.size();
-    std::string_view line = mountinfo.substr(pos, end - pos);
-    pos = end + 1;
-    // Fields: id parent major:minor root mountpoint ...; the mount point is the fifth.
-    std::string_view rest = line;
-    std::string_view field;
-    for (int i = 0; i < 5; ++i) {
-      auto sp = rest.find(' ');
-      field = rest.substr(0, sp);
-      rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
-    }
-    if (field.size() <= 6 || field.substr(0, 6) != "/proc/") continue;
-    if (std::find(kHarmless.begin(), kHarmless.end(), field) != kHarmless.end()) continue;
-    if (std::find(out.begin(), out.end(), field) == out.end()) out.emplace_back(field);
+  for (const auto& m : sys::parse_mountinfo(mountinfo)) {
+    if (m.point.size() <= 6 || m.point.compare(0, 6, "/proc/") != 0) continue;
+    if (std::find(kHarmless.begin(), kHarmless.end(), m.point) != kHarmless.end()) continue;
+    if (std::find(out.begin(), out.end(), m.point) == out.end()) out.push_back(m.point);
   }
   return out;
 }

@@ -29,6 +29,7 @@
 #include "engine/steps.hpp"
 #include "sys/clone3_vm.hpp"
 #include "sys/file_at.hpp"
+#include "sys/mountinfo.hpp"
 #include "sys/read_all.hpp"
 #include "sys/syscalls.hpp"
 
@@ -85,42 +86,15 @@ std::optional<std::uint64_t> number_in(int dir, const char* file, std::string_vi
 
 // ---- Where the hierarchy is ----
 
-struct Mount {
-  std::string root;  // the part of the hierarchy the mount shows ("/" for all of it)
-  std::string point;
-  std::string fstype;
-  std::string super_options;
-};
+using Mount = sys::MountInfo;
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view raw) {
-  std::string out;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '\\' && i + 3 < raw.size()) {
-      out.push_back(
-          static_cast<char>((raw[i + 1] - '0') * 64 + (raw[i + 2] - '0') * 8 + (raw[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(raw[i]);
-    }
-  }
-  return out;
-}
-
-// /proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPER".
+// Every cgroup and cgroup2 mount of /proc/self/mountinfo.
 std::vector<Mount> cgroup_mounts() {
   std::vector<Mount> out;
-  UniqueFd fd(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
-  std::string text;
-  if (!fd || sys::read_all(fd.get(), text, 16 << 20) != 0) return out;
-  for (std::string_view line : split(text, '\n')) {
-    const auto fields = split(line, ' ');
-    std::size_t dash = 6;
-    while (dash < fields.size() && fields[dash] != "-") ++dash;
-    if (fields.size() < 5 || dash + 3 >= fields.size()) continue;
-    if (fields[dash + 1] != "cgroup" && fields[dash + 1] != "cgroup2") continue;
-    out.push_back({unescape(fields[3]), unescape(fields[4]), std::string(fields[dash + 1]),
-                   std::string(fields[dash + 3])});
+  auto mounts = sys::read_mountinfo(AT_FDCWD, "/proc/self/mountinfo");
+  if (!mounts) return out;
+  for (auto& m : *mounts) {
+    if (m.fstype == "cgroup" || m.fstype == "cgroup2") out.push_back(std::move(m));
   }
   return out;
 }

@@ -53,10 +53,9 @@ Error op_error(std::string_view step, const char* syscall, const std::string& pa
   return sys_error(std::string(step), syscall, path, err, std::move(message));
 }
 
-// The magic link of one of our fds, for calls that take a path: the kernel follows it to the very
-// object the fd names, whatever now covers its path (overlay layers opened by resolve_sources,
-// fchmodat2's fallback, a --bind-fd source).
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+// Calls that take only a path reach one of our fds' objects through its magic link (overlay
+// layers opened by resolve_sources, fchmodat2's fallback, a --bind-fd source).
+using sys::fd_path;
 
 result<void> bind_tree(FsContext& ctx, const RootDir& root, const MountOp& op, int src_fd) {
   const std::string src_shown =

@@ -64,7 +64,13 @@ MountCall DirectMounter::make_base(UniqueFd* base) {
   UniqueFd tmp(open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!tmp) return failed("open");
   if (call = attach(fs.get(), tmp.get()); !call.ok()) return call;
-  if (fchdir(fs.get()) != 0) return failed("fchdir");
+  if (call = lay_out_base(fs.get()); !call.ok()) return call;
+  *base = std::move(fs);
+  return {};
+}
+
+MountCall lay_out_base(int base_fd) {
+  if (fchdir(base_fd) != 0) return failed("fchdir");
   if (mkdir("newroot", 0755) != 0) return failed("mkdir");
   // newroot must be a mount point of its own for pivot_root.
   if (mount("newroot", "newroot", nullptr, MS_BIND | MS_REC, nullptr) != 0) return failed("mount");
@@ -73,7 +79,6 @@ MountCall DirectMounter::make_base(UniqueFd* base) {
   // root is still "/" skips the base and everything in it, as bwrap's /oldroot holds no trace of
   // its newroot.
   if (mount(nullptr, ".", nullptr, MS_UNBINDABLE, nullptr) != 0) return failed("mount");
-  *base = std::move(fs);
   return {};
 }
 

@@ -83,6 +83,10 @@ class ClassicMounter final : public Mounter {
   unsigned next_stage_ = 0;
 };
 
+// Both Mounters' last part of mount-base-tmpfs, on the base just attached: newroot/ as a mount
+// point of its own, the base unbindable. Leaves the cwd at the base.
+MountCall lay_out_base(int base_fd);
+
 // The Mounter this kernel takes, chosen once per process by probing (sys::mount_api()).
 std::unique_ptr<Mounter> kernel_mounter();
 

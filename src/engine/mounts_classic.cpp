@@ -36,15 +36,15 @@
 
 #include "engine/mounts.hpp"
 #include "sys/kernel_features.hpp"
-#include "sys/read_all.hpp"
+#include "sys/mountinfo.hpp"
 #include "sys/syscalls.hpp"
 
 namespace boxjail {
 namespace {
 
-MountCall failed(const char* syscall) { return MountCall{errno, syscall}; }
+using sys::fd_path;
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+MountCall failed(const char* syscall) { return MountCall{errno, syscall}; }
 
 unsigned long ms_flags(unsigned attrs) {
   unsigned long f = 0;
@@ -85,17 +85,6 @@ MountCall remount_adding(int fd, unsigned long add) {
   return {};
 }
 
-// A /proc file of this process, read whole; false with errno set if it cannot be.
-bool read_proc_file(const std::string& path, std::string* text) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
-  if (const int err = sys::read_all(fd.get(), *text, 64 << 20); err != 0) {
-    errno = err;
-    return false;
-  }
-  return true;
-}
-
 // The id of the mount a fd is on, where statx tells it (STATX_MNT_ID, 5.8); -1 before that.
 // (/proc/self/fdinfo would tell too, but before 5.14 it is closed to the setuid rung's privileged
 // side, whose fs uid is the caller's, in a user namespace where host root is no one.)
@@ -108,48 +97,11 @@ int mount_id_of(int fd) {
   return -1;
 }
 
-// mountinfo's escapes (\040 for a space, \011, \012, \134) undone.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() &&
-        std::string_view(s).substr(i + 1, 3).find_first_not_of("01234567") ==
-            std::string_view::npos) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-      continue;
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-struct MountEntry {
-  int parent = -1;
-  dev_t dev = 0;      // the filesystem's, as st_dev
-  std::string point;  // absolute, in this process's root
-};
-
 // This process's mount table by id; false with errno set if it cannot be read.
-bool read_mounts(std::map<int, MountEntry>* out_map) {
-  std::map<int, MountEntry>& out = *out_map;
-  std::string text;
-  if (!read_proc_file("/proc/self/mountinfo", &text)) return false;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream f(line);
-    int id = -1, parent = -1;
-    std::string devno, root, point;
-    if (!(f >> id >> parent >> devno >> root >> point)) continue;
-    const auto colon = devno.find(':');
-    const unsigned major = static_cast<unsigned>(std::strtoul(devno.c_str(), nullptr, 10));
-    const unsigned minor =
-        colon == std::string::npos
-            ? 0
-            : static_cast<unsigned>(std::strtoul(devno.c_str() + colon + 1, nullptr, 10));
-    out[id] = {parent, makedev(major, minor), unescape(point)};
-  }
+bool read_mounts(std::map<int, sys::MountInfo>* out) {
+  auto mounts = sys::read_mountinfo(AT_FDCWD, "/proc/self/mountinfo");
+  if (!mounts) return false;
+  for (auto& m : *mounts) (*out)[m.id] = std::move(m);
   return true;
 }
 
@@ -187,7 +139,7 @@ MountCall remount_tree(int top_fd, const std::string& point, unsigned attrs, boo
   const unsigned long add = ms_flags(attrs);
   if (MountCall call = remount_adding(top_fd, add); !call.ok()) return call;
   if (!recursive) return {};
-  std::map<int, MountEntry> mounts;
+  std::map<int, sys::MountInfo> mounts;
   if (!read_mounts(&mounts)) return failed("open");
   // The top is the one mount on our fresh staging node.
   int top_id = -1;
@@ -208,7 +160,7 @@ MountCall remount_tree(int top_fd, const std::string& point, unsigned attrs, boo
     return n > 1;
   };
   for (size_t i = 1; i < tree.size(); ++i) {
-    const MountEntry& m = mounts.at(tree[i]);
+    const sys::MountInfo& m = mounts.at(tree[i]);
     if (m.point.compare(0, point.size() + 1, point + "/") != 0) return {EXDEV, "mount"};
     UniqueFd sub = open_below(top_fd, m.point.substr(point.size() + 1));
     if (!sub) return failed("open");
@@ -244,10 +196,8 @@ MountCall ClassicMounter::make_base(UniqueFd* base) {
   struct stat fs_st, tmp_st;
   if (fstat(fs.get(), &fs_st) != 0 || fstat(tmp.get(), &tmp_st) != 0) return failed("fstat");
   if (st.f_type != TMPFS_MAGIC || fs_st.st_dev == tmp_st.st_dev) return {EXDEV, "mount"};
-  if (fchdir(fs.get()) != 0) return failed("fchdir");
-  if (mkdir("newroot", 0755) != 0 || mkdir("staging", 0700) != 0) return failed("mkdir");
-  if (mount("newroot", "newroot", nullptr, MS_BIND | MS_REC, nullptr) != 0) return failed("mount");
-  if (mount(nullptr, ".", nullptr, MS_UNBINDABLE, nullptr) != 0) return failed("mount");
+  if (MountCall call = lay_out_base(fs.get()); !call.ok()) return call;
+  if (mkdirat(fs.get(), "staging", 0700) != 0) return failed("mkdir");
   staging_ = UniqueFd(openat(fs.get(), "staging", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!staging_) return failed("open");
   *base = std::move(fs);

@@ -9,12 +9,12 @@
 
 #include <cerrno>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/steps.hpp"
 #include "sys/kernel_features.hpp"
+#include "sys/mountinfo.hpp"
 #include "sys/syscalls.hpp"
 
 namespace boxjail {
@@ -46,29 +46,16 @@ struct RootfsChild {
   std::string mount_point;  // relative to the host's root
 };
 std::optional<std::vector<RootfsChild>> rootfs_children(int host_root_fd) {
-  UniqueFd fd(openat(host_root_fd, "proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  std::istringstream lines(text);
-  std::string line, root_id;
-  std::vector<std::pair<std::string, std::string>> mounts;  // parent id, mount point
-  while (std::getline(lines, line)) {
-    std::istringstream f(line);
-    std::string id, parent, devno, root, point;
-    f >> id >> parent >> devno >> root >> point;
-    const auto dash = line.find(" - ");
-    const std::string fstype =
-        dash == std::string::npos ? "" : line.substr(dash + 3, line.find(' ', dash + 3) - dash - 3);
-    if (point == "/" && fstype == "rootfs") root_id = id;
-    mounts.emplace_back(parent, point);
+  const auto mounts = sys::read_mountinfo(host_root_fd, "proc/self/mountinfo");
+  if (!mounts) return std::nullopt;
+  int root_id = -1;
+  for (const auto& m : *mounts) {
+    if (m.point == "/" && m.fstype == "rootfs") root_id = m.id;
   }
-  if (root_id.empty()) return std::nullopt;
+  if (root_id < 0) return std::nullopt;
   std::vector<RootfsChild> children;
-  for (const auto& [parent, point] : mounts) {
-    if (parent == root_id && point != "/") children.push_back({point.substr(1)});
+  for (const auto& m : *mounts) {
+    if (m.parent == root_id && m.point != "/") children.push_back({m.point.substr(1)});
   }
   return children;
 }

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <string>
 #include <utility>
 
 namespace boxjail {
@@ -33,4 +34,11 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+namespace sys {
+
+// The magic link of one of our fds, for calls that take only a path: the kernel follows it to the
+// very object the fd names, whatever now covers or replaced its path.
+inline std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+}  // namespace sys
 }  // namespace boxjail

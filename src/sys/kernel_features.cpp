@@ -10,6 +10,8 @@
 
 #include <cerrno>
 
+#include "sys/fd.hpp"
+
 namespace boxjail::sys {
 namespace {
 
@@ -44,8 +46,7 @@ const char* access_fd(int fd, int mode, int* err) {
     *err = ::syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH) == 0 ? 0 : errno;
     return "faccessat2";
   }
-  const std::string link = "/proc/self/fd/" + std::to_string(fd);
-  *err = ::faccessat(AT_FDCWD, link.c_str(), mode, 0) == 0 ? 0 : errno;
+  *err = ::faccessat(AT_FDCWD, fd_path(fd).c_str(), mode, 0) == 0 ? 0 : errno;
   return "faccessat";
 }
 

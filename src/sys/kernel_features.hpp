@@ -28,7 +28,8 @@ inline bool kernel_has_mount_setattr() { return kernel_features().mount_setattr;
 // success).
 const char* access_fd(int fd, int mode, int* err);
 
-// One line for --version and doctor: "new mount API (open_tree, mount_setattr)" or why not.
+// One line for --version and doctor: which mount path this kernel gets and, for the classic
+// one, which call it lacks.
 std::string mount_path_description();
 
 // The running kernel's release ("5.10.0-28-amd64").
